@@ -1,0 +1,40 @@
+//! One error type for the rules. Each variant has a stable code that is also the key of its
+//! translated message in `locales/*/main.ftl`, so the public message never leaks internals.
+
+/// A field that failed validation, with the message key that explains why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub code: &'static str,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("transition not allowed from this state")]
+    TransitionNotAllowed,
+    #[error("not permitted")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("forwarding to the agency that already holds the case")]
+    ForwardToSelf,
+}
+
+impl DomainError {
+    /// The message key shown to the user.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Invalid(_) => "error-invalid",
+            DomainError::TransitionNotAllowed => "error-transition",
+            DomainError::Forbidden => "error-forbidden",
+            DomainError::NotFound => "error-not-found",
+            DomainError::ForwardToSelf => "error-forward-self",
+        }
+    }
+
+    pub(crate) fn field(field: &'static str, code: &'static str) -> Self {
+        DomainError::Invalid(vec![FieldError { field, code }])
+    }
+}

@@ -1,0 +1,159 @@
+//! Who may do what to which case. Every handler reaches a case only through [`can`]; one test
+//! below walks every role against every action.
+
+use crate::{AgencyId, CaseState, TransitionKind, UserId};
+
+/// Staff roles (DESIGN.md "People and roles"). Separation of duties is built in: an admin,
+/// overseer or auditor never reads report content, whatever else they hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    IntakeOfficer,
+    Handler,
+    AgencyLead,
+    Overseer,
+    Admin,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::IntakeOfficer,
+        Role::Handler,
+        Role::AgencyLead,
+        Role::Overseer,
+        Role::Admin,
+        Role::Auditor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::IntakeOfficer => "intake_officer",
+            Role::Handler => "handler",
+            Role::AgencyLead => "agency_lead",
+            Role::Overseer => "overseer",
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Roles that receive a wrap of a new case's key when it arrives at their agency: the people
+    /// who must be able to open it without anyone else being online.
+    pub fn receives_new_cases(self) -> bool {
+        matches!(self, Role::IntakeOfficer | Role::AgencyLead)
+    }
+}
+
+/// A signed-in staff member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user: UserId,
+    pub agency: AgencyId,
+    pub role: Role,
+}
+
+/// The facts about a case that access depends on (all in clear in the database).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub agency: AgencyId,
+    pub state: CaseState,
+    /// The handler the case is assigned to, if any.
+    pub assignee: Option<UserId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// See the list of the agency's cases (metadata only).
+    ViewInbox,
+    /// Open a case and read its decrypted content and messages.
+    ReadCase,
+    /// Send a message to the reporter.
+    Reply,
+    Transition(TransitionKind),
+    /// Read and verify the audit log.
+    VerifyAudit,
+}
+
+/// The one access decision. `case` is `None` for actions that concern no particular case.
+pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
+    let works_case = |c: &CaseFacts| {
+        c.agency == actor.agency
+            && match actor.role {
+                Role::IntakeOfficer | Role::AgencyLead => true,
+                Role::Handler => c.assignee == Some(actor.user),
+                Role::Overseer | Role::Admin | Role::Auditor => false,
+            }
+    };
+    match (action, case) {
+        (Action::ViewInbox, None) => {
+            matches!(actor.role, Role::IntakeOfficer | Role::Handler | Role::AgencyLead)
+        }
+        (Action::ReadCase | Action::Reply, Some(c)) => works_case(c),
+        // Decisions at intake belong to the receiving desk and the lead, not to handlers.
+        (Action::Transition(_), Some(c)) => {
+            works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
+        }
+        (Action::VerifyAudit, None) => actor.role == Role::Auditor,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, agency: i64) -> Actor {
+        Actor { user: UserId(7), agency: AgencyId(agency), role }
+    }
+
+    fn case(agency: i64, assignee: Option<i64>) -> CaseFacts {
+        CaseFacts { agency: AgencyId(agency), state: CaseState::Received, assignee: assignee.map(UserId) }
+    }
+
+    fn all_actions() -> Vec<Action> {
+        let mut v = vec![Action::ViewInbox, Action::ReadCase, Action::Reply, Action::VerifyAudit];
+        v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
+        v
+    }
+
+    /// The whole access table, role by role. A change to `can` that is not reflected here fails.
+    #[test]
+    fn every_role_against_every_action() {
+        use Role::*;
+        for role in Role::ALL {
+            for action in all_actions() {
+                let own = can(&actor(role, 1), action, Some(&case(1, None)));
+                let own_assigned = can(&actor(role, 1), action, Some(&case(1, Some(7))));
+                let other = can(&actor(role, 2), action, Some(&case(1, Some(7))));
+                let no_case = can(&actor(role, 1), action, None);
+                let expected_own = match action {
+                    Action::ReadCase | Action::Reply | Action::Transition(_) => {
+                        matches!(role, IntakeOfficer | AgencyLead)
+                    }
+                    _ => false,
+                };
+                let expected_assigned = expected_own
+                    || (role == Handler && matches!(action, Action::ReadCase | Action::Reply));
+                let expected_no_case = match action {
+                    Action::ViewInbox => matches!(role, IntakeOfficer | Handler | AgencyLead),
+                    Action::VerifyAudit => role == Auditor,
+                    _ => false,
+                };
+                assert_eq!(own, expected_own, "{role:?} {action:?} own case");
+                assert_eq!(own_assigned, expected_assigned, "{role:?} {action:?} assigned");
+                assert!(!other, "{role:?} {action:?} must never reach another agency's case");
+                assert_eq!(no_case, expected_no_case, "{role:?} {action:?} without case");
+            }
+        }
+    }
+
+    #[test]
+    fn admins_overseers_and_auditors_never_read_content() {
+        for role in [Role::Admin, Role::Overseer, Role::Auditor] {
+            assert!(!can(&actor(role, 1), Action::ReadCase, Some(&case(1, Some(7)))));
+        }
+    }
+}

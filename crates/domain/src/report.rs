@@ -1,0 +1,253 @@
+//! What a valid report, message and reason look like. Input from forms and the JSON API arrives
+//! as [`RawReport`] (all strings) and becomes a [`NewReport`] only through [`RawReport::validate`].
+
+use crate::{AgencyId, DomainError, FieldError};
+
+/// Limits, in characters. Generous for a real account of events, small enough that a single
+/// request cannot fill the disk.
+pub const MAX_WHAT: usize = 20_000;
+pub const MAX_SHORT: usize = 500;
+pub const MAX_WHO: usize = 2_000;
+pub const MAX_NAME: usize = 200;
+pub const MAX_MESSAGE: usize = 10_000;
+pub const MAX_REASON: usize = 5_000;
+
+/// A report as typed by the reporter, before any check.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RawReport {
+    pub category: String,
+    /// Empty when the reporter does not know which agency is competent.
+    pub agency: String,
+    pub what: String,
+    pub when: String,
+    #[serde(rename = "where")]
+    pub where_: String,
+    pub who: String,
+    /// "anonymous" or "confidential".
+    pub identity: String,
+    pub name: String,
+    pub contact: String,
+}
+
+/// Who the reporter is, if they chose to say.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Identity {
+    Anonymous,
+    /// Named, but the identity is sealed and shown to nobody without a custodian's approval.
+    Confidential { name: String, contact: String },
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::Anonymous => f.write_str("Anonymous"),
+            Identity::Confidential { .. } => f.write_str("Confidential(<sealed>)"),
+        }
+    }
+}
+
+/// A checked report. Its `Debug` hides the content so it can never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewReport {
+    pub category: String,
+    pub agency: Option<AgencyId>,
+    pub what: String,
+    pub when: String,
+    pub where_: String,
+    pub who: String,
+    pub identity: Identity,
+}
+
+impl std::fmt::Debug for NewReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewReport")
+            .field("category", &self.category)
+            .field("agency", &self.agency)
+            .finish_non_exhaustive()
+    }
+}
+
+fn check_len(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: &str,
+    required: bool,
+    max: usize,
+) -> String {
+    let value = value.trim();
+    if required && value.is_empty() {
+        errors.push(FieldError { field, code: "field-required" });
+    } else if value.chars().count() > max {
+        errors.push(FieldError { field, code: "field-too-long" });
+    }
+    value.to_owned()
+}
+
+impl RawReport {
+    /// Checks every field and reports every problem at once, so the reporter fixes the form in
+    /// one pass. `categories` and `agencies` are the ones currently configured.
+    pub fn validate(
+        self,
+        categories: &[String],
+        agencies: &[AgencyId],
+    ) -> Result<NewReport, DomainError> {
+        let mut errors = Vec::new();
+        let category = self.category.trim().to_owned();
+        if category.is_empty() {
+            errors.push(FieldError { field: "category", code: "field-required" });
+        } else if !categories.contains(&category) {
+            errors.push(FieldError { field: "category", code: "field-unknown-category" });
+        }
+        let agency = match self.agency.trim() {
+            "" => None,
+            s => match s.parse::<i64>().map(AgencyId) {
+                Ok(id) if agencies.contains(&id) => Some(id),
+                _ => {
+                    errors.push(FieldError { field: "agency", code: "field-unknown-agency" });
+                    None
+                }
+            },
+        };
+        let what = check_len(&mut errors, "what", &self.what, true, MAX_WHAT);
+        let when = check_len(&mut errors, "when", &self.when, false, MAX_SHORT);
+        let where_ = check_len(&mut errors, "where", &self.where_, false, MAX_SHORT);
+        let who = check_len(&mut errors, "who", &self.who, false, MAX_WHO);
+        let identity = match self.identity.trim() {
+            "" | "anonymous" => Identity::Anonymous,
+            "confidential" => {
+                let name = check_len(&mut errors, "name", &self.name, true, MAX_NAME);
+                let contact = check_len(&mut errors, "contact", &self.contact, false, MAX_SHORT);
+                Identity::Confidential { name, contact }
+            }
+            _ => {
+                errors.push(FieldError { field: "identity", code: "field-invalid-choice" });
+                Identity::Anonymous
+            }
+        };
+        if !errors.is_empty() {
+            return Err(DomainError::Invalid(errors));
+        }
+        Ok(NewReport { category, agency, what, when, where_, who, identity })
+    }
+}
+
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, DomainError> {
+                let mut errors = Vec::new();
+                let v = check_len(&mut errors, $field, s, true, $max);
+                match errors.pop() {
+                    Some(e) => Err(DomainError::field(e.field, e.code)),
+                    None => Ok(Self(v)),
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, concat!(stringify!($name), "(<{} chars>)"), self.0.chars().count())
+            }
+        }
+    };
+}
+
+bounded_text!(
+    /// The text of a message between the reporter and the agency: not empty, bounded.
+    MessageText,
+    "body",
+    MAX_MESSAGE
+);
+bounded_text!(
+    /// Reasons for a decision (refusal, forwarding): mandatory and bounded.
+    ReasonText,
+    "reasons",
+    MAX_REASON
+);
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn cats() -> Vec<String> {
+        vec!["land".into(), "other".into()]
+    }
+
+    fn raw() -> RawReport {
+        RawReport {
+            category: "land".into(),
+            what: "Cán bộ phường thu tiền trái phép".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_minimal_anonymous_report_is_valid() {
+        let r = raw().validate(&cats(), &[AgencyId(1)]).unwrap();
+        assert_eq!(r.identity, Identity::Anonymous);
+        assert_eq!(r.agency, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let bad = RawReport {
+            category: "weather".into(),
+            agency: "99".into(),
+            what: "   ".into(),
+            when: "x".repeat(MAX_SHORT + 1),
+            identity: "confidential".into(),
+            ..Default::default()
+        };
+        let Err(DomainError::Invalid(errors)) = bad.validate(&cats(), &[AgencyId(1)]) else {
+            panic!("expected invalid");
+        };
+        let fields: Vec<_> = errors.iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("category", "field-unknown-category"),
+                ("agency", "field-unknown-agency"),
+                ("what", "field-required"),
+                ("when", "field-too-long"),
+                ("name", "field-required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn oversized_text_is_refused_at_the_limit_plus_one() {
+        let mut r = raw();
+        r.what = "đ".repeat(MAX_WHAT);
+        assert!(r.clone().validate(&cats(), &[]).is_ok());
+        r.what.push('đ');
+        assert!(r.validate(&cats(), &[]).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_content() {
+        let mut r = raw();
+        r.identity = "confidential".into();
+        r.name = "Nguyễn Văn Secret".into();
+        let r = r.validate(&cats(), &[]).unwrap();
+        let dbg = format!("{r:?} {:?}", r.identity);
+        assert!(!dbg.contains("Secret") && !dbg.contains("trái phép"), "{dbg}");
+        assert!(!format!("{:?}", MessageText::parse("bí mật").unwrap()).contains("bí mật"));
+    }
+
+    #[test]
+    fn empty_messages_and_reasons_are_refused() {
+        assert!(MessageText::parse("  ").is_err());
+        assert!(ReasonText::parse("").is_err());
+        assert!(MessageText::parse(&"a".repeat(MAX_MESSAGE + 1)).is_err());
+    }
+}
