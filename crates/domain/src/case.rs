@@ -117,11 +117,18 @@ impl TransitionKind {
 pub enum Transition {
     StartTriage,
     /// Acceptance; the note is optional (the decision document comes with the full workflow).
-    Accept { note: Option<ReasonText> },
+    Accept {
+        note: Option<ReasonText>,
+    },
     /// Refusal: reasons are mandatory because the reporter must be told why (Art. 27).
-    NotAccept { reasons: ReasonText },
+    NotAccept {
+        reasons: ReasonText,
+    },
     /// Forwarding to the competent agency, with the reasons it is not ours (Art. 24).
-    Forward { to: AgencyId, reasons: ReasonText },
+    Forward {
+        to: AgencyId,
+        reasons: ReasonText,
+    },
 }
 
 impl Transition {
@@ -179,16 +186,24 @@ mod tests {
             TransitionKind::StartTriage => Transition::StartTriage,
             TransitionKind::Accept => Transition::Accept { note: None },
             TransitionKind::NotAccept => Transition::NotAccept { reasons: reason() },
-            TransitionKind::Forward => Transition::Forward { to: AgencyId(2), reasons: reason() },
+            TransitionKind::Forward => Transition::Forward {
+                to: AgencyId(2),
+                reasons: reason(),
+            },
         }
     }
 
     #[test]
     fn first_states_follow_the_intake_workflow() {
         let holder = AgencyId(1);
-        let s = Transition::StartTriage.apply(CaseState::Received, holder).unwrap();
+        let s = Transition::StartTriage
+            .apply(CaseState::Received, holder)
+            .unwrap();
         assert_eq!(s, CaseState::Triage);
-        assert_eq!(sample(TransitionKind::Accept).apply(s, holder).unwrap(), CaseState::Accepted);
+        assert_eq!(
+            sample(TransitionKind::Accept).apply(s, holder).unwrap(),
+            CaseState::Accepted
+        );
         assert_eq!(
             sample(TransitionKind::NotAccept).apply(s, holder).unwrap(),
             CaseState::NotAccepted
@@ -213,8 +228,14 @@ mod tests {
 
     #[test]
     fn forwarding_to_the_holder_is_refused() {
-        let t = Transition::Forward { to: AgencyId(1), reasons: reason() };
-        assert_eq!(t.apply(CaseState::Triage, AgencyId(1)), Err(DomainError::ForwardToSelf));
+        let t = Transition::Forward {
+            to: AgencyId(1),
+            reasons: reason(),
+        };
+        assert_eq!(
+            t.apply(CaseState::Triage, AgencyId(1)),
+            Err(DomainError::ForwardToSelf)
+        );
     }
 
     #[test]

@@ -56,7 +56,9 @@ impl std::str::FromStr for Reference {
         let prefix = parts.next().ok_or_else(bad)?;
         let valid_prefix = !prefix.is_empty()
             && prefix.len() <= 8
-            && prefix.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            && prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         if !valid_prefix || year.len() != 4 || seq.len() < 6 || seq.len() > 12 {
             return Err(bad());
         }
@@ -75,14 +77,26 @@ mod tests {
 
     #[test]
     fn reference_prints_with_six_digits_and_parses_back() {
-        let r = Reference { prefix: "HN".into(), year: 2026, seq: 123 };
+        let r = Reference {
+            prefix: "HN".into(),
+            year: 2026,
+            seq: 123,
+        };
         assert_eq!(r.to_string(), "HN-2026-000123");
         assert_eq!("HN-2026-000123".parse::<Reference>().unwrap(), r);
     }
 
     #[test]
     fn malformed_references_are_refused() {
-        for s in ["", "HN", "HN-2026", "hn-2026-000123", "HN-26-000123", "HN-2026-12", "HN-2026-x00123"] {
+        for s in [
+            "",
+            "HN",
+            "HN-2026",
+            "hn-2026-000123",
+            "HN-26-000123",
+            "HN-2026-12",
+            "HN-2026-x00123",
+        ] {
             assert!(s.parse::<Reference>().is_err(), "{s}");
         }
     }

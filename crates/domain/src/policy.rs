@@ -51,7 +51,8 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
     pub user: UserId,
-    pub agency: AgencyId,
+    /// `None` for organisation-wide roles (admin, overseer, auditor) that belong to no agency.
+    pub agency: Option<AgencyId>,
     pub role: Role,
 }
 
@@ -80,7 +81,7 @@ pub enum Action {
 /// The one access decision. `case` is `None` for actions that concern no particular case.
 pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
     let works_case = |c: &CaseFacts| {
-        c.agency == actor.agency
+        Some(c.agency) == actor.agency
             && match actor.role {
                 Role::IntakeOfficer | Role::AgencyLead => true,
                 Role::Handler => c.assignee == Some(actor.user),
@@ -89,7 +90,10 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
     };
     match (action, case) {
         (Action::ViewInbox, None) => {
-            matches!(actor.role, Role::IntakeOfficer | Role::Handler | Role::AgencyLead)
+            matches!(
+                actor.role,
+                Role::IntakeOfficer | Role::Handler | Role::AgencyLead
+            )
         }
         (Action::ReadCase | Action::Reply, Some(c)) => works_case(c),
         // Decisions at intake belong to the receiving desk and the lead, not to handlers.
@@ -106,15 +110,28 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, agency: i64) -> Actor {
-        Actor { user: UserId(7), agency: AgencyId(agency), role }
+        Actor {
+            user: UserId(7),
+            agency: Some(AgencyId(agency)),
+            role,
+        }
     }
 
     fn case(agency: i64, assignee: Option<i64>) -> CaseFacts {
-        CaseFacts { agency: AgencyId(agency), state: CaseState::Received, assignee: assignee.map(UserId) }
+        CaseFacts {
+            agency: AgencyId(agency),
+            state: CaseState::Received,
+            assignee: assignee.map(UserId),
+        }
     }
 
     fn all_actions() -> Vec<Action> {
-        let mut v = vec![Action::ViewInbox, Action::ReadCase, Action::Reply, Action::VerifyAudit];
+        let mut v = vec![
+            Action::ViewInbox,
+            Action::ReadCase,
+            Action::Reply,
+            Action::VerifyAudit,
+        ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
     }
@@ -143,9 +160,18 @@ mod tests {
                     _ => false,
                 };
                 assert_eq!(own, expected_own, "{role:?} {action:?} own case");
-                assert_eq!(own_assigned, expected_assigned, "{role:?} {action:?} assigned");
-                assert!(!other, "{role:?} {action:?} must never reach another agency's case");
-                assert_eq!(no_case, expected_no_case, "{role:?} {action:?} without case");
+                assert_eq!(
+                    own_assigned, expected_assigned,
+                    "{role:?} {action:?} assigned"
+                );
+                assert!(
+                    !other,
+                    "{role:?} {action:?} must never reach another agency's case"
+                );
+                assert_eq!(
+                    no_case, expected_no_case,
+                    "{role:?} {action:?} without case"
+                );
             }
         }
     }
@@ -153,7 +179,11 @@ mod tests {
     #[test]
     fn admins_overseers_and_auditors_never_read_content() {
         for role in [Role::Admin, Role::Overseer, Role::Auditor] {
-            assert!(!can(&actor(role, 1), Action::ReadCase, Some(&case(1, Some(7)))));
+            assert!(!can(
+                &actor(role, 1),
+                Action::ReadCase,
+                Some(&case(1, Some(7)))
+            ));
         }
     }
 }

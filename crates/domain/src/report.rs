@@ -35,7 +35,10 @@ pub struct RawReport {
 pub enum Identity {
     Anonymous,
     /// Named, but the identity is sealed and shown to nobody without a custodian's approval.
-    Confidential { name: String, contact: String },
+    Confidential {
+        name: String,
+        contact: String,
+    },
 }
 
 impl std::fmt::Debug for Identity {
@@ -77,9 +80,15 @@ fn check_len(
 ) -> String {
     let value = value.trim();
     if required && value.is_empty() {
-        errors.push(FieldError { field, code: "field-required" });
+        errors.push(FieldError {
+            field,
+            code: "field-required",
+        });
     } else if value.chars().count() > max {
-        errors.push(FieldError { field, code: "field-too-long" });
+        errors.push(FieldError {
+            field,
+            code: "field-too-long",
+        });
     }
     value.to_owned()
 }
@@ -95,16 +104,25 @@ impl RawReport {
         let mut errors = Vec::new();
         let category = self.category.trim().to_owned();
         if category.is_empty() {
-            errors.push(FieldError { field: "category", code: "field-required" });
+            errors.push(FieldError {
+                field: "category",
+                code: "field-required",
+            });
         } else if !categories.contains(&category) {
-            errors.push(FieldError { field: "category", code: "field-unknown-category" });
+            errors.push(FieldError {
+                field: "category",
+                code: "field-unknown-category",
+            });
         }
         let agency = match self.agency.trim() {
             "" => None,
             s => match s.parse::<i64>().map(AgencyId) {
                 Ok(id) if agencies.contains(&id) => Some(id),
                 _ => {
-                    errors.push(FieldError { field: "agency", code: "field-unknown-agency" });
+                    errors.push(FieldError {
+                        field: "agency",
+                        code: "field-unknown-agency",
+                    });
                     None
                 }
             },
@@ -121,14 +139,25 @@ impl RawReport {
                 Identity::Confidential { name, contact }
             }
             _ => {
-                errors.push(FieldError { field: "identity", code: "field-invalid-choice" });
+                errors.push(FieldError {
+                    field: "identity",
+                    code: "field-invalid-choice",
+                });
                 Identity::Anonymous
             }
         };
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors));
         }
-        Ok(NewReport { category, agency, what, when, where_, who, identity })
+        Ok(NewReport {
+            category,
+            agency,
+            what,
+            when,
+            where_,
+            who,
+            identity,
+        })
     }
 }
 
@@ -240,7 +269,10 @@ mod tests {
         r.name = "Nguyễn Văn Secret".into();
         let r = r.validate(&cats(), &[]).unwrap();
         let dbg = format!("{r:?} {:?}", r.identity);
-        assert!(!dbg.contains("Secret") && !dbg.contains("trái phép"), "{dbg}");
+        assert!(
+            !dbg.contains("Secret") && !dbg.contains("trái phép"),
+            "{dbg}"
+        );
         assert!(!format!("{:?}", MessageText::parse("bí mật").unwrap()).contains("bí mật"));
     }
 

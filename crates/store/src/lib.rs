@@ -1,1 +1,91 @@
+//! Persistence for minhbach behind one trait, [`Store`].
+//!
+//! SQLite (the embedded default) and PostgreSQL share one body of SQL through sqlx's `Any`
+//! driver: the statements are written in the dialect both engines accept (`$n` parameters,
+//! `RETURNING`, integer timestamps, byte columns). What differs between the engines lives in
+//! [`backend`]: connection setup (SQLite pragmas, a single writer connection), schemas and the
+//! migration sets under `migrations/sqlite` and `migrations/postgres`.
+//!
+//! Every method that changes state is one transaction that also appends its audit event
+//! ([`audit`]), so an action and its record commit or fail together.
 
+pub mod audit;
+mod backend;
+mod records;
+mod sql;
+
+pub use audit::{AuditEntry, AuditRecord, ChainError};
+pub use backend::{Backend, StoreConfig};
+pub use records::*;
+pub use sql::SqlStore;
+
+use minhbach_domain::{AgencyId, CaseId, UserId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The row changed since it was read (a concurrent decision): nothing was written.
+    #[error("conflict: the record changed meanwhile")]
+    Conflict,
+    /// A single-use form token was presented a second time: nothing was written.
+    #[error("already submitted")]
+    AlreadySubmitted,
+    #[error("not found")]
+    NotFound,
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything minhbach keeps. One implementation today ([`SqlStore`], for both engines); the
+/// trait keeps the web layer independent of it.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    // Organisation, agencies, categories, users.
+    async fn organisation(&self) -> Result<Option<Organisation>>;
+    async fn create_organisation(&self, org: &NewOrganisation, audit: &AuditEntry) -> Result<()>;
+    async fn set_default_agency(&self, agency: AgencyId, audit: &AuditEntry) -> Result<()>;
+    async fn create_agency(&self, agency: &NewAgency, audit: &AuditEntry) -> Result<AgencyId>;
+    async fn agencies(&self) -> Result<Vec<Agency>>;
+    async fn upsert_category(&self, category: &Category, audit: &AuditEntry) -> Result<()>;
+    async fn categories(&self) -> Result<Vec<Category>>;
+    async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<UserId>;
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+    /// Public keys of the staff who receive a wrap of every case arriving at `agency`.
+    async fn receiving_keys(&self, agency: AgencyId) -> Result<Vec<(UserId, Vec<u8>)>>;
+
+    // Cases.
+    /// Records a new case with its wraps and, if given, burns the single-use form nonce in the
+    /// same transaction. Returns the id and the allocated reference sequence.
+    async fn submit(&self, case: &NewCase, audit: &AuditEntry) -> Result<(CaseId, String)>;
+    async fn case_by_lookup(&self, receipt_lookup: &[u8]) -> Result<Option<CaseRecord>>;
+    async fn case_by_reference(&self, reference: &str) -> Result<Option<CaseRecord>>;
+    async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>>;
+    async fn case_key_for(&self, case: CaseId, user: UserId) -> Result<Option<Vec<u8>>>;
+    async fn messages(&self, case: CaseId) -> Result<Vec<MessageRecord>>;
+    async fn events(&self, case: CaseId) -> Result<Vec<EventRecord>>;
+    async fn add_message(&self, message: &NewMessage, audit: &AuditEntry) -> Result<()>;
+    /// Applies a decision if the case is still in the state and agency it was read in.
+    async fn transition(&self, change: &CaseChange, audit: &AuditEntry) -> Result<()>;
+    async fn inbox(&self, query: &InboxQuery) -> Result<InboxPage>;
+
+    // Sessions.
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    async fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<()>;
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64>;
+
+    // Audit.
+    /// Appends an event that comes with no other change (a read of content).
+    async fn audit(&self, entry: &AuditEntry) -> Result<()>;
+    async fn audit_log(&self) -> Result<Vec<AuditRecord>>;
+    /// The last sequence number and hash, kept apart from the log to detect truncation.
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>)>;
+}

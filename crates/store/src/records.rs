@@ -1,0 +1,273 @@
+//! Rows as the store reads and writes them. Byte fields named `*_sealed` or `wrapped` are
+//! ciphertext produced by `minhbach-crypto`; the store never sees a key.
+
+use minhbach_domain::{AgencyId, CaseFacts, CaseId, CaseState, Role, UserId};
+
+#[derive(Clone, Debug)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub reference_prefix: String,
+    pub recovery_public_key: Vec<u8>,
+    pub demo: bool,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Organisation {
+    pub name: String,
+    pub reference_prefix: String,
+    pub recovery_public_key: Vec<u8>,
+    pub default_agency: Option<AgencyId>,
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAgency {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: String,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agency {
+    pub id: AgencyId,
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub position: i64,
+}
+
+#[derive(Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub agency: Option<AgencyId>,
+    pub role: Role,
+    pub password_hash: String,
+    pub public_key: Vec<u8>,
+    pub kek_salt: Vec<u8>,
+    pub secret_key_sealed: Vec<u8>,
+    pub secret_key_recovery: Vec<u8>,
+    pub now: i64,
+}
+
+#[derive(Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub agency: Option<AgencyId>,
+    pub role: Role,
+    pub password_hash: String,
+    pub public_key: Vec<u8>,
+    pub kek_salt: Vec<u8>,
+    pub secret_key_sealed: Vec<u8>,
+    pub active: bool,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A case to record at submission. `reference_prefix` and `year` choose the counter; the store
+/// allocates the sequence inside the transaction.
+#[derive(Clone, Debug)]
+pub struct NewCase {
+    pub reference_prefix: String,
+    pub year: i32,
+    pub receipt_lookup: Vec<u8>,
+    pub agency: AgencyId,
+    pub category: String,
+    pub channel: String,
+    pub anonymous: bool,
+    pub now: i64,
+    pub content_sealed: Vec<u8>,
+    pub case_key_reporter: Vec<u8>,
+    pub case_key_recovery: Vec<u8>,
+    pub identity_sealed: Option<Vec<u8>>,
+    pub identity_key_reporter: Option<Vec<u8>>,
+    pub identity_key_recovery: Option<Vec<u8>>,
+    /// Wraps of the case key for the receiving staff of `agency`.
+    pub staff_wraps: Vec<(UserId, Vec<u8>)>,
+    /// Hash of the single-use form token, if the submission came from a form.
+    pub nonce_hash: Option<Vec<u8>>,
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    pub id: CaseId,
+    pub reference: String,
+    /// Keyed hash of the receipt; also binds every sealed blob of the case to this case.
+    pub receipt_lookup: Vec<u8>,
+    pub agency: AgencyId,
+    pub category: String,
+    pub state: CaseState,
+    pub channel: String,
+    pub anonymous: bool,
+    pub assignee: Option<UserId>,
+    pub received_at: i64,
+    pub updated_at: i64,
+    pub content_sealed: Vec<u8>,
+    pub case_key_reporter: Vec<u8>,
+    pub identity_sealed: Option<Vec<u8>>,
+    pub demo: bool,
+}
+
+impl CaseRecord {
+    pub fn facts(&self) -> CaseFacts {
+        CaseFacts {
+            agency: self.agency,
+            state: self.state,
+            assignee: self.assignee,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Reporter,
+    Staff,
+}
+
+impl Sender {
+    pub fn code(self) -> &'static str {
+        match self {
+            Sender::Reporter => "reporter",
+            Sender::Staff => "staff",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub case: CaseId,
+    pub sender: Sender,
+    pub user: Option<UserId>,
+    pub now: i64,
+    pub body_sealed: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageRecord {
+    pub id: i64,
+    pub sender: Sender,
+    pub user: Option<UserId>,
+    pub created_at: i64,
+    pub body_sealed: Vec<u8>,
+}
+
+/// A decision applied to a case, guarded by the state and agency it was read in.
+#[derive(Clone, Debug)]
+pub struct CaseChange {
+    pub case: CaseId,
+    pub user: UserId,
+    pub kind: String,
+    pub expected_state: CaseState,
+    pub expected_agency: AgencyId,
+    pub new_state: CaseState,
+    pub new_agency: AgencyId,
+    pub reasons_sealed: Option<Vec<u8>>,
+    /// When the agency changes: the wraps for the new agency's receiving staff, which replace
+    /// every existing staff wrap.
+    pub new_wraps: Option<Vec<(UserId, Vec<u8>)>>,
+    pub now: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventRecord {
+    pub at: i64,
+    pub user: Option<UserId>,
+    pub kind: String,
+    pub from_state: Option<CaseState>,
+    pub to_state: CaseState,
+    pub from_agency: Option<AgencyId>,
+    pub to_agency: AgencyId,
+    pub reasons_sealed: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxOrder {
+    NewestFirst,
+    OldestFirst,
+}
+
+#[derive(Clone, Debug)]
+pub struct InboxQuery {
+    pub agency: AgencyId,
+    pub order: InboxOrder,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct InboxRow {
+    pub id: CaseId,
+    pub reference: String,
+    pub category: String,
+    pub state: CaseState,
+    pub received_at: i64,
+    pub updated_at: i64,
+    pub anonymous: bool,
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct InboxPage {
+    pub rows: Vec<InboxRow>,
+    pub total: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    Staff,
+    Reporter,
+}
+
+impl SessionKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionKind::Staff => "staff",
+            SessionKind::Reporter => "reporter",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub token_hash: Vec<u8>,
+    pub kind: SessionKind,
+    pub user: Option<UserId>,
+    pub case: Option<CaseId>,
+    /// The staff secret key, or the reporter's case key, sealed under a key derived from the
+    /// session token that only the client holds.
+    pub sealed_key: Vec<u8>,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub kind: SessionKind,
+    pub user: Option<UserId>,
+    pub case: Option<CaseId>,
+    pub sealed_key: Vec<u8>,
+    pub expires_at: i64,
+}

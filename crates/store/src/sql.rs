@@ -1,0 +1,721 @@
+//! The one SQL implementation of [`Store`], shared by SQLite and PostgreSQL.
+
+use minhbach_domain::{AgencyId, CaseId, CaseState, Role, UserId};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::audit::{chain_hash, AuditEntry, AuditRecord};
+use crate::backend::{self, Backend, StoreConfig};
+use crate::records::*;
+use crate::{Result, Store, StoreError};
+
+pub struct SqlStore {
+    backend: Backend,
+    read: AnyPool,
+    write: AnyPool,
+}
+
+impl SqlStore {
+    /// Connects and brings the schema up to date.
+    pub async fn open(config: &StoreConfig) -> Result<Self> {
+        let (backend, read, write) = backend::connect(config).await?;
+        backend::migrate(backend, &write).await?;
+        Ok(SqlStore {
+            backend,
+            read,
+            write,
+        })
+    }
+
+    /// The write pool, for tests that inspect or tamper with raw tables.
+    pub fn pool(&self) -> &AnyPool {
+        &self.write
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+fn state(code: &str) -> Result<CaseState> {
+    CaseState::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown state {code}")))
+}
+
+fn role(code: &str) -> Result<Role> {
+    Role::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown role {code}")))
+}
+
+/// Appends one audit event inside the caller's transaction. Taking the head row with an UPDATE
+/// locks it, so concurrent appenders on PostgreSQL chain one after the other.
+async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) -> Result<()> {
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: Vec<u8> = head.try_get("hash")?;
+    let hash = chain_hash(&prev, seq, e);
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(hash.clone())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, case_id, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(e.at)
+    .bind(e.actor.clone())
+    .bind(e.action.clone())
+    .bind(e.case.map(|c| c.0))
+    .bind(e.detail.clone())
+    .bind(prev)
+    .bind(hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_wraps(
+    tx: &mut Transaction<'_, Any>,
+    case: CaseId,
+    wraps: &[(UserId, Vec<u8>)],
+) -> Result<()> {
+    for (user, wrapped) in wraps {
+        sqlx::query("INSERT INTO case_keys (case_id, user_id, wrapped) VALUES ($1, $2, $3)")
+            .bind(case.0)
+            .bind(user.0)
+            .bind(wrapped.clone())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, agency_id, role, password_hash, \
+     public_key, kek_salt, secret_key_sealed, active";
+
+fn user_row(r: &AnyRow) -> Result<UserRecord> {
+    Ok(UserRecord {
+        id: UserId(r.try_get("id")?),
+        username: r.try_get("username")?,
+        display_name: r.try_get("display_name")?,
+        agency: r.try_get::<Option<i64>, _>("agency_id")?.map(AgencyId),
+        role: role(&r.try_get::<String, _>("role")?)?,
+        password_hash: r.try_get("password_hash")?,
+        public_key: r.try_get("public_key")?,
+        kek_salt: r.try_get("kek_salt")?,
+        secret_key_sealed: r.try_get("secret_key_sealed")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+const CASE_COLUMNS: &str = "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
+     assignee_id, received_at, updated_at, content_sealed, case_key_reporter, identity_sealed, demo";
+
+fn case_row(r: &AnyRow) -> Result<CaseRecord> {
+    Ok(CaseRecord {
+        id: CaseId(r.try_get("id")?),
+        reference: r.try_get("reference")?,
+        receipt_lookup: r.try_get("receipt_lookup")?,
+        agency: AgencyId(r.try_get("agency_id")?),
+        category: r.try_get("category")?,
+        state: state(&r.try_get::<String, _>("state")?)?,
+        channel: r.try_get("channel")?,
+        anonymous: r.try_get::<i64, _>("anonymous")? != 0,
+        assignee: r.try_get::<Option<i64>, _>("assignee_id")?.map(UserId),
+        received_at: r.try_get("received_at")?,
+        updated_at: r.try_get("updated_at")?,
+        content_sealed: r.try_get("content_sealed")?,
+        case_key_reporter: r.try_get("case_key_reporter")?,
+        identity_sealed: r.try_get("identity_sealed")?,
+        demo: r.try_get::<i64, _>("demo")? != 0,
+    })
+}
+
+fn agency_row(r: &AnyRow) -> Result<Agency> {
+    Ok(Agency {
+        id: AgencyId(r.try_get("id")?),
+        code: r.try_get("code")?,
+        name_vi: r.try_get("name_vi")?,
+        name_en: r.try_get("name_en")?,
+        kind: r.try_get("kind")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn organisation(&self) -> Result<Option<Organisation>> {
+        let row = sqlx::query(
+            "SELECT name, reference_prefix, recovery_public_key, default_agency_id, demo \
+             FROM organisation WHERE id = 1",
+        )
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(Organisation {
+                name: r.try_get("name")?,
+                reference_prefix: r.try_get("reference_prefix")?,
+                recovery_public_key: r.try_get("recovery_public_key")?,
+                default_agency: r
+                    .try_get::<Option<i64>, _>("default_agency_id")?
+                    .map(AgencyId),
+                demo: r.try_get::<i64, _>("demo")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    async fn create_organisation(&self, org: &NewOrganisation, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO organisation (id, name, reference_prefix, recovery_public_key, demo, \
+             created_at) VALUES (1, $1, $2, $3, $4, $5)",
+        )
+        .bind(org.name.clone())
+        .bind(org.reference_prefix.clone())
+        .bind(org.recovery_public_key.clone())
+        .bind(flag(org.demo))
+        .bind(org.now)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_default_agency(&self, agency: AgencyId, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("UPDATE organisation SET default_agency_id = $1 WHERE id = 1")
+            .bind(agency.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn create_agency(&self, a: &NewAgency, audit: &AuditEntry) -> Result<AgencyId> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO agencies (code, name_vi, name_en, kind, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(a.code.clone())
+        .bind(a.name_vi.clone())
+        .bind(a.name_en.clone())
+        .bind(a.kind.clone())
+        .bind(a.now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = AgencyId(row.try_get("id")?);
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn agencies(&self) -> Result<Vec<Agency>> {
+        sqlx::query("SELECT id, code, name_vi, name_en, kind FROM agencies ORDER BY id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(agency_row)
+            .collect()
+    }
+
+    async fn upsert_category(&self, c: &Category, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO categories (code, name_vi, name_en, position) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (code) DO UPDATE SET name_vi = excluded.name_vi, \
+             name_en = excluded.name_en, position = excluded.position",
+        )
+        .bind(c.code.clone())
+        .bind(c.name_vi.clone())
+        .bind(c.name_en.clone())
+        .bind(c.position)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn categories(&self) -> Result<Vec<Category>> {
+        let rows = sqlx::query(
+            "SELECT code, name_vi, name_en, position FROM categories ORDER BY position, code",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Category {
+                    code: r.try_get("code")?,
+                    name_vi: r.try_get("name_vi")?,
+                    name_en: r.try_get("name_en")?,
+                    position: r.try_get("position")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_user(&self, u: &NewUser, audit: &AuditEntry) -> Result<UserId> {
+        let mut tx = self.write.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO users (username, display_name, agency_id, role, password_hash, \
+             public_key, kek_salt, secret_key_sealed, secret_key_recovery, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING id",
+        )
+        .bind(u.username.clone())
+        .bind(u.display_name.clone())
+        .bind(u.agency.map(|a| a.0))
+        .bind(u.role.code())
+        .bind(u.password_hash.clone())
+        .bind(u.public_key.clone())
+        .bind(u.kek_salt.clone())
+        .bind(u.secret_key_sealed.clone())
+        .bind(u.secret_key_recovery.clone())
+        .bind(u.now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = UserId(row.try_get("id")?);
+        let mut audit = audit.clone();
+        audit.detail = serde_json::json!({ "user": id.0, "role": u.role.code() }).to_string();
+        append_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(user_row)
+            .transpose()
+    }
+
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username.to_owned())
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(user_row)
+        .transpose()
+    }
+
+    async fn receiving_keys(&self, agency: AgencyId) -> Result<Vec<(UserId, Vec<u8>)>> {
+        let roles: Vec<&str> = Role::ALL
+            .into_iter()
+            .filter(|r| r.receives_new_cases())
+            .map(Role::code)
+            .collect();
+        let rows = sqlx::query(
+            "SELECT id, public_key FROM users \
+             WHERE agency_id = $1 AND active = 1 AND role IN ($2, $3) ORDER BY id",
+        )
+        .bind(agency.0)
+        .bind(roles[0])
+        .bind(roles[1])
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((UserId(r.try_get("id")?), r.try_get("public_key")?)))
+            .collect()
+    }
+
+    async fn submit(&self, c: &NewCase, audit: &AuditEntry) -> Result<(CaseId, String)> {
+        let mut tx = self.write.begin().await?;
+        if let Some(nonce) = &c.nonce_hash {
+            let fresh = sqlx::query(
+                "INSERT INTO form_nonces (nonce_hash, used_at) VALUES ($1, $2) \
+                 ON CONFLICT (nonce_hash) DO NOTHING",
+            )
+            .bind(nonce.clone())
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+            if fresh.rows_affected() == 0 {
+                return Err(StoreError::AlreadySubmitted);
+            }
+        }
+        let counter = format!("reference:{}:{}", c.reference_prefix, c.year);
+        let seq: i64 = sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+        )
+        .bind(counter)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("value")?;
+        let reference = minhbach_domain::Reference {
+            prefix: c.reference_prefix.clone(),
+            year: c.year,
+            seq,
+        }
+        .to_string();
+        let row = sqlx::query(
+            "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
+             anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
+             case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15) \
+             RETURNING id",
+        )
+        .bind(reference.clone())
+        .bind(c.receipt_lookup.clone())
+        .bind(c.agency.0)
+        .bind(c.category.clone())
+        .bind(CaseState::Received.code())
+        .bind(c.channel.clone())
+        .bind(flag(c.anonymous))
+        .bind(c.now)
+        .bind(c.content_sealed.clone())
+        .bind(c.case_key_reporter.clone())
+        .bind(c.case_key_recovery.clone())
+        .bind(c.identity_sealed.clone())
+        .bind(c.identity_key_reporter.clone())
+        .bind(c.identity_key_recovery.clone())
+        .bind(flag(c.demo))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = CaseId(row.try_get("id")?);
+        insert_wraps(&mut tx, id, &c.staff_wraps).await?;
+        sqlx::query(
+            "INSERT INTO case_events (case_id, at, kind, to_state, to_agency_id) \
+             VALUES ($1, $2, 'submitted', $3, $4)",
+        )
+        .bind(id.0)
+        .bind(c.now)
+        .bind(CaseState::Received.code())
+        .bind(c.agency.0)
+        .execute(&mut *tx)
+        .await?;
+        let mut audit = audit.clone();
+        audit.case = Some(id);
+        audit.detail = serde_json::json!({
+            "agency": c.agency.0,
+            "category": c.category,
+            "channel": c.channel,
+            "wrapped_for": c.staff_wraps.iter().map(|(u, _)| u.0).collect::<Vec<_>>(),
+        })
+        .to_string();
+        append_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok((id, reference))
+    }
+
+    async fn case_by_lookup(&self, lookup: &[u8]) -> Result<Option<CaseRecord>> {
+        sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE receipt_lookup = $1"
+        ))
+        .bind(lookup.to_vec())
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(case_row)
+        .transpose()
+    }
+
+    async fn case_by_reference(&self, reference: &str) -> Result<Option<CaseRecord>> {
+        sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1"
+        ))
+        .bind(reference.to_owned())
+        .fetch_optional(&self.read)
+        .await?
+        .as_ref()
+        .map(case_row)
+        .transpose()
+    }
+
+    async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {
+        sqlx::query(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.read)
+            .await?
+            .as_ref()
+            .map(case_row)
+            .transpose()
+    }
+
+    async fn case_key_for(&self, case: CaseId, user: UserId) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT wrapped FROM case_keys WHERE case_id = $1 AND user_id = $2")
+            .bind(case.0)
+            .bind(user.0)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.map(|r| r.try_get("wrapped")).transpose()?)
+    }
+
+    async fn messages(&self, case: CaseId) -> Result<Vec<MessageRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, sender, user_id, created_at, body_sealed FROM messages \
+             WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let sender = match r.try_get::<String, _>("sender")?.as_str() {
+                    "reporter" => Sender::Reporter,
+                    "staff" => Sender::Staff,
+                    other => return Err(StoreError::Corrupt(format!("unknown sender {other}"))),
+                };
+                Ok(MessageRecord {
+                    id: r.try_get("id")?,
+                    sender,
+                    user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                    created_at: r.try_get("created_at")?,
+                    body_sealed: r.try_get("body_sealed")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn events(&self, case: CaseId) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT at, user_id, kind, from_state, to_state, from_agency_id, to_agency_id, \
+             reasons_sealed FROM case_events WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EventRecord {
+                    at: r.try_get("at")?,
+                    user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                    kind: r.try_get("kind")?,
+                    from_state: r
+                        .try_get::<Option<String>, _>("from_state")?
+                        .map(|s| state(&s))
+                        .transpose()?,
+                    to_state: state(&r.try_get::<String, _>("to_state")?)?,
+                    from_agency: r.try_get::<Option<i64>, _>("from_agency_id")?.map(AgencyId),
+                    to_agency: AgencyId(r.try_get("to_agency_id")?),
+                    reasons_sealed: r.try_get("reasons_sealed")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_message(&self, m: &NewMessage, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO messages (case_id, sender, user_id, created_at, body_sealed) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(m.case.0)
+        .bind(m.sender.code())
+        .bind(m.user.map(|u| u.0))
+        .bind(m.now)
+        .bind(m.body_sealed.clone())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
+            .bind(m.now)
+            .bind(m.case.0)
+            .execute(&mut *tx)
+            .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn transition(&self, c: &CaseChange, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET state = $1, agency_id = $2, updated_at = $3 \
+             WHERE id = $4 AND state = $5 AND agency_id = $6",
+        )
+        .bind(c.new_state.code())
+        .bind(c.new_agency.0)
+        .bind(c.now)
+        .bind(c.case.0)
+        .bind(c.expected_state.code())
+        .bind(c.expected_agency.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        if let Some(wraps) = &c.new_wraps {
+            // The previous holder's staff lose their wraps: access follows the case.
+            sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
+                .bind(c.case.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_wraps(&mut tx, c.case, wraps).await?;
+        }
+        sqlx::query(
+            "INSERT INTO case_events (case_id, at, user_id, kind, from_state, to_state, \
+             from_agency_id, to_agency_id, reasons_sealed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(c.case.0)
+        .bind(c.now)
+        .bind(c.user.0)
+        .bind(c.kind.clone())
+        .bind(c.expected_state.code())
+        .bind(c.new_state.code())
+        .bind(c.expected_agency.0)
+        .bind(c.new_agency.0)
+        .bind(c.reasons_sealed.clone())
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn inbox(&self, q: &InboxQuery) -> Result<InboxPage> {
+        let order = match q.order {
+            InboxOrder::NewestFirst => "received_at DESC, id DESC",
+            InboxOrder::OldestFirst => "received_at ASC, id ASC",
+        };
+        let per_page = i64::from(q.per_page.clamp(1, 200));
+        let offset = i64::from(q.page.max(1) - 1) * per_page;
+        let rows = sqlx::query(&format!(
+            "SELECT id, reference, category, state, received_at, updated_at, anonymous, demo \
+             FROM cases WHERE agency_id = $1 ORDER BY {order} LIMIT $2 OFFSET $3"
+        ))
+        .bind(q.agency.0)
+        .bind(per_page)
+        .bind(offset)
+        .fetch_all(&self.read)
+        .await?;
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE agency_id = $1")
+            .bind(q.agency.0)
+            .fetch_one(&self.read)
+            .await?
+            .try_get("n")?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                Ok(InboxRow {
+                    id: CaseId(r.try_get("id")?),
+                    reference: r.try_get("reference")?,
+                    category: r.try_get("category")?,
+                    state: state(&r.try_get::<String, _>("state")?)?,
+                    received_at: r.try_get("received_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                    anonymous: r.try_get::<i64, _>("anonymous")? != 0,
+                    demo: r.try_get::<i64, _>("demo")? != 0,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(InboxPage { rows, total })
+    }
+
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, kind, user_id, case_id, sealed_key, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(s.token_hash.clone())
+        .bind(s.kind.code())
+        .bind(s.user.map(|u| u.0))
+        .bind(s.case.map(|c| c.0))
+        .bind(s.sealed_key.clone())
+        .bind(s.now)
+        .bind(s.expires_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT kind, user_id, case_id, sealed_key, expires_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            let kind = match r.try_get::<String, _>("kind")?.as_str() {
+                "staff" => SessionKind::Staff,
+                "reporter" => SessionKind::Reporter,
+                other => return Err(StoreError::Corrupt(format!("unknown session kind {other}"))),
+            };
+            Ok(SessionRecord {
+                kind,
+                user: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+                case: r.try_get::<Option<i64>, _>("case_id")?.map(CaseId),
+                sealed_key: r.try_get("sealed_key")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_vec())
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        append_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, case_id, detail, prev_hash, hash FROM audit_log \
+             ORDER BY seq",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    case: r.try_get::<Option<i64>, _>("case_id")?.map(CaseId),
+                    detail: r.try_get("detail")?,
+                    prev_hash: r.try_get("prev_hash")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn audit_head(&self) -> Result<(i64, Vec<u8>)> {
+        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.read)
+            .await?;
+        Ok((r.try_get("seq")?, r.try_get("hash")?))
+    }
+}

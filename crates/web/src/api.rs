@@ -1,0 +1,236 @@
+//! The JSON API, for partner systems and mobile clients: the same operations as the pages,
+//! authenticated with bearer tokens. Documented in `openapi.json`, served at `/api/openapi.json`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use minhbach_domain::{Channel, RawReport};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Reporter, Staff, WebJson};
+use crate::error::AppResult;
+use crate::service::{self, DecisionInput};
+use crate::view::CaseView;
+use crate::AppState;
+
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/v1/reports", post(submit))
+        .route(
+            "/v1/reporter/session",
+            post(reporter_session).delete(reporter_logout),
+        )
+        .route("/v1/reporter/case", get(reporter_case))
+        .route("/v1/reporter/messages", post(reporter_message))
+        .route(
+            "/v1/staff/session",
+            post(staff_session).delete(staff_logout),
+        )
+        .route("/v1/staff/inbox", get(inbox))
+        .route("/v1/staff/cases/{reference}", get(staff_case))
+        .route("/v1/staff/cases/{reference}/messages", post(staff_message))
+        .route(
+            "/v1/staff/cases/{reference}/transitions",
+            post(staff_transition),
+        )
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[derive(Serialize)]
+struct Submitted {
+    reference: String,
+    /// Shown once: the client must give it to the reporter and never store it.
+    receipt: String,
+}
+
+async fn submit(
+    State(st): State<AppState>,
+    WebJson(report): WebJson<RawReport>,
+) -> AppResult<Response> {
+    let demo = service::organisation(&st).await?.demo;
+    let done = service::submit_report(&st, report, Channel::Api, None, demo).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Submitted {
+            reference: done.reference,
+            receipt: done.receipt.expose(),
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ReceiptBody {
+    #[serde(default)]
+    receipt: String,
+}
+
+#[derive(Serialize)]
+struct Token {
+    token: String,
+    expires_in: i64,
+}
+
+async fn reporter_session(
+    State(st): State<AppState>,
+    WebJson(body): WebJson<ReceiptBody>,
+) -> AppResult<Json<Token>> {
+    let token = service::reporter_login(&st, &body.receipt).await?;
+    Ok(Json(Token {
+        token: token.encode(),
+        expires_in: st.config.reporter_session_minutes * 60,
+    }))
+}
+
+async fn reporter_logout(
+    State(st): State<AppState>,
+    Reporter(s, _): Reporter,
+) -> AppResult<StatusCode> {
+    service::logout(&st, &s.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reporter_case(
+    State(st): State<AppState>,
+    Reporter(s, _): Reporter,
+) -> AppResult<Json<CaseView>> {
+    Ok(Json(service::reporter_view(&st, &s).await?))
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    #[serde(default)]
+    body: String,
+}
+
+async fn reporter_message(
+    State(st): State<AppState>,
+    Reporter(s, _): Reporter,
+    WebJson(m): WebJson<MessageBody>,
+) -> AppResult<StatusCode> {
+    service::reporter_message(&st, &s, &m.body).await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn staff_session(
+    State(st): State<AppState>,
+    WebJson(body): WebJson<LoginBody>,
+) -> AppResult<Json<Token>> {
+    let token = service::staff_login(&st, &body.username, &body.password).await?;
+    Ok(Json(Token {
+        token: token.encode(),
+        expires_in: st.config.staff_session_minutes * 60,
+    }))
+}
+
+async fn staff_logout(State(st): State<AppState>, Staff(s, _): Staff) -> AppResult<StatusCode> {
+    service::logout(&st, &s.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct InboxParams {
+    order: Option<String>,
+    page: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct InboxItem {
+    reference: String,
+    category: String,
+    state: &'static str,
+    received_at: i64,
+    updated_at: i64,
+    anonymous: bool,
+    demo: bool,
+}
+
+#[derive(Serialize)]
+struct Inbox {
+    total: i64,
+    page: u32,
+    per_page: u32,
+    cases: Vec<InboxItem>,
+}
+
+async fn inbox(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Query(q): Query<InboxParams>,
+) -> AppResult<Json<Inbox>> {
+    let order = match q.order.as_deref() {
+        Some("oldest") => minhbach_store::InboxOrder::OldestFirst,
+        _ => minhbach_store::InboxOrder::NewestFirst,
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let inbox = service::inbox(&st, &s, order, page).await?;
+    Ok(Json(Inbox {
+        total: inbox.total,
+        page,
+        per_page: 25,
+        cases: inbox
+            .rows
+            .into_iter()
+            .map(|r| InboxItem {
+                reference: r.reference,
+                category: r.category,
+                state: r.state.code(),
+                received_at: r.received_at,
+                updated_at: r.updated_at,
+                anonymous: r.anonymous,
+                demo: r.demo,
+            })
+            .collect(),
+    }))
+}
+
+async fn staff_case(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+) -> AppResult<Json<CaseView>> {
+    Ok(Json(service::staff_case_view(&st, &s, &reference).await?))
+}
+
+async fn staff_message(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+    WebJson(m): WebJson<MessageBody>,
+) -> AppResult<StatusCode> {
+    service::staff_reply(&st, &s, &reference, &m.body).await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[derive(Serialize)]
+struct StateBody {
+    state: &'static str,
+}
+
+async fn staff_transition(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+    WebJson(d): WebJson<DecisionInput>,
+) -> AppResult<Json<StateBody>> {
+    let state = service::staff_transition(&st, &s, &reference, &d).await?;
+    Ok(Json(StateBody {
+        state: state.code(),
+    }))
+}

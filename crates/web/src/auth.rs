@@ -1,0 +1,187 @@
+//! Authentication as extractors: a handler that names [`Staff`] or [`Reporter`] in its signature
+//! cannot run without a valid session, and one that takes [`Csrf`] form data cannot run without a
+//! matching token. What a session may do to a case is then the domain policy's decision.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::{Form, Json};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::security::{csrf_matches, SessionToken};
+use crate::service::{self, ReporterSession, StaffSession};
+use crate::AppState;
+
+pub fn staff_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-mb-staff"
+    } else {
+        "mb-staff"
+    }
+}
+
+pub fn reporter_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-mb-reporter"
+    } else {
+        "mb-reporter"
+    }
+}
+
+/// A `Set-Cookie` value for a session cookie (or its removal when `value` is empty).
+pub fn session_cookie(name: &str, value: &str, secure: bool, max_age_secs: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    let max_age = if value.is_empty() { 0 } else { max_age_secs };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(name)?
+                .strip_prefix('=')
+                .map(str::to_owned)
+        })
+}
+
+/// Where the session token came from: a cookie (browser; state changes need a CSRF token) or a
+/// bearer header (API client; no ambient credential, so no CSRF).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+fn token(parts: &Parts, cookie_name: &str) -> Option<(SessionToken, Via)> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(SessionToken::parse);
+    match bearer {
+        Some(t) => Some((t, Via::Bearer)),
+        None => cookie(parts, cookie_name)
+            .and_then(|c| SessionToken::parse(&c))
+            .map(|t| (t, Via::Cookie)),
+    }
+}
+
+/// A signed-in staff member.
+pub struct Staff(pub StaffSession, pub Via);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let (t, via) = token(parts, staff_cookie(st.config.secure_cookies))
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(Staff(service::staff_session(st, t).await?, via))
+    }
+}
+
+/// A reporter who opened their case with the receipt.
+pub struct Reporter(pub ReporterSession, pub Via);
+
+impl FromRequestParts<AppState> for Reporter {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let (t, via) = token(parts, reporter_cookie(st.config.secure_cookies))
+            .ok_or(AppError::Unauthenticated)?;
+        Ok(Reporter(service::reporter_session(st, t).await?, via))
+    }
+}
+
+/// Form data whose body problems (too large, not a form) become our translated errors.
+pub struct WebForm<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, AppError> {
+        match Form::<T>::from_request(req, st).await {
+            Ok(Form(v)) => Ok(WebForm(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::TooLarge)
+            }
+            Err(e) => Err(AppError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// JSON whose body problems become our errors.
+pub struct WebJson<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for WebJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, AppError> {
+        match Json::<T>::from_request(req, st).await {
+            Ok(Json(v)) => Ok(WebJson(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::TooLarge)
+            }
+            Err(e) => Err(AppError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// A form that carries the session's CSRF token in a `csrf` field.
+pub trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// A session whose pages carry a CSRF token.
+pub trait CsrfSession {
+    fn session_token(&self) -> &SessionToken;
+    fn via(&self) -> Via;
+}
+
+impl CsrfSession for Staff {
+    fn session_token(&self) -> &SessionToken {
+        &self.0.token
+    }
+    fn via(&self) -> Via {
+        self.1
+    }
+}
+
+impl CsrfSession for Reporter {
+    fn session_token(&self) -> &SessionToken {
+        &self.0.token
+    }
+    fn via(&self) -> Via {
+        self.1
+    }
+}
+
+/// A session plus form data whose CSRF token has been checked.
+pub struct Csrf<S, T>(pub S, pub T);
+
+impl<S, T> FromRequest<AppState> for Csrf<S, T>
+where
+    S: FromRequestParts<AppState, Rejection = AppError> + CsrfSession + Send,
+    T: DeserializeOwned + HasCsrf + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, st: &AppState) -> Result<Self, AppError> {
+        let (mut parts, body) = req.into_parts();
+        let session = S::from_request_parts(&mut parts, st).await?;
+        let WebForm(form) =
+            WebForm::<T>::from_request(Request::from_parts(parts, body), st).await?;
+        let expected = session.session_token().csrf(&st.secret);
+        if session.via() == Via::Cookie && !csrf_matches(&expected, form.csrf()) {
+            return Err(AppError::Csrf);
+        }
+        Ok(Csrf(session, form))
+    }
+}

@@ -1,0 +1,146 @@
+//! Fluent translations. Vietnamese is the default; English is one click away. The files are
+//! compiled in, so a deployment can never miss one, and a test checks both have the same keys.
+
+use std::collections::HashMap;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Vi, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+}
+
+pub const SOURCES: [(Lang, &str); 2] = [
+    (Lang::Vi, include_str!("../../../locales/vi/main.ftl")),
+    (Lang::En, include_str!("../../../locales/en/main.ftl")),
+];
+
+pub struct I18n {
+    bundles: HashMap<Lang, FluentBundle<FluentResource>>,
+}
+
+impl I18n {
+    /// Parses the compiled-in files. A syntax error is a build defect, reported at start-up.
+    pub fn load() -> Result<Self, String> {
+        let mut bundles = HashMap::new();
+        for (lang, source) in SOURCES {
+            let resource = FluentResource::try_new(source.to_owned())
+                .map_err(|(_, e)| format!("{}: {e:?}", lang.code()))?;
+            let id = lang.code().parse().map_err(|e| format!("{e:?}"))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![id]);
+            // No Unicode isolation marks around arguments: they would show up in plain-text
+            // contexts such as titles.
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .map_err(|e| format!("{}: {e:?}", lang.code()))?;
+            bundles.insert(lang, bundle);
+        }
+        Ok(I18n { bundles })
+    }
+
+    pub fn text(&self, lang: Lang, key: &str, args: Option<&FluentArgs>) -> String {
+        let Some(bundle) = self.bundles.get(&lang) else {
+            return key.to_owned();
+        };
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            tracing::warn!(key, lang = lang.code(), "missing translation");
+            return key.to_owned();
+        };
+        let mut errors = Vec::new();
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned()
+    }
+
+    /// Every message id in one language's file.
+    pub fn keys(source: &str) -> Vec<String> {
+        let mut keys: Vec<String> = source
+            .lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_the_same_keys() {
+        let vi = I18n::keys(SOURCES[0].1);
+        let en = I18n::keys(SOURCES[1].1);
+        assert!(vi.len() > 50, "suspiciously few keys: {}", vi.len());
+        let only_vi: Vec<_> = vi.iter().filter(|k| !en.contains(k)).collect();
+        let only_en: Vec<_> = en.iter().filter(|k| !vi.contains(k)).collect();
+        assert!(
+            only_vi.is_empty() && only_en.is_empty(),
+            "vi only: {only_vi:?}; en only: {only_en:?}"
+        );
+    }
+
+    #[test]
+    fn every_key_renders_without_error_in_both_languages() {
+        let i18n = I18n::load().unwrap();
+        for (lang, source) in SOURCES {
+            for key in I18n::keys(source) {
+                let text = i18n.text(lang, &key, None);
+                assert!(!text.is_empty() && text != key, "{} {key}", lang.code());
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_code_or_templates_exists() {
+        let vi = I18n::keys(SOURCES[0].1);
+        let mut used = Vec::new();
+        let dirs = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
+        ];
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                for part in text.split("t.get(\"").skip(1) {
+                    if let Some((key, _)) = part.split_once('"') {
+                        used.push(key.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(!used.is_empty());
+        let missing: Vec<_> = used.iter().filter(|k| !vi.contains(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "keys used but not translated: {missing:?}"
+        );
+    }
+}

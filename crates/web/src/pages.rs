@@ -1,0 +1,580 @@
+//! Server-rendered pages. Every reporter page is a plain HTML form: nothing needs JavaScript.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minhbach_domain::{Channel, DomainError, FieldError, RawReport};
+use minhbach_store::{Agency, Category, InboxOrder, InboxRow};
+use serde::Deserialize;
+
+use crate::auth::{
+    reporter_cookie, session_cookie, staff_cookie, Csrf, HasCsrf, Reporter, Staff, WebForm,
+};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::security::{check_form_token, issue_form_token, SessionToken};
+use crate::service::{self, DecisionInput};
+use crate::view::{page, AgencyName, CaseView, Tr, LANG_COOKIE};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/lang/{code}", get(set_lang))
+        .route("/static/style.css", get(stylesheet))
+        .route("/report", get(report_form).post(report_submit))
+        .route("/status", get(status_login).post(status_open))
+        .route("/status/case", get(status_case))
+        .route("/status/case/messages", post(status_message))
+        .route("/status/logout", post(status_logout))
+        .route("/staff", get(|| async { Redirect::to("/staff/inbox") }))
+        .route("/staff/login", get(staff_login_page).post(staff_login))
+        .route("/staff/logout", post(staff_logout))
+        .route("/staff/inbox", get(staff_inbox))
+        .route("/staff/cases/{reference}", get(staff_case))
+        .route("/staff/cases/{reference}/messages", post(staff_message))
+        .route("/staff/cases/{reference}/decision", post(staff_decision))
+}
+
+async fn tr(st: &AppState, lang: Lang, path: &str) -> Tr {
+    let demo = st
+        .store
+        .organisation()
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|o| o.demo);
+    Tr {
+        lang,
+        state: st.clone(),
+        path: path.to_owned(),
+        demo,
+    }
+}
+
+const FORM_REPORT: &str = "report";
+const FORM_STATUS: &str = "status";
+const FORM_LOGIN: &str = "login";
+
+fn form_token(st: &AppState, purpose: &str) -> String {
+    issue_form_token(&st.secret, purpose, st.now())
+}
+
+fn check_token(st: &AppState, purpose: &str, token: &str) -> AppResult<Vec<u8>> {
+    check_form_token(
+        &st.secret,
+        purpose,
+        token,
+        st.now(),
+        st.config.form_token_hours * 3600,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct Landing {
+    t: Tr,
+}
+
+async fn landing(State(st): State<AppState>, lang: Lang) -> Response {
+    page(Landing {
+        t: tr(&st, lang, "/").await,
+    })
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Remembers the chosen language in a cookie and returns to the page the reader was on.
+async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::Vi);
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    let mut r = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/style.css"),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+struct ReportFormPage {
+    t: Tr,
+    token: String,
+    categories: Vec<Category>,
+    agencies: Vec<Agency>,
+    values: RawReport,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+}
+
+impl ReportFormPage {
+    fn error_for(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| self.t.get(e.code))
+    }
+
+    fn category_name(&self, c: &Category) -> String {
+        if self.t.is_vi() {
+            c.name_vi.clone()
+        } else {
+            c.name_en.clone()
+        }
+    }
+
+    fn agency_name(&self, a: &Agency) -> String {
+        if self.t.is_vi() {
+            a.name_vi.clone()
+        } else {
+            a.name_en.clone()
+        }
+    }
+
+    fn agency_selected(&self, a: &Agency) -> bool {
+        self.values.agency.trim() == a.id.to_string()
+    }
+
+    fn confidential(&self) -> bool {
+        self.values.identity == "confidential"
+    }
+}
+
+async fn report_page(
+    st: &AppState,
+    lang: Lang,
+    values: RawReport,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> AppResult<ReportFormPage> {
+    Ok(ReportFormPage {
+        t: tr(st, lang, "/report").await,
+        token: form_token(st, FORM_REPORT),
+        categories: st.store.categories().await?,
+        agencies: st.store.agencies().await?,
+        values,
+        errors,
+        notice,
+    })
+}
+
+async fn report_form(State(st): State<AppState>, lang: Lang) -> AppResult<Response> {
+    service::organisation(&st).await?;
+    Ok(page(
+        report_page(&st, lang, RawReport::default(), Vec::new(), None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReportForm {
+    #[serde(default)]
+    token: String,
+    #[serde(flatten)]
+    report: RawReport,
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    t: Tr,
+    reference: String,
+    receipt: String,
+}
+
+/// Records the report and shows the receipt, once. A form problem shows the form again with
+/// everything the reporter typed, so nothing is lost.
+async fn report_submit(
+    State(st): State<AppState>,
+    lang: Lang,
+    WebForm(form): WebForm<ReportForm>,
+) -> AppResult<Response> {
+    let again = |errors, notice, status| {
+        let st = st.clone();
+        let values = form.report.clone();
+        async move {
+            let mut r = page(report_page(&st, lang, values, errors, notice).await?);
+            *r.status_mut() = status;
+            Ok::<_, AppError>(r)
+        }
+    };
+    let nonce = match check_token(&st, FORM_REPORT, &form.token) {
+        Ok(n) => n,
+        Err(_) => {
+            return again(
+                Vec::new(),
+                Some(st.i18n.text(lang, "error-csrf-form", None)),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
+    };
+    let demo = service::organisation(&st).await?.demo;
+    match service::submit_report(&st, form.report.clone(), Channel::Web, Some(nonce), demo).await {
+        Ok(done) => Ok(page(ReceiptPage {
+            t: tr(&st, lang, "/report").await,
+            reference: done.reference,
+            receipt: done.receipt.expose(),
+        })),
+        Err(AppError::Domain(DomainError::Invalid(errors))) => {
+            again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "status_login.html")]
+struct StatusLogin {
+    t: Tr,
+    token: String,
+}
+
+async fn status_login(State(st): State<AppState>, lang: Lang) -> Response {
+    page(StatusLogin {
+        t: tr(&st, lang, "/status").await,
+        token: form_token(&st, FORM_STATUS),
+    })
+}
+
+#[derive(Deserialize)]
+struct ReceiptForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    receipt: String,
+}
+
+fn with_cookie(mut r: Response, value: String) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn status_open(
+    State(st): State<AppState>,
+    WebForm(form): WebForm<ReceiptForm>,
+) -> AppResult<Response> {
+    check_token(&st, FORM_STATUS, &form.token)?;
+    let token = service::reporter_login(&st, &form.receipt).await?;
+    let secure = st.config.secure_cookies;
+    let cookie = session_cookie(
+        reporter_cookie(secure),
+        &token.encode(),
+        secure,
+        st.config.reporter_session_minutes * 60,
+    );
+    Ok(with_cookie(
+        Redirect::to("/status/case").into_response(),
+        cookie,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "status_case.html")]
+struct StatusCase {
+    t: Tr,
+    case: CaseView,
+    csrf: String,
+}
+
+async fn status_case(
+    State(st): State<AppState>,
+    lang: Lang,
+    Reporter(s, _): Reporter,
+) -> AppResult<Response> {
+    let case = service::reporter_view(&st, &s).await?;
+    Ok(page(StatusCase {
+        t: tr(&st, lang, "/status/case").await,
+        case,
+        csrf: s.token.csrf(&st.secret),
+    }))
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+impl HasCsrf for MessageForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn status_message(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
+) -> AppResult<Response> {
+    service::reporter_message(&st, &s, &form.body).await?;
+    Ok(Redirect::to("/status/case#messages").into_response())
+}
+
+fn signed_out(st: &AppState, name: &str) -> Response {
+    with_cookie(
+        Redirect::to("/").into_response(),
+        session_cookie(name, "", st.config.secure_cookies, 0),
+    )
+}
+
+async fn status_logout(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), _): Csrf<Reporter, CsrfOnly>,
+) -> AppResult<Response> {
+    service::logout(&st, &s.token).await?;
+    Ok(signed_out(&st, reporter_cookie(st.config.secure_cookies)))
+}
+
+#[derive(Template)]
+#[template(path = "staff_login.html")]
+struct StaffLogin {
+    t: Tr,
+    token: String,
+}
+
+async fn staff_login_page(State(st): State<AppState>, lang: Lang) -> Response {
+    page(StaffLogin {
+        t: tr(&st, lang, "/staff/login").await,
+        token: form_token(&st, FORM_LOGIN),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn staff_login(
+    State(st): State<AppState>,
+    WebForm(form): WebForm<LoginForm>,
+) -> AppResult<Response> {
+    check_token(&st, FORM_LOGIN, &form.token)?;
+    let token: SessionToken = service::staff_login(&st, &form.username, &form.password).await?;
+    let secure = st.config.secure_cookies;
+    let cookie = session_cookie(
+        staff_cookie(secure),
+        &token.encode(),
+        secure,
+        st.config.staff_session_minutes * 60,
+    );
+    Ok(with_cookie(
+        Redirect::to("/staff/inbox").into_response(),
+        cookie,
+    ))
+}
+
+async fn staff_logout(
+    State(st): State<AppState>,
+    Csrf(Staff(s, _), _): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    service::logout(&st, &s.token).await?;
+    Ok(signed_out(&st, staff_cookie(st.config.secure_cookies)))
+}
+
+#[derive(Deserialize)]
+struct InboxParams {
+    order: Option<String>,
+    page: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    t: Tr,
+    staff_name: String,
+    agency: AgencyName,
+    csrf: String,
+    rows: Vec<InboxRow>,
+    categories: Vec<Category>,
+    total: i64,
+    page: u32,
+    pages: u32,
+    oldest_first: bool,
+}
+
+impl InboxPage {
+    fn category_name(&self, code: &str) -> String {
+        self.categories.iter().find(|c| c.code == code).map_or_else(
+            || code.to_owned(),
+            |c| {
+                if self.t.is_vi() {
+                    c.name_vi.clone()
+                } else {
+                    c.name_en.clone()
+                }
+            },
+        )
+    }
+
+    fn order_param(&self) -> &'static str {
+        if self.oldest_first {
+            "oldest"
+        } else {
+            "newest"
+        }
+    }
+}
+
+fn inbox_order(param: Option<&str>) -> InboxOrder {
+    match param {
+        Some("oldest") => InboxOrder::OldestFirst,
+        _ => InboxOrder::NewestFirst,
+    }
+}
+
+async fn staff_inbox(
+    State(st): State<AppState>,
+    lang: Lang,
+    Staff(s, _): Staff,
+    Query(q): Query<InboxParams>,
+) -> AppResult<Response> {
+    let order = inbox_order(q.order.as_deref());
+    let page_no = q.page.unwrap_or(1).max(1);
+    let inbox = service::inbox(&st, &s, order, page_no).await?;
+    let agencies = st.store.agencies().await?;
+    let agency = AgencyName::find(
+        &agencies,
+        s.actor.agency.unwrap_or(minhbach_domain::AgencyId(0)),
+    );
+    let pages = u32::try_from((inbox.total.max(1) + 24) / 25).unwrap_or(u32::MAX);
+    Ok(page(InboxPage {
+        t: tr(&st, lang, "/staff/inbox").await,
+        staff_name: s.user.display_name.clone(),
+        agency,
+        csrf: s.token.csrf(&st.secret),
+        rows: inbox.rows,
+        categories: st.store.categories().await?,
+        total: inbox.total,
+        page: page_no,
+        pages,
+        oldest_first: order == InboxOrder::OldestFirst,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    case: CaseView,
+    forward_targets: Vec<Agency>,
+}
+
+impl CasePage {
+    fn agency_name(&self, a: &Agency) -> String {
+        if self.t.is_vi() {
+            a.name_vi.clone()
+        } else {
+            a.name_en.clone()
+        }
+    }
+
+    fn offers(&self, kind: &str) -> bool {
+        self.case.available.contains(&kind)
+    }
+}
+
+async fn staff_case(
+    State(st): State<AppState>,
+    lang: Lang,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+) -> AppResult<Response> {
+    let case = service::staff_case_view(&st, &s, &reference).await?;
+    let forward_targets = st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .filter(|a| a.id.0 != case.agency.id)
+        .collect();
+    Ok(page(CasePage {
+        t: tr(&st, lang, &format!("/staff/cases/{reference}")).await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        case,
+        forward_targets,
+    }))
+}
+
+async fn staff_message(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, MessageForm>,
+) -> AppResult<Response> {
+    service::staff_reply(&st, &s, &reference, &form.body).await?;
+    Ok(Redirect::to(&format!("/staff/cases/{reference}#messages")).into_response())
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    decision: DecisionInput,
+}
+
+impl HasCsrf for DecisionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+async fn staff_decision(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, DecisionForm>,
+) -> AppResult<Response> {
+    service::staff_transition(&st, &s, &reference, &form.decision).await?;
+    // After forwarding, the case has left this agency: back to the inbox.
+    let to = if form.decision.kind == "forward" {
+        "/staff/inbox".to_owned()
+    } else {
+        format!("/staff/cases/{reference}")
+    };
+    Ok(Redirect::to(&to).into_response())
+}

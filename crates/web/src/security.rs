@@ -1,0 +1,221 @@
+//! Tokens, cookies, throttles and the response headers every page carries.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use minhbach_crypto::{random_token, sha256, ServerSecret, SymmetricKey};
+use rand::RngCore;
+
+use crate::error::AppError;
+
+/// A session token: 32 random bytes that only the client holds. The database keeps a hash of it
+/// (the session id) and, sealed under a second key derived from it, the key material the session
+/// needs. A database copy therefore holds neither a usable session nor a usable key.
+pub struct SessionToken([u8; 32]);
+
+impl SessionToken {
+    pub fn generate() -> Self {
+        SessionToken(random_token(&mut rand::rngs::OsRng))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let bytes = hex::decode(s.trim()).ok()?;
+        Some(SessionToken(bytes.try_into().ok()?))
+    }
+
+    pub fn encode(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    fn derive(&self, label: &[u8]) -> [u8; 32] {
+        let mut input = label.to_vec();
+        input.extend_from_slice(&self.0);
+        sha256(&input)
+    }
+
+    pub fn id(&self) -> Vec<u8> {
+        self.derive(b"minhbach/session-id/v1").to_vec()
+    }
+
+    pub fn key(&self) -> SymmetricKey {
+        minhbach_crypto::session_key(&self.0)
+    }
+
+    /// The CSRF token of pages rendered for this session.
+    pub fn csrf(&self, secret: &ServerSecret) -> String {
+        hex::encode(&secret.mac("csrf", &self.id())[..16])
+    }
+}
+
+impl Drop for SessionToken {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// Checks a CSRF token in constant time.
+pub fn csrf_matches(expected: &str, given: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    expected.len() == given.len() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+}
+
+const FORM_NONCE: usize = 16;
+const FORM_TAG: usize = 16;
+
+/// A token for a form shown to someone without a session (the report form, the receipt form):
+/// a random nonce, the time it was issued and a MAC over both and the form's purpose. The nonce
+/// also makes a report submission single-use: the store burns its hash with the case.
+pub fn issue_form_token(secret: &ServerSecret, purpose: &str, now: i64) -> String {
+    let mut body = vec![0u8; FORM_NONCE];
+    rand::rngs::OsRng.fill_bytes(&mut body);
+    body.extend_from_slice(&now.to_be_bytes());
+    let tag = form_tag(secret, purpose, &body);
+    body.extend_from_slice(&tag);
+    hex::encode(body)
+}
+
+fn form_tag(secret: &ServerSecret, purpose: &str, body: &[u8]) -> [u8; FORM_TAG] {
+    let mac = secret.mac(&format!("form-token:{purpose}"), body);
+    let mut tag = [0u8; FORM_TAG];
+    tag.copy_from_slice(&mac[..FORM_TAG]);
+    tag
+}
+
+/// Verifies a form token; returns the hash of its nonce (what the store records as used).
+pub fn check_form_token(
+    secret: &ServerSecret,
+    purpose: &str,
+    token: &str,
+    now: i64,
+    max_age_secs: i64,
+) -> Result<Vec<u8>, AppError> {
+    use subtle::ConstantTimeEq;
+    let raw = hex::decode(token.trim()).map_err(|_| AppError::Csrf)?;
+    if raw.len() != FORM_NONCE + 8 + FORM_TAG {
+        return Err(AppError::Csrf);
+    }
+    let (body, tag) = raw.split_at(FORM_NONCE + 8);
+    if !bool::from(form_tag(secret, purpose, body).ct_eq(tag)) {
+        return Err(AppError::Csrf);
+    }
+    let mut issued = [0u8; 8];
+    issued.copy_from_slice(&body[FORM_NONCE..]);
+    let age = now - i64::from_be_bytes(issued);
+    if !(-60..=max_age_secs).contains(&age) {
+        return Err(AppError::Csrf);
+    }
+    Ok(sha256(body).to_vec())
+}
+
+/// Counts failures in a sliding window, per key, in memory. Used for wrong receipts (one global
+/// key: reporters are never identified, not even by IP address) and for failed staff logins
+/// (keyed by username).
+pub struct Throttle {
+    max: usize,
+    window: i64,
+    hits: Mutex<HashMap<String, VecDeque<i64>>>,
+}
+
+impl Throttle {
+    pub fn new(max: usize, window_secs: i64) -> Self {
+        Throttle {
+            max,
+            window: window_secs,
+            hits: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn blocked(&self, key: &str, now: i64) -> bool {
+        let Ok(mut hits) = self.hits.lock() else {
+            return true;
+        };
+        let Some(q) = hits.get_mut(key) else {
+            return false;
+        };
+        while q.front().is_some_and(|t| *t <= now - self.window) {
+            q.pop_front();
+        }
+        q.len() >= self.max
+    }
+
+    pub fn failure(&self, key: &str, now: i64) {
+        if let Ok(mut hits) = self.hits.lock() {
+            if hits.len() > 100_000 {
+                hits.clear();
+            }
+            hits.entry(key.to_owned()).or_default().push_back(now);
+        }
+    }
+}
+
+/// DESIGN.md property 10: no inline script or style, nothing from elsewhere, no framing, no
+/// referrer. Pages with secrets (receipts, case content) are never cached.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let hsts = request.extensions().get::<Hsts>().is_some();
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Marker extension: the deployment is served over TLS, so HSTS is sent.
+#[derive(Clone, Copy)]
+pub struct Hsts;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_tokens_are_bound_to_purpose_age_and_secret() {
+        let s = ServerSecret::generate(&mut rand::rngs::OsRng);
+        let t = issue_form_token(&s, "report", 1000);
+        assert!(check_form_token(&s, "report", &t, 1000, 3600).is_ok());
+        assert!(check_form_token(&s, "status", &t, 1000, 3600).is_err());
+        assert!(check_form_token(&s, "report", &t, 1000 + 3601, 3600).is_err());
+        let other = ServerSecret::generate(&mut rand::rngs::OsRng);
+        assert!(check_form_token(&other, "report", &t, 1000, 3600).is_err());
+        let mut bad = t.clone();
+        bad.replace_range(0..2, if &t[0..2] == "00" { "11" } else { "00" });
+        assert!(check_form_token(&s, "report", &bad, 1000, 3600).is_err());
+    }
+
+    #[test]
+    fn throttle_blocks_after_max_failures_until_the_window_passes() {
+        let t = Throttle::new(3, 60);
+        for i in 0..3 {
+            assert!(!t.blocked("", 100 + i));
+            t.failure("", 100 + i);
+        }
+        assert!(t.blocked("", 103));
+        assert!(!t.blocked("", 163));
+    }
+}

@@ -1,0 +1,793 @@
+//! The operations of minhbach, shared by the HTML pages and the JSON API: each takes parsed
+//! input and an authenticated session, asks the domain policy, does the cryptography, persists
+//! through the store (one transaction with its audit event) and returns a view.
+
+use minhbach_crypto::{
+    self as crypto, PasswordParams, PublicKey, Receipt, SecretKey, SymmetricKey,
+};
+use minhbach_domain::{
+    can, Action, Actor, AgencyId, CaseState, Channel, DomainError, Identity, MessageText,
+    RawReport, ReasonText, Transition, TransitionKind, UserId,
+};
+use minhbach_store::{
+    AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewCase, NewMessage,
+    NewSession, Organisation, Sender, SessionKind, UserRecord,
+};
+use rand::rngs::OsRng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{AppError, AppResult};
+use crate::security::SessionToken;
+use crate::view::{AgencyName, CaseView, EventView, MessageView};
+use crate::AppState;
+
+/// Associated data that binds every sealed blob to its case and purpose, so a blob copied to
+/// another row or column fails to open.
+pub fn aad(purpose: &str, receipt_lookup: &[u8]) -> Vec<u8> {
+    format!("minhbach/v1/{purpose}/{}", hex::encode(receipt_lookup)).into_bytes()
+}
+
+fn staff_wrap_aad(lookup: &[u8], user: UserId) -> Vec<u8> {
+    aad(&format!("wrap-staff-{}", user.0), lookup)
+}
+
+fn staff_secret_aad(user_id_or_name: &str) -> Vec<u8> {
+    format!("minhbach/v1/staff-secret/{user_id_or_name}").into_bytes()
+}
+
+/// The encrypted part of a report.
+#[derive(Serialize, Deserialize, Clone, Default)]
+pub struct ReportContent {
+    pub what: String,
+    pub when: String,
+    #[serde(rename = "where")]
+    pub where_: String,
+    pub who: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedIdentity {
+    name: String,
+    contact: String,
+}
+
+pub async fn organisation(st: &AppState) -> AppResult<Organisation> {
+    st.store
+        .organisation()
+        .await?
+        .ok_or(AppError::NotInitialised)
+}
+
+/// Wraps a case key for each given staff member's public key.
+fn wrap_for_staff(
+    keys: &[(UserId, Vec<u8>)],
+    case_key: &SymmetricKey,
+    lookup: &[u8],
+) -> AppResult<Vec<(UserId, Vec<u8>)>> {
+    keys.iter()
+        .map(|(user, public)| {
+            let pk = PublicKey::try_from_slice(public)?;
+            Ok((
+                *user,
+                crypto::wrap_to_public(&pk, case_key, &staff_wrap_aad(lookup, *user), &mut OsRng),
+            ))
+        })
+        .collect()
+}
+
+pub struct Submitted {
+    pub reference: String,
+    pub receipt: Receipt,
+}
+
+/// Records a report as a new case. The receipt is returned only after the commit.
+pub async fn submit_report(
+    st: &AppState,
+    raw: RawReport,
+    channel: Channel,
+    nonce_hash: Option<Vec<u8>>,
+    demo: bool,
+) -> AppResult<Submitted> {
+    let org = organisation(st).await?;
+    let categories: Vec<String> = st
+        .store
+        .categories()
+        .await?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let agencies: Vec<AgencyId> = st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let report = raw.validate(&categories, &agencies)?;
+    let agency = report.agency.or(org.default_agency).ok_or_else(|| {
+        DomainError::Invalid(vec![minhbach_domain::FieldError {
+            field: "agency",
+            code: "field-required",
+        }])
+    })?;
+
+    let receipt = Receipt::generate(&mut OsRng);
+    let lookup = st.secret.receipt_lookup(&receipt).to_vec();
+    let receipt_key = st.secret.receipt_key(&receipt);
+    let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
+    let case_key = SymmetricKey::generate(&mut OsRng);
+
+    let content = Zeroizing::new(
+        serde_json::to_vec(&ReportContent {
+            what: report.what.clone(),
+            when: report.when.clone(),
+            where_: report.where_.clone(),
+            who: report.who.clone(),
+        })
+        .map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    let (identity_sealed, identity_key_reporter, identity_key_recovery) = match &report.identity {
+        Identity::Anonymous => (None, None, None),
+        Identity::Confidential { name, contact } => {
+            // The identity has its own key: whoever opens the case does not see who reported.
+            let identity_key = SymmetricKey::generate(&mut OsRng);
+            let plain = Zeroizing::new(
+                serde_json::to_vec(&SealedIdentity {
+                    name: name.clone(),
+                    contact: contact.clone(),
+                })
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            );
+            (
+                Some(crypto::seal(
+                    &identity_key,
+                    &plain,
+                    &aad("identity", &lookup),
+                    &mut OsRng,
+                )),
+                Some(crypto::wrap_key(
+                    &receipt_key,
+                    &identity_key,
+                    &aad("identity-key-reporter", &lookup),
+                    &mut OsRng,
+                )),
+                Some(crypto::wrap_to_public(
+                    &recovery,
+                    &identity_key,
+                    &aad("identity-key-recovery", &lookup),
+                    &mut OsRng,
+                )),
+            )
+        }
+    };
+    let receiving = st.store.receiving_keys(agency).await?;
+    if receiving.is_empty() {
+        tracing::warn!(
+            agency = agency.0,
+            "case recorded for an agency with no receiving staff"
+        );
+    }
+    let now = st.now();
+    let year = st.clock.now().to_offset(crate::view::LOCAL_OFFSET).year();
+    let case = NewCase {
+        reference_prefix: org.reference_prefix.clone(),
+        year,
+        receipt_lookup: lookup.clone(),
+        agency,
+        category: report.category.clone(),
+        channel: channel.code().to_owned(),
+        anonymous: report.identity == Identity::Anonymous,
+        now,
+        content_sealed: crypto::seal(&case_key, &content, &aad("content", &lookup), &mut OsRng),
+        case_key_reporter: crypto::wrap_key(
+            &receipt_key,
+            &case_key,
+            &aad("wrap-reporter", &lookup),
+            &mut OsRng,
+        ),
+        case_key_recovery: crypto::wrap_to_public(
+            &recovery,
+            &case_key,
+            &aad("wrap-recovery", &lookup),
+            &mut OsRng,
+        ),
+        identity_sealed,
+        identity_key_reporter,
+        identity_key_recovery,
+        staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
+        nonce_hash,
+        demo,
+    };
+    let (_, reference) = st
+        .store
+        .submit(
+            &case,
+            &AuditEntry::new(now, "reporter", "case.submitted", None),
+        )
+        .await?;
+    Ok(Submitted { reference, receipt })
+}
+
+/// A reporter who came back with their receipt.
+pub struct ReporterSession {
+    pub token: SessionToken,
+    pub case: CaseRecord,
+    pub case_key: SymmetricKey,
+}
+
+const THROTTLE_ALL: &str = "receipts";
+
+/// Opens a reporter session from a receipt. Wrong receipts all get the same answer, and too many
+/// of them in a minute (from anyone: reporters are not identified) pause lookups.
+pub async fn reporter_login(st: &AppState, receipt_text: &str) -> AppResult<SessionToken> {
+    let now = st.now();
+    if st.receipt_throttle.blocked(THROTTLE_ALL, now) {
+        return Err(AppError::Throttled);
+    }
+    let Ok(receipt) = Receipt::parse(receipt_text) else {
+        st.receipt_throttle.failure(THROTTLE_ALL, now);
+        return Err(AppError::MalformedReceipt);
+    };
+    let lookup = st.secret.receipt_lookup(&receipt);
+    let Some(case) = st.store.case_by_lookup(&lookup).await? else {
+        st.receipt_throttle.failure(THROTTLE_ALL, now);
+        return Err(AppError::UnknownReceipt);
+    };
+    let receipt_key = st.secret.receipt_key(&receipt);
+    let case_key = crypto::unwrap_key(
+        &receipt_key,
+        &case.case_key_reporter,
+        &aad("wrap-reporter", &lookup),
+    )?;
+    let token = SessionToken::generate();
+    st.store
+        .create_session(&NewSession {
+            token_hash: token.id(),
+            kind: SessionKind::Reporter,
+            user: None,
+            case: Some(case.id),
+            sealed_key: crypto::wrap_key(
+                &token.key(),
+                &case_key,
+                b"minhbach/v1/session-reporter",
+                &mut OsRng,
+            ),
+            now,
+            expires_at: now + st.config.reporter_session_minutes * 60,
+        })
+        .await?;
+    Ok(token)
+}
+
+/// Resumes a reporter session from its token.
+pub async fn reporter_session(st: &AppState, token: SessionToken) -> AppResult<ReporterSession> {
+    let record = st
+        .store
+        .session(&token.id(), st.now())
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let (SessionKind::Reporter, Some(case_id)) = (record.kind, record.case) else {
+        return Err(AppError::Unauthenticated);
+    };
+    let case_key = crypto::unwrap_key(
+        &token.key(),
+        &record.sealed_key,
+        b"minhbach/v1/session-reporter",
+    )
+    .map_err(|_| AppError::Unauthenticated)?;
+    let case = st
+        .store
+        .case(case_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    Ok(ReporterSession {
+        token,
+        case,
+        case_key,
+    })
+}
+
+pub async fn reporter_view(st: &AppState, s: &ReporterSession) -> AppResult<CaseView> {
+    let view = case_view(st, &s.case, &s.case_key, false).await?;
+    st.store
+        .audit(&AuditEntry::new(
+            st.now(),
+            "reporter",
+            "case.read",
+            Some(s.case.id),
+        ))
+        .await?;
+    Ok(view)
+}
+
+pub async fn reporter_message(st: &AppState, s: &ReporterSession, body: &str) -> AppResult<()> {
+    let text = MessageText::parse(body)?;
+    add_message(
+        st,
+        &s.case,
+        &s.case_key,
+        Sender::Reporter,
+        None,
+        &text,
+        "reporter",
+    )
+    .await
+}
+
+async fn add_message(
+    st: &AppState,
+    case: &CaseRecord,
+    case_key: &SymmetricKey,
+    sender: Sender,
+    user: Option<UserId>,
+    text: &MessageText,
+    actor: &str,
+) -> AppResult<()> {
+    let now = st.now();
+    let body_sealed = crypto::seal(
+        case_key,
+        text.as_str().as_bytes(),
+        &aad("message", &case.receipt_lookup),
+        &mut OsRng,
+    );
+    st.store
+        .add_message(
+            &NewMessage {
+                case: case.id,
+                sender,
+                user,
+                now,
+                body_sealed,
+            },
+            &AuditEntry::new(now, actor, "message.added", Some(case.id))
+                .with_detail(serde_json::json!({ "sender": sender.code() })),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Builds what a reader of the case sees, decrypting with the case key.
+async fn case_view(
+    st: &AppState,
+    case: &CaseRecord,
+    case_key: &SymmetricKey,
+    staff: bool,
+) -> AppResult<CaseView> {
+    let lookup = &case.receipt_lookup;
+    let content_plain = crypto::open(case_key, &case.content_sealed, &aad("content", lookup))?;
+    let content: ReportContent =
+        serde_json::from_slice(&content_plain).map_err(|e| AppError::Internal(e.to_string()))?;
+    let agencies = st.store.agencies().await?;
+    let name = |id: AgencyId| AgencyName::find(&agencies, id);
+    let categories = st.store.categories().await?;
+    let category = categories.into_iter().find(|c| c.code == case.category);
+    let messages = st
+        .store
+        .messages(case.id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let body = crypto::open(case_key, &m.body_sealed, &aad("message", lookup))?;
+            Ok(MessageView {
+                from_reporter: m.sender == Sender::Reporter,
+                at: m.created_at,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let events = st
+        .store
+        .events(case.id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let reasons = e
+                .reasons_sealed
+                .map(|r| crypto::open(case_key, &r, &aad("reasons", lookup)))
+                .transpose()?
+                .map(|r| String::from_utf8_lossy(&r).into_owned());
+            Ok(EventView {
+                at: e.at,
+                kind: e.kind,
+                from_state: e.from_state.map(|s| s.code()),
+                to_state: e.to_state.code(),
+                from_agency: e.from_agency.map(name),
+                to_agency: name(e.to_agency),
+                reasons,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let available = if staff {
+        Transition::available(case.state)
+            .into_iter()
+            .map(TransitionKind::code)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(CaseView {
+        reference: case.reference.clone(),
+        state: case.state.code(),
+        agency: name(case.agency),
+        category: case.category.clone(),
+        category_vi: category
+            .as_ref()
+            .map_or_else(|| case.category.clone(), |c| c.name_vi.clone()),
+        category_en: category
+            .as_ref()
+            .map_or_else(|| case.category.clone(), |c| c.name_en.clone()),
+        received_at: case.received_at,
+        anonymous: case.anonymous,
+        demo: case.demo,
+        content,
+        messages,
+        events,
+        available,
+    })
+}
+
+/// A signed-in staff member with their unsealed private key.
+pub struct StaffSession {
+    pub token: SessionToken,
+    pub user: UserRecord,
+    pub actor: Actor,
+    pub secret_key: SecretKey,
+}
+
+/// Salt and Argon2 parameters of a staff key-encryption key, stored together so that changing
+/// the configured parameters never locks anyone out.
+pub fn encode_kek_salt(salt: &[u8], p: PasswordParams) -> Vec<u8> {
+    let mut v = salt.to_vec();
+    for n in [p.memory_kib, p.iterations, p.parallelism] {
+        v.extend_from_slice(&n.to_be_bytes());
+    }
+    v
+}
+
+fn decode_kek_salt(v: &[u8]) -> Option<(&[u8], PasswordParams)> {
+    let (salt, params) = v.split_at_checked(v.len().checked_sub(12)?)?;
+    let n = |i: usize| {
+        params
+            .get(i..i + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+    };
+    Some((
+        salt,
+        PasswordParams {
+            memory_kib: n(0)?,
+            iterations: n(4)?,
+            parallelism: n(8)?,
+        },
+    ))
+}
+
+/// The key material of a new staff account.
+pub struct StaffKeys {
+    pub password_hash: String,
+    pub public_key: Vec<u8>,
+    pub kek_salt: Vec<u8>,
+    pub secret_key_sealed: Vec<u8>,
+    pub secret_key_recovery: Vec<u8>,
+}
+
+/// Creates a staff member's key pair, sealed under their password and under the recovery key.
+pub fn new_staff_keys(
+    username: &str,
+    password: &str,
+    params: PasswordParams,
+    recovery: &PublicKey,
+) -> AppResult<StaffKeys> {
+    let sk = SecretKey::generate(&mut OsRng);
+    let salt = crypto::password_salt(&mut OsRng);
+    let kek = crypto::password_kek(password, &salt, params)?;
+    let aad = staff_secret_aad(username);
+    Ok(StaffKeys {
+        password_hash: crypto::hash_password(password, params, &mut OsRng)?,
+        public_key: sk.public_key().as_bytes().to_vec(),
+        kek_salt: encode_kek_salt(&salt, params),
+        secret_key_sealed: crypto::seal_secret_key(&kek, &sk, &aad, &mut OsRng),
+        secret_key_recovery: crypto::seal_secret_key_to_public(recovery, &sk, &aad, &mut OsRng),
+    })
+}
+
+pub async fn staff_login(st: &AppState, username: &str, password: &str) -> AppResult<SessionToken> {
+    let now = st.now();
+    let username = username.trim();
+    if st.login_throttle.blocked(username, now) {
+        return Err(AppError::Throttled);
+    }
+    let user = st
+        .store
+        .user_by_username(username)
+        .await?
+        .filter(|u| u.active);
+    let Some(user) = user else {
+        // Same work as for a real account, so timing does not reveal which usernames exist.
+        crypto::dummy_verify(password, st.config.password);
+        st.login_throttle.failure(username, now);
+        return Err(AppError::BadLogin);
+    };
+    if !crypto::verify_password(password, &user.password_hash) {
+        st.login_throttle.failure(username, now);
+        return Err(AppError::BadLogin);
+    }
+    let (salt, params) =
+        decode_kek_salt(&user.kek_salt).ok_or_else(|| AppError::Internal("bad kek salt".into()))?;
+    let kek = crypto::password_kek(password, salt, params)?;
+    let sk = crypto::open_secret_key(
+        &kek,
+        &user.secret_key_sealed,
+        &staff_secret_aad(&user.username),
+    )?;
+    let token = SessionToken::generate();
+    st.store
+        .create_session(&NewSession {
+            token_hash: token.id(),
+            kind: SessionKind::Staff,
+            user: Some(user.id),
+            case: None,
+            sealed_key: crypto::seal_secret_key(
+                &token.key(),
+                &sk,
+                b"minhbach/v1/session-staff",
+                &mut OsRng,
+            ),
+            now,
+            expires_at: now + st.config.staff_session_minutes * 60,
+        })
+        .await?;
+    st.store
+        .audit(&AuditEntry::new(
+            now,
+            format!("user:{}", user.id.0),
+            "staff.signin",
+            None,
+        ))
+        .await?;
+    Ok(token)
+}
+
+pub async fn staff_session(st: &AppState, token: SessionToken) -> AppResult<StaffSession> {
+    let record = st
+        .store
+        .session(&token.id(), st.now())
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let (SessionKind::Staff, Some(user_id)) = (record.kind, record.user) else {
+        return Err(AppError::Unauthenticated);
+    };
+    let user = st
+        .store
+        .user(user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(AppError::Unauthenticated)?;
+    let secret_key = crypto::open_secret_key(
+        &token.key(),
+        &record.sealed_key,
+        b"minhbach/v1/session-staff",
+    )
+    .map_err(|_| AppError::Unauthenticated)?;
+    let actor = Actor {
+        user: user.id,
+        agency: user.agency,
+        role: user.role,
+    };
+    Ok(StaffSession {
+        token,
+        user,
+        actor,
+        secret_key,
+    })
+}
+
+pub async fn logout(st: &AppState, token: &SessionToken) -> AppResult<()> {
+    st.store.delete_session(&token.id()).await?;
+    Ok(())
+}
+
+pub async fn inbox(
+    st: &AppState,
+    s: &StaffSession,
+    order: InboxOrder,
+    page: u32,
+) -> AppResult<InboxPage> {
+    let agency = match s.actor.agency {
+        Some(agency) if can(&s.actor, Action::ViewInbox, None) => agency,
+        _ => return Err(DomainError::Forbidden.into()),
+    };
+    Ok(st
+        .store
+        .inbox(&InboxQuery {
+            agency,
+            order,
+            page: page.max(1),
+            per_page: 25,
+        })
+        .await?)
+}
+
+/// Loads a case the staff member may act on, with its key. A case of another agency answers
+/// exactly like a case that does not exist.
+async fn staff_case(
+    st: &AppState,
+    s: &StaffSession,
+    reference: &str,
+    action: Action,
+) -> AppResult<(CaseRecord, SymmetricKey)> {
+    let case = st
+        .store
+        .case_by_reference(reference)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if !can(&s.actor, action, Some(&case.facts())) {
+        return Err(DomainError::NotFound.into());
+    }
+    let wrapped = st
+        .store
+        .case_key_for(case.id, s.user.id)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let key = crypto::unwrap_with_secret(
+        &s.secret_key,
+        &wrapped,
+        &staff_wrap_aad(&case.receipt_lookup, s.user.id),
+    )?;
+    Ok((case, key))
+}
+
+fn actor_code(s: &StaffSession) -> String {
+    format!("user:{}", s.user.id.0)
+}
+
+pub async fn staff_case_view(
+    st: &AppState,
+    s: &StaffSession,
+    reference: &str,
+) -> AppResult<CaseView> {
+    let (case, key) = staff_case(st, s, reference, Action::ReadCase).await?;
+    let view = case_view(st, &case, &key, true).await?;
+    st.store
+        .audit(&AuditEntry::new(
+            st.now(),
+            actor_code(s),
+            "case.read",
+            Some(case.id),
+        ))
+        .await?;
+    Ok(view)
+}
+
+pub async fn staff_reply(
+    st: &AppState,
+    s: &StaffSession,
+    reference: &str,
+    body: &str,
+) -> AppResult<()> {
+    let text = MessageText::parse(body)?;
+    let (case, key) = staff_case(st, s, reference, Action::Reply).await?;
+    add_message(
+        st,
+        &case,
+        &key,
+        Sender::Staff,
+        Some(s.user.id),
+        &text,
+        &actor_code(s),
+    )
+    .await
+}
+
+/// A decision as submitted by a form or the API, before parsing.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct DecisionInput {
+    pub kind: String,
+    pub reasons: String,
+    pub note: String,
+    pub to_agency: String,
+}
+
+impl DecisionInput {
+    fn parse(&self, agencies: &[AgencyId]) -> Result<Transition, DomainError> {
+        let invalid =
+            |field, code| DomainError::Invalid(vec![minhbach_domain::FieldError { field, code }]);
+        let kind = TransitionKind::from_code(self.kind.trim())
+            .ok_or_else(|| invalid("kind", "field-invalid-choice"))?;
+        Ok(match kind {
+            TransitionKind::StartTriage => Transition::StartTriage,
+            TransitionKind::Accept => Transition::Accept {
+                note: (!self.note.trim().is_empty())
+                    .then(|| ReasonText::parse(&self.note))
+                    .transpose()?,
+            },
+            TransitionKind::NotAccept => Transition::NotAccept {
+                reasons: ReasonText::parse(&self.reasons)?,
+            },
+            TransitionKind::Forward => {
+                let to = self
+                    .to_agency
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .map(AgencyId)
+                    .filter(|a| agencies.contains(a))
+                    .ok_or_else(|| invalid("to_agency", "field-unknown-agency"))?;
+                Transition::Forward {
+                    to,
+                    reasons: ReasonText::parse(&self.reasons)?,
+                }
+            }
+        })
+    }
+}
+
+pub async fn staff_transition(
+    st: &AppState,
+    s: &StaffSession,
+    reference: &str,
+    input: &DecisionInput,
+) -> AppResult<CaseState> {
+    let agencies: Vec<AgencyId> = st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let transition = input.parse(&agencies)?;
+    let (case, key) = staff_case(st, s, reference, Action::Transition(transition.kind())).await?;
+    let new_state = transition.apply(case.state, case.agency)?;
+    let lookup = &case.receipt_lookup;
+    let seal_reason = |r: &ReasonText| {
+        crypto::seal(
+            &key,
+            r.as_str().as_bytes(),
+            &aad("reasons", lookup),
+            &mut OsRng,
+        )
+    };
+    let (new_agency, reasons_sealed, new_wraps) = match &transition {
+        Transition::Forward { to, reasons } => {
+            let receiving = st.store.receiving_keys(*to).await?;
+            (
+                *to,
+                Some(seal_reason(reasons)),
+                Some(wrap_for_staff(&receiving, &key, lookup)?),
+            )
+        }
+        Transition::NotAccept { reasons } => (case.agency, Some(seal_reason(reasons)), None),
+        Transition::Accept { note } => (case.agency, note.as_ref().map(seal_reason), None),
+        Transition::StartTriage => (case.agency, None, None),
+    };
+    let now = st.now();
+    let kind = transition.kind().code();
+    st.store
+        .transition(
+            &CaseChange {
+                case: case.id,
+                user: s.user.id,
+                kind: kind.to_owned(),
+                expected_state: case.state,
+                expected_agency: case.agency,
+                new_state,
+                new_agency,
+                reasons_sealed,
+                new_wraps,
+                now,
+            },
+            &AuditEntry::new(now, actor_code(s), "case.transition", Some(case.id)).with_detail(
+                serde_json::json!({
+                    "kind": kind,
+                    "from": case.state.code(),
+                    "to": new_state.code(),
+                    "from_agency": case.agency.0,
+                    "to_agency": new_agency.0,
+                }),
+            ),
+        )
+        .await?;
+    Ok(new_state)
+}

@@ -1,0 +1,325 @@
+//! What templates and API responses show: view models, the translator handed to templates, and
+//! the middleware that renders errors in the reader's language.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use fluent_bundle::FluentArgs;
+use minhbach_domain::{AgencyId, CaseState};
+use minhbach_store::Agency;
+use serde::Serialize;
+use time::UtcOffset;
+
+use crate::error::{AppError, ErrorInfo};
+use crate::i18n::Lang;
+use crate::service::ReportContent;
+use crate::AppState;
+
+/// Vietnam keeps UTC+7 all year; dates are shown and years counted in local time.
+pub const LOCAL_OFFSET: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
+
+pub const LANG_COOKIE: &str = "mb_lang";
+
+/// The reader's language: `?lang=` first, then the language cookie, else Vietnamese.
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(lang_of(parts))
+    }
+}
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    let from_query = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("lang="))
+            .and_then(Lang::from_code)
+    });
+    let from_cookie = || {
+        parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix("mb_lang="))
+            .and_then(Lang::from_code)
+    };
+    from_query.or_else(from_cookie).unwrap_or(Lang::Vi)
+}
+
+/// The translator templates call, as `t.get` with a message id.
+pub struct Tr {
+    pub lang: Lang,
+    pub state: AppState,
+    /// Path of the current page, for the language switch.
+    pub path: String,
+    pub demo: bool,
+}
+
+impl Tr {
+    pub fn get(&self, key: impl AsRef<str>) -> String {
+        self.state.i18n.text(self.lang, key.as_ref(), None)
+    }
+
+    pub fn with(&self, key: &str, name: &str, value: impl AsRef<str>) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_owned(), value.as_ref().to_owned());
+        self.state.i18n.text(self.lang, key, Some(&args))
+    }
+
+    pub fn time(&self, unix: impl std::borrow::Borrow<i64>) -> String {
+        let unix = unix.borrow();
+        let format = time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]");
+        time::OffsetDateTime::from_unix_timestamp(*unix)
+            .map(|t| t.to_offset(LOCAL_OFFSET))
+            .ok()
+            .and_then(|t| t.format(&format).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn state_label(&self, code: impl AsRef<str>) -> String {
+        let code = code.as_ref();
+        CaseState::from_code(code).map_or_else(|| code.to_owned(), |s| self.get(s.label_key()))
+    }
+
+    pub fn reporter_state(&self, code: impl AsRef<str>) -> String {
+        let code = code.as_ref();
+        CaseState::from_code(code)
+            .map_or_else(|| code.to_owned(), |s| self.get(s.reporter_text_key()))
+    }
+
+    pub fn transition_label(&self, code: impl AsRef<str>) -> String {
+        self.get(format!("transition-{}", code.as_ref().replace('_', "-")))
+    }
+
+    pub fn is_vi(&self) -> bool {
+        self.lang == Lang::Vi
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+}
+
+/// An agency's name in both languages.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgencyName {
+    pub id: i64,
+    pub name_vi: String,
+    pub name_en: String,
+}
+
+impl AgencyName {
+    pub fn find(agencies: &[Agency], id: AgencyId) -> Self {
+        agencies.iter().find(|a| a.id == id).map_or_else(
+            || AgencyName {
+                id: id.0,
+                name_vi: id.to_string(),
+                name_en: id.to_string(),
+            },
+            |a| AgencyName {
+                id: a.id.0,
+                name_vi: a.name_vi.clone(),
+                name_en: a.name_en.clone(),
+            },
+        )
+    }
+
+    pub fn name(&self, t: &Tr) -> String {
+        if t.is_vi() {
+            self.name_vi.clone()
+        } else {
+            self.name_en.clone()
+        }
+    }
+}
+
+#[derive(Clone, Serialize)]
+pub struct MessageView {
+    pub from_reporter: bool,
+    pub at: i64,
+    pub body: String,
+}
+
+#[derive(Clone, Serialize)]
+pub struct EventView {
+    pub at: i64,
+    pub kind: String,
+    pub from_state: Option<&'static str>,
+    pub to_state: &'static str,
+    pub from_agency: Option<AgencyName>,
+    pub to_agency: AgencyName,
+    pub reasons: Option<String>,
+}
+
+/// A case as its reader sees it (decrypted).
+#[derive(Clone, Serialize)]
+pub struct CaseView {
+    pub reference: String,
+    pub state: &'static str,
+    pub agency: AgencyName,
+    pub category: String,
+    pub category_vi: String,
+    pub category_en: String,
+    pub received_at: i64,
+    pub anonymous: bool,
+    pub demo: bool,
+    pub content: ReportContent,
+    pub messages: Vec<MessageView>,
+    pub events: Vec<EventView>,
+    /// Decisions offered now (staff only).
+    pub available: Vec<&'static str>,
+}
+
+impl CaseView {
+    pub fn category_name(&self, t: &Tr) -> String {
+        if t.is_vi() {
+            self.category_vi.clone()
+        } else {
+            self.category_en.clone()
+        }
+    }
+
+    /// The reasons of the latest decision that has any (shown to the reporter).
+    pub fn last_reasons(&self) -> Option<&str> {
+        self.events.iter().rev().find_map(|e| e.reasons.as_deref())
+    }
+}
+
+/// Renders a template into a response; a template error is an internal error.
+pub fn page(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub t: Tr,
+    pub message: String,
+    pub fields: Vec<String>,
+    pub back: String,
+}
+
+#[derive(Serialize)]
+struct ApiError {
+    error: &'static str,
+    message: String,
+    fields: Vec<ApiFieldError>,
+}
+
+#[derive(Serialize)]
+struct ApiFieldError {
+    field: &'static str,
+    code: &'static str,
+    message: String,
+}
+
+/// Turns an error response (status + [`ErrorInfo`]) into a translated page or JSON body.
+/// Rejections produced by axum itself (unknown route, wrong method) get the same treatment.
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let lang = lang_of(&parts);
+    let is_api = parts.uri.path().starts_with("/api/");
+    let back = parts
+        .headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|r| r.starts_with('/'))
+        .map_or_else(|| "/".to_owned(), str::to_owned);
+    let path = parts.uri.path().to_owned();
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // Pages that render their own error (a form shown again with its input) pass through.
+    let own_body = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"));
+    if own_body && response.extensions().get::<ErrorInfo>().is_none() {
+        return response;
+    }
+    let info = response
+        .extensions()
+        .get::<ErrorInfo>()
+        .cloned()
+        .unwrap_or_else(|| ErrorInfo {
+            code: match status.as_u16() {
+                404 => "error-not-found",
+                405 => "error-method",
+                413 => "error-too-large",
+                415 | 400 | 422 => "error-bad-request",
+                _ => "error-internal",
+            },
+            fields: Vec::new(),
+        });
+    let text = |key: &str| state.i18n.text(lang, key, None);
+    let fields: Vec<(&'static str, &'static str, String)> = info
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.field,
+                f.code,
+                format!("{}: {}", text(&format!("field-{}", f.field)), text(f.code)),
+            )
+        })
+        .collect();
+    let mut out = if is_api {
+        axum::Json(ApiError {
+            error: info.code,
+            message: text(info.code),
+            fields: fields
+                .into_iter()
+                .map(|(field, code, message)| ApiFieldError {
+                    field,
+                    code,
+                    message,
+                })
+                .collect(),
+        })
+        .into_response()
+    } else {
+        let demo = state
+            .store
+            .organisation()
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.demo);
+        page(ErrorPage {
+            t: Tr {
+                lang,
+                state: state.clone(),
+                path,
+                demo,
+            },
+            message: text(info.code),
+            fields: fields.into_iter().map(|(_, _, m)| m).collect(),
+            back,
+        })
+    };
+    *out.status_mut() = status;
+    if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, retry.clone());
+    }
+    out.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out
+}

@@ -1,0 +1,160 @@
+# minhbach — English
+
+site-name = Minh Bạch
+site-tagline = Report corruption, waste and misconduct — safely and confidentially
+skip-to-content = Skip to main content
+nav-report = Make a report
+nav-status = Follow your report
+nav-staff = For staff
+nav-other-language = Tiếng Việt
+footer-privacy = This site uses no third-party code, stores no IP addresses and works with JavaScript turned off.
+demo-banner = This is demonstration data. Do not submit real information.
+demo-badge = demo
+
+landing-title = Report corruption, waste and misconduct safely
+landing-lead = You can report without an account and without giving your name. The competent agency receives your report, handles it within the legal deadline and answers you here.
+landing-report-button = Make a report
+landing-status-button = I already have a receipt
+landing-what-happens = What happens after you report
+landing-step-1 = You describe what happened. Your text is encrypted as soon as it reaches the server, before it is written anywhere.
+landing-step-2 = You receive a 16-character receipt. It is shown only once: write it down and keep it private.
+landing-step-3 = The report goes to the agency you chose, or to the city's intake desk if you do not know which agency is competent. Only that agency's intake officers can open it.
+landing-step-4 = Use the receipt to come back, see how your report is handled, read the agency's replies and add information.
+landing-protection = How you are protected
+landing-protect-1 = No account, and no record of your IP address or browser.
+landing-protect-2 = If you give your name, it is sealed separately by cryptography; the officer handling the case does not see it unless an authorised custodian approves.
+landing-protect-3 = The people you report, and their superiors, never see the report.
+landing-protect-4 = Every opening of a report is written to a log that cannot be altered unnoticed.
+landing-advice = Staying safe
+landing-advice-text = Use a personal device, not a computer or network of your workplace. You may use Tor Browser. Do not tell anyone that you have reported.
+
+report-title = Make a report
+report-intro = Fields marked * are required. Be as specific as you can: what happened, where, when and who was involved.
+report-fix-errors = Please correct the fields marked below. Everything you wrote has been kept.
+report-choose = — Choose —
+report-agency-unknown = I don't know (send it to the general intake desk)
+report-what-hint = Describe what happened. You do not need to give your name here.
+report-anonymous = Anonymous
+report-anonymous-hint = nobody knows who you are, not even the system. The agency still examines the information but can only reach you through the follow-up page.
+report-confidential = Confidential
+report-confidential-hint = you give your name so that the report is handled as a formal denunciation and you are protected; your identity is sealed separately and opened only with approval.
+report-before-send = After sending you will receive a receipt. Have something ready to write it down.
+report-send = Send report
+
+receipt-title = Your report has been received
+receipt-reference = Reference number: { $reference }
+receipt-intro = This is your receipt. It is shown only once and we do not store it: if you lose it, nobody can recover it.
+receipt-keep-title = Keep this receipt safe
+receipt-keep-1 = Write it on paper or keep it somewhere only you know.
+receipt-keep-2 = Do not screenshot it on a shared device and do not send it by work email.
+receipt-keep-3 = Use it on the “Follow your report” page to read replies and add information.
+receipt-go-status = Go to the follow-up page
+
+status-title = Follow your report
+status-intro = Enter the 16-character receipt you were given when you reported.
+status-open = Open my report
+status-case-title = Your report
+status-case-heading = Report { $reference }
+status-now = Where it stands
+status-handled-by = Agency handling it: { $agency }
+status-reasons = Reasons:
+status-received-at = Received on { $date }
+status-your-report = What you reported
+status-close = Close (sign out)
+
+reporter-state-received = Your report has been recorded and is waiting for an intake officer.
+reporter-state-triage = An officer is classifying your report and checking which agency is competent.
+reporter-state-accepted = Your report has been accepted for resolution.
+reporter-state-not-accepted = Your report was not accepted. The reasons are given below.
+reporter-state-forwarded = Your report was forwarded to the competent agency, which is now responsible for it.
+
+state-received = Received
+state-triage = In triage
+state-accepted = Accepted
+state-not-accepted = Not accepted
+state-forwarded = Forwarded
+
+transition-start-triage = Start triage
+transition-accept = Accept
+transition-not-accept = Do not accept
+transition-forward = Forward to the competent agency
+
+messages-title = Messages
+messages-none = No messages yet.
+messages-from-you = You
+messages-from-reporter = Reporter
+messages-from-agency = Agency
+messages-add = Send a message or add information
+messages-reply = Reply to the reporter
+messages-send = Send
+
+login-title = Staff sign-in
+login-submit = Sign in
+staff-signed-in-as = Signed in as { $name }
+staff-logout = Sign out
+
+inbox-title = Case inbox
+inbox-total = { $count } cases
+inbox-newest = Newest first
+inbox-oldest = Oldest first
+inbox-empty = No cases yet.
+inbox-reference = Reference
+inbox-state = State
+inbox-received = Received
+inbox-reporter = Reporter
+inbox-anonymous = Anonymous
+inbox-confidential = Identity sealed
+inbox-previous = ← Previous
+inbox-next = Next →
+inbox-page = Page { $page }
+
+case-agency = Agency holding the case
+case-identity-sealed = Named (identity sealed)
+case-decisions = Decisions
+case-no-decisions = No further decisions at this stage.
+case-timeline = Timeline
+
+field-category = Category
+field-agency = Receiving agency
+field-what = What happened
+field-when = When it happened
+field-where = Where
+field-who = People or bodies involved
+field-identity = Your identity
+field-name = Full name
+field-contact = How to reach you (optional)
+field-receipt = Receipt
+field-username = Username
+field-password = Password
+field-reasons = Reasons
+field-note = Note (optional)
+field-to_agency = Forward to agency
+field-kind = Decision
+field-body = Message
+field-required = This field is required.
+field-too-long = This is too long.
+field-unknown-category = This category is not in the list.
+field-unknown-agency = This agency is not in the list.
+field-invalid-choice = This choice is not valid.
+
+error-title = That did not work
+error-back = Go back
+error-invalid = Some information is not valid.
+error-transition = This decision is not possible in the case's current state.
+error-forbidden = You are not allowed to do this.
+error-not-found = Page or case not found.
+error-forward-self = A case cannot be forwarded to the agency that already holds it.
+error-conflict = Someone else has just updated this case. Please reload and try again.
+error-already-submitted = This report has already been sent. Use the receipt shown the first time.
+error-unauthenticated = Please sign in; your session may have expired.
+error-csrf = The form has expired or is not valid. Please reload the page and try again.
+error-csrf-form = The form had expired. What you wrote is kept below: please check it and send again.
+error-too-large = What you sent is too large.
+error-bad-request = The request is not valid.
+error-method = This action is not supported at this address.
+error-receipt-format = This receipt is not in the right format: it has 16 letters and digits, like XXXX-XXXX-XXXX-XXXX.
+error-receipt-unknown = No report could be opened with this receipt. Please check it.
+error-throttled = Too many attempts. Please wait a minute and try again.
+error-bad-login = Wrong username or password.
+error-not-initialised = The system is not set up yet. An administrator must run “minhbach init”.
+error-internal = Something went wrong. Nothing was half-written; please try again later.

@@ -1,0 +1,160 @@
+# minhbach — Tiếng Việt (ngôn ngữ mặc định)
+
+site-name = Minh Bạch
+site-tagline = Phản ánh, tố cáo tham nhũng, lãng phí, tiêu cực — an toàn và bảo mật
+skip-to-content = Chuyển đến nội dung chính
+nav-report = Gửi phản ánh
+nav-status = Theo dõi hồ sơ
+nav-staff = Dành cho cán bộ
+nav-other-language = English
+footer-privacy = Trang này không dùng mã của bên thứ ba, không lưu địa chỉ IP và hoạt động cả khi tắt JavaScript.
+demo-banner = Đây là dữ liệu trình diễn. Không gửi thông tin thật.
+demo-badge = trình diễn
+
+landing-title = Báo cáo tham nhũng, lãng phí, tiêu cực một cách an toàn
+landing-lead = Bạn có thể gửi thông tin mà không cần tài khoản và không cần nêu tên. Cơ quan có thẩm quyền sẽ tiếp nhận, xử lý trong thời hạn luật định và trả lời bạn tại đây.
+landing-report-button = Gửi phản ánh, tố cáo
+landing-status-button = Tôi đã có mã hồ sơ
+landing-what-happens = Điều gì xảy ra sau khi bạn gửi
+landing-step-1 = Bạn mô tả sự việc. Nội dung được mã hóa ngay khi đến máy chủ, trước khi ghi vào bất kỳ đâu.
+landing-step-2 = Bạn nhận một mã hồ sơ gồm 16 ký tự. Mã chỉ hiện một lần: hãy ghi lại và giữ kín.
+landing-step-3 = Hồ sơ được chuyển đến cơ quan bạn chọn, hoặc bộ phận tiếp nhận của Thành phố nếu bạn không biết cơ quan nào có thẩm quyền. Chỉ cán bộ tiếp nhận của cơ quan đó mở được nội dung.
+landing-step-4 = Dùng mã hồ sơ để quay lại, xem tình trạng xử lý, đọc trả lời của cơ quan và bổ sung thông tin.
+landing-protection = Bạn được bảo vệ như thế nào
+landing-protect-1 = Không cần tài khoản, không lưu địa chỉ IP hay thông tin trình duyệt của bạn.
+landing-protect-2 = Nếu bạn nêu tên, danh tính được niêm phong riêng bằng mật mã; cán bộ xử lý không thấy danh tính nếu không được người có thẩm quyền phê duyệt.
+landing-protect-3 = Người bị phản ánh và cấp trên của họ không bao giờ được xem hồ sơ.
+landing-protect-4 = Mọi lần mở hồ sơ đều được ghi nhật ký không thể sửa xóa.
+landing-advice = Lời khuyên an toàn
+landing-advice-text = Nên dùng thiết bị cá nhân, không dùng máy tính hoặc mạng của cơ quan nơi bạn làm việc. Có thể dùng trình duyệt Tor. Không kể với ai rằng bạn đã gửi phản ánh.
+
+report-title = Gửi phản ánh, tố cáo
+report-intro = Các mục có dấu * là bắt buộc. Hãy viết càng cụ thể càng tốt: việc gì, ở đâu, khi nào, ai liên quan.
+report-fix-errors = Vui lòng sửa các mục được đánh dấu bên dưới. Những gì bạn đã viết vẫn được giữ nguyên.
+report-choose = — Chọn —
+report-agency-unknown = Tôi không biết (chuyển đến bộ phận tiếp nhận chung)
+report-what-hint = Mô tả sự việc. Không cần nêu tên bạn ở đây.
+report-anonymous = Ẩn danh
+report-anonymous-hint = không ai biết bạn là ai, kể cả hệ thống. Cơ quan vẫn xem xét thông tin, nhưng không thể liên hệ với bạn ngoài trang theo dõi hồ sơ.
+report-confidential = Bảo mật danh tính
+report-confidential-hint = bạn nêu tên để được giải quyết theo thủ tục tố cáo và được bảo vệ; danh tính được niêm phong riêng và chỉ mở khi được phê duyệt.
+report-before-send = Sau khi gửi, bạn sẽ nhận mã hồ sơ. Hãy chuẩn bị nơi ghi lại mã.
+report-send = Gửi phản ánh
+
+receipt-title = Đã nhận phản ánh của bạn
+receipt-reference = Số hồ sơ: { $reference }
+receipt-intro = Đây là mã hồ sơ của bạn. Mã này chỉ hiện một lần và chúng tôi không lưu nó: nếu mất, không ai có thể khôi phục.
+receipt-keep-title = Hãy giữ mã này cẩn thận
+receipt-keep-1 = Chép mã ra giấy hoặc lưu ở nơi chỉ mình bạn biết.
+receipt-keep-2 = Không chụp ảnh màn hình trên thiết bị dùng chung và không gửi mã qua thư điện tử công việc.
+receipt-keep-3 = Dùng mã để quay lại trang “Theo dõi hồ sơ”, đọc trả lời và bổ sung thông tin.
+receipt-go-status = Đến trang theo dõi hồ sơ
+
+status-title = Theo dõi hồ sơ
+status-intro = Nhập mã hồ sơ 16 ký tự bạn nhận được khi gửi phản ánh.
+status-open = Mở hồ sơ
+status-case-title = Hồ sơ của bạn
+status-case-heading = Hồ sơ { $reference }
+status-now = Tình trạng hiện tại
+status-handled-by = Cơ quan đang giải quyết: { $agency }
+status-reasons = Lý do:
+status-received-at = Tiếp nhận lúc { $date }
+status-your-report = Nội dung bạn đã gửi
+status-close = Đóng hồ sơ (đăng xuất)
+
+reporter-state-received = Phản ánh của bạn đã được ghi nhận và đang chờ cán bộ tiếp nhận xem xét.
+reporter-state-triage = Cán bộ đang phân loại và kiểm tra thẩm quyền giải quyết.
+reporter-state-accepted = Phản ánh của bạn đã được thụ lý để giải quyết.
+reporter-state-not-accepted = Phản ánh của bạn không được thụ lý. Lý do được nêu bên dưới.
+reporter-state-forwarded = Phản ánh của bạn đã được chuyển đến cơ quan có thẩm quyền, cơ quan đó đang chịu trách nhiệm giải quyết.
+
+state-received = Đã tiếp nhận
+state-triage = Đang phân loại
+state-accepted = Đã thụ lý
+state-not-accepted = Không thụ lý
+state-forwarded = Đã chuyển đơn
+
+transition-start-triage = Bắt đầu phân loại
+transition-accept = Thụ lý
+transition-not-accept = Không thụ lý
+transition-forward = Chuyển cơ quan có thẩm quyền
+
+messages-title = Trao đổi
+messages-none = Chưa có tin nhắn nào.
+messages-from-you = Bạn
+messages-from-reporter = Người phản ánh
+messages-from-agency = Cơ quan
+messages-add = Gửi tin nhắn hoặc bổ sung thông tin
+messages-reply = Trả lời người phản ánh
+messages-send = Gửi
+
+login-title = Đăng nhập cán bộ
+login-submit = Đăng nhập
+staff-signed-in-as = Đăng nhập với tên { $name }
+staff-logout = Đăng xuất
+
+inbox-title = Hộp thư hồ sơ
+inbox-total = { $count } hồ sơ
+inbox-newest = Mới nhất trước
+inbox-oldest = Cũ nhất trước
+inbox-empty = Chưa có hồ sơ nào.
+inbox-reference = Số hồ sơ
+inbox-state = Tình trạng
+inbox-received = Ngày tiếp nhận
+inbox-reporter = Người phản ánh
+inbox-anonymous = Ẩn danh
+inbox-confidential = Danh tính được bảo mật
+inbox-previous = ← Trang trước
+inbox-next = Trang sau →
+inbox-page = Trang { $page }
+
+case-agency = Cơ quan đang giữ hồ sơ
+case-identity-sealed = Có danh tính (đã niêm phong)
+case-decisions = Quyết định
+case-no-decisions = Không còn quyết định nào ở giai đoạn này.
+case-timeline = Diễn biến
+
+field-category = Lĩnh vực
+field-agency = Cơ quan nhận
+field-what = Sự việc
+field-when = Thời gian xảy ra
+field-where = Địa điểm
+field-who = Người, cơ quan liên quan
+field-identity = Danh tính của bạn
+field-name = Họ và tên
+field-contact = Cách liên hệ (không bắt buộc)
+field-receipt = Mã hồ sơ
+field-username = Tên đăng nhập
+field-password = Mật khẩu
+field-reasons = Lý do
+field-note = Ghi chú (không bắt buộc)
+field-to_agency = Chuyển đến cơ quan
+field-kind = Loại quyết định
+field-body = Nội dung tin nhắn
+field-required = Mục này là bắt buộc.
+field-too-long = Nội dung quá dài.
+field-unknown-category = Lĩnh vực không có trong danh sách.
+field-unknown-agency = Cơ quan không có trong danh sách.
+field-invalid-choice = Lựa chọn không hợp lệ.
+
+error-title = Không thực hiện được
+error-back = Quay lại
+error-invalid = Thông tin chưa hợp lệ.
+error-transition = Không thể thực hiện quyết định này ở tình trạng hiện tại của hồ sơ.
+error-forbidden = Bạn không có quyền thực hiện việc này.
+error-not-found = Không tìm thấy trang hoặc hồ sơ.
+error-forward-self = Không thể chuyển hồ sơ đến chính cơ quan đang giữ hồ sơ.
+error-conflict = Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại và thử lại.
+error-already-submitted = Phản ánh này đã được gửi rồi. Hãy dùng mã hồ sơ hiện ra ở lần gửi đầu tiên.
+error-unauthenticated = Bạn cần đăng nhập, hoặc phiên làm việc đã hết hạn.
+error-csrf = Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại.
+error-csrf-form = Biểu mẫu đã hết hạn. Nội dung bạn viết vẫn được giữ nguyên bên dưới: hãy kiểm tra và gửi lại.
+error-too-large = Nội dung gửi lên quá lớn.
+error-bad-request = Yêu cầu không hợp lệ.
+error-method = Thao tác này không được hỗ trợ tại địa chỉ này.
+error-receipt-format = Mã hồ sơ không đúng định dạng: mã gồm 16 chữ cái và chữ số, dạng XXXX-XXXX-XXXX-XXXX.
+error-receipt-unknown = Không mở được hồ sơ với mã này. Hãy kiểm tra lại mã.
+error-throttled = Có quá nhiều lần thử. Vui lòng đợi một phút rồi thử lại.
+error-bad-login = Tên đăng nhập hoặc mật khẩu không đúng.
+error-not-initialised = Hệ thống chưa được thiết lập. Quản trị viên cần chạy lệnh “minhbach init”.
+error-internal = Đã xảy ra lỗi. Không có dữ liệu nào bị ghi dở; vui lòng thử lại sau.
