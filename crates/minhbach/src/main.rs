@@ -1,1 +1,274 @@
-fn main() {}
+//! `minhbach`: the server and its administration commands.
+
+mod config;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use minhbach_crypto::{recovery_key_to_text, ServerSecret};
+use minhbach_domain::Role;
+use minhbach_store::{audit, SqlStore, Store, StoreConfig};
+use minhbach_web::admin::{self, StaffAccount};
+use minhbach_web::clock::{Clock, SystemClock};
+use minhbach_web::{demo, AppState};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "minhbach",
+    version,
+    about = "Secure reporting of corruption, waste and misconduct"
+)]
+struct Cli {
+    /// Data directory: the SQLite database, the server secret, and optionally minhbach.toml.
+    #[arg(long, global = true, default_value = "data", env = "MINHBACH_DATA")]
+    data: PathBuf,
+    /// Configuration file (default: <data>/minhbach.toml if it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (creates or migrates the schema).
+    Serve {
+        /// Seed the demo city first if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the organisation, its recovery key and the first administrator.
+    Init {
+        #[arg(long, default_value = "admin")]
+        admin_username: String,
+        /// Password of the first administrator; read from MINHBACH_ADMIN_PASSWORD if not given.
+        #[arg(long, env = "MINHBACH_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+    },
+    /// Seed the demo city (if the database is empty), print its logins, and serve.
+    Demo {
+        /// Seed and print, but do not start the server.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the audit log; exits with status 1 if it is broken.
+    Verify,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), &cli.data)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_default())
+        .with_target(false)
+        .init();
+    match cli.command {
+        Command::Serve { demo } => serve(&cli.data, &config, demo).await,
+        Command::Demo { no_serve } => {
+            let st = open(&cli.data, &config).await?;
+            seed_demo(&st, &config).await?;
+            if no_serve {
+                return Ok(());
+            }
+            run(st, &config).await
+        }
+        Command::Init {
+            admin_username,
+            admin_password,
+        } => init(&cli.data, &config, &admin_username, &admin_password).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => audit_verify(&cli.data, &config).await,
+    }
+}
+
+/// Reads the server secret, creating it (readable by the owner only) on first start.
+fn server_secret(path: &Path) -> anyhow::Result<ServerSecret> {
+    if path.exists() {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("{} must hold exactly 32 bytes", path.display()))?;
+        return Ok(ServerSecret::from_bytes(bytes));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let secret = ServerSecret::generate(&mut rand::rngs::OsRng);
+    write_private(path, secret.to_bytes().as_slice())?;
+    tracing::info!(path = %path.display(), "created the server secret");
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("creating {}", path.display()))
+}
+
+async fn open_store(data: &Path, config: &Config) -> anyhow::Result<Arc<SqlStore>> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    let url = config.database_url(data);
+    let mut store_config = StoreConfig::new(url.clone());
+    store_config.max_connections = config.database_max_connections;
+    let store = SqlStore::open(&store_config)
+        .await
+        .with_context(|| format!("opening the database {}", minhbach_store::redact(&url)))?;
+    Ok(Arc::new(store))
+}
+
+async fn open(data: &Path, config: &Config) -> anyhow::Result<AppState> {
+    let store = open_store(data, config).await?;
+    let secret = server_secret(&config.secret_file(data))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    AppState::new(store, secret, clock, config.web())
+        .map_err(|e| anyhow::anyhow!("translations: {e}"))
+}
+
+async fn serve(data: &Path, config: &Config, demo: bool) -> anyhow::Result<()> {
+    let st = open(data, config).await?;
+    if demo {
+        seed_demo(&st, config).await?;
+    } else if st.store.organisation().await?.is_none() {
+        eprintln!("The organisation is not set up yet: run `minhbach init` (or `minhbach demo` to try it).");
+    }
+    run(st, config).await
+}
+
+async fn run(st: AppState, config: &Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("minhbach is listening on http://{addr}/");
+    axum::serve(listener, minhbach_web::router(st))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn print_recovery(recovery: &minhbach_crypto::SecretKey) {
+    println!();
+    println!("ORGANISATION RECOVERY KEY — shown once, not kept on the server:");
+    println!();
+    println!("    {}", recovery_key_to_text(recovery));
+    println!();
+    println!("Write it down and keep it offline, split among the organisation's custodians.");
+    println!("It is the only way to re-open staff keys after a lost password and to recover");
+    println!("cases if every entitled officer leaves. Anyone holding it can read every case.");
+    println!();
+}
+
+async fn seed_demo(st: &AppState, config: &Config) -> anyhow::Result<()> {
+    if st.store.organisation().await?.is_some() {
+        println!("The database already holds an organisation; not seeding the demo again.");
+        println!(
+            "Demo logins (if it is the demo): <agency>.tiepnhan / .xuly / .lanhdao, password {}",
+            demo::DEMO_PASSWORD
+        );
+        return Ok(());
+    }
+    let city = demo::seed(st, config.password_params())
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+    print_recovery(&city.recovery);
+    println!(
+        "DEMO DATA — every account below has the password: {}",
+        demo::DEMO_PASSWORD
+    );
+    println!();
+    for login in &city.logins {
+        println!(
+            "    {:<20} {:<16} {}",
+            login.username,
+            login.role.code(),
+            login.agency.as_deref().unwrap_or("-")
+        );
+    }
+    println!();
+    println!("Sample reports and their receipts (use them on /status):");
+    for (reference, receipt) in &city.receipts {
+        println!("    {reference}   {receipt}");
+    }
+    println!();
+    Ok(())
+}
+
+async fn init(data: &Path, config: &Config, username: &str, password: &str) -> anyhow::Result<()> {
+    if password.chars().count() < 12 {
+        bail!("the administrator password must have at least 12 characters");
+    }
+    let st = open(data, config).await?;
+    let now = st.now();
+    let recovery = admin::create_organisation(
+        st.store.as_ref(),
+        &config.organisation_name,
+        &config.reference_prefix,
+        false,
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let account = StaffAccount {
+        username,
+        display_name: username,
+        password,
+        agency: None,
+        role: Role::Admin,
+    };
+    admin::create_staff(st.store.as_ref(), &account, config.password_params(), now)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
+    println!(
+        "Created the organisation “{}” and the administrator “{username}”.",
+        config.organisation_name
+    );
+    print_recovery(&recovery);
+    Ok(())
+}
+
+async fn audit_verify(data: &Path, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(data, config).await?;
+    let records = store.audit_log().await?;
+    let head = store.audit_head().await?;
+    match audit::verify(&records, Some(head)) {
+        Ok(n) => {
+            println!("audit log OK: {n} events, chain intact");
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("AUDIT LOG BROKEN: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -15,7 +15,7 @@ mod records;
 mod sql;
 
 pub use audit::{AuditEntry, AuditRecord, ChainError};
-pub use backend::{Backend, StoreConfig};
+pub use backend::{redact, Backend, StoreConfig};
 pub use records::*;
 pub use sql::SqlStore;
 

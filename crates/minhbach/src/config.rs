@@ -1,0 +1,221 @@
+//! Configuration: an optional TOML file, then `MINHBACH_*` environment variables (one per key,
+//! e.g. `MINHBACH_LISTEN=0.0.0.0:8080`). Unknown keys are refused, from either source, so a typo
+//! never silently falls back to a default. `docs/configuration.md` lists every key.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use minhbach_crypto::PasswordParams;
+use minhbach_web::WebConfig;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// `sqlite://…` or `postgres://…`; default: `minhbach.db` in the data directory.
+    pub database_url: Option<String>,
+    /// File holding the 32-byte server secret; default: `secrets/server.key` in the data
+    /// directory. Every app node of one deployment needs the same file.
+    pub server_secret_file: Option<PathBuf>,
+    /// Name of the organisation and prefix of reference numbers (used by `init`).
+    pub organisation_name: String,
+    pub reference_prefix: String,
+    pub secure_cookies: bool,
+    pub hsts: bool,
+    pub staff_session_minutes: i64,
+    pub reporter_session_minutes: i64,
+    pub max_body_bytes: usize,
+    pub receipt_failures_per_minute: usize,
+    pub login_failures_per_quarter_hour: usize,
+    pub form_token_hours: i64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub database_max_connections: u32,
+    /// Log filter, e.g. `info` or `minhbach=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let web = WebConfig::default();
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            server_secret_file: None,
+            organisation_name: "Ủy ban nhân dân Thành phố Hà Nội".into(),
+            reference_prefix: "HN".into(),
+            secure_cookies: web.secure_cookies,
+            hsts: web.hsts,
+            staff_session_minutes: web.staff_session_minutes,
+            reporter_session_minutes: web.reporter_session_minutes,
+            max_body_bytes: web.max_body_bytes,
+            receipt_failures_per_minute: web.receipt_failures_per_minute,
+            login_failures_per_quarter_hour: web.login_failures_per_quarter_hour,
+            form_token_hours: web.form_token_hours,
+            argon2_memory_kib: web.password.memory_kib,
+            argon2_iterations: web.password.iterations,
+            argon2_parallelism: web.password.parallelism,
+            database_max_connections: 8,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Environment variables that belong to the test suite, not to the server.
+const IGNORED_ENV_PREFIX: &str = "MINHBACH_TEST_";
+
+impl Config {
+    /// Reads `file` (if given, else `<data>/minhbach.toml` if it exists), then the environment.
+    pub fn load(file: Option<&Path>, data: &Path) -> anyhow::Result<Self> {
+        Self::from_sources(file, data, std::env::vars())
+    }
+
+    pub fn from_sources(
+        file: Option<&Path>,
+        data: &Path,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let default_file = data.join("minhbach.toml");
+        let path = file
+            .map(Path::to_path_buf)
+            .or_else(|| default_file.exists().then_some(default_file));
+        let mut table = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                text.parse::<toml::Table>()
+                    .with_context(|| format!("parsing {}", p.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("MINHBACH_") else {
+                continue;
+            };
+            if name.starts_with(IGNORED_ENV_PREFIX) {
+                continue;
+            }
+            table.insert(key.to_ascii_lowercase(), env_value(&value));
+        }
+        let source = path.map_or_else(
+            || "environment".to_owned(),
+            |p| format!("{} and environment", p.display()),
+        );
+        let config: Config = toml::Value::Table(table).try_into().with_context(|| {
+            format!("invalid configuration in {source} (see docs/configuration.md)")
+        })?;
+        if config.reference_prefix.is_empty()
+            || !config
+                .reference_prefix
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            bail!("reference_prefix must be upper-case letters and digits, e.g. HN");
+        }
+        Ok(config)
+    }
+
+    pub fn database_url(&self, data: &Path) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", data.join("minhbach.db").display()))
+    }
+
+    pub fn secret_file(&self, data: &Path) -> PathBuf {
+        self.server_secret_file
+            .clone()
+            .unwrap_or_else(|| data.join("secrets").join("server.key"))
+    }
+
+    pub fn password_params(&self) -> PasswordParams {
+        PasswordParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
+
+    pub fn web(&self) -> WebConfig {
+        WebConfig {
+            password: self.password_params(),
+            secure_cookies: self.secure_cookies,
+            hsts: self.hsts,
+            staff_session_minutes: self.staff_session_minutes,
+            reporter_session_minutes: self.reporter_session_minutes,
+            max_body_bytes: self.max_body_bytes,
+            receipt_failures_per_minute: self.receipt_failures_per_minute,
+            login_failures_per_quarter_hour: self.login_failures_per_quarter_hour,
+            form_token_hours: self.form_token_hours,
+        }
+    }
+}
+
+/// An environment value is read as a TOML value when it is one (numbers, booleans), else as a
+/// string.
+fn env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .filter(|v| !v.is_table() && !v.is_array())
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_the_data_directory() {
+        let c = Config::from_sources(None, Path::new("/tmp/none"), env(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(
+            c.database_url(Path::new("data")),
+            "sqlite://data/minhbach.db"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_is_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nhsts = false\n").unwrap();
+        let c = Config::from_sources(
+            Some(&file),
+            dir.path(),
+            env(&[
+                ("MINHBACH_HSTS", "true"),
+                ("MINHBACH_MAX_BODY_BYTES", "1024"),
+                ("MINHBACH_TEST_POSTGRES", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert!(c.hsts);
+        assert_eq!(c.max_body_bytes, 1024);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_from_file_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::from_sources(Some(&file), dir.path(), env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("lisen"), "{err:#}");
+        let err = Config::from_sources(None, dir.path(), env(&[("MINHBACH_DATABSE_URL", "x")]))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("databse_url"), "{err:#}");
+    }
+}

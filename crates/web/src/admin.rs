@@ -1,0 +1,107 @@
+//! Setting up an organisation: its recovery key, agencies, categories and staff accounts. Used by
+//! `minhbach init`, the demo seed and the tests, so all three build accounts the same way.
+
+use minhbach_crypto::{PasswordParams, PublicKey, SecretKey};
+use minhbach_domain::{AgencyId, Role, UserId};
+use minhbach_store::{AuditEntry, Category, NewAgency, NewOrganisation, NewUser, Store};
+use rand::rngs::OsRng;
+
+use crate::error::{AppError, AppResult};
+use crate::service::new_staff_keys;
+
+/// Creates the organisation and returns the recovery key's private half, which is not kept.
+pub async fn create_organisation(
+    store: &dyn Store,
+    name: &str,
+    reference_prefix: &str,
+    demo: bool,
+    now: i64,
+) -> AppResult<SecretKey> {
+    if store.organisation().await?.is_some() {
+        return Err(AppError::BadRequest(
+            "the organisation already exists".into(),
+        ));
+    }
+    let recovery = SecretKey::generate(&mut OsRng);
+    store
+        .create_organisation(
+            &NewOrganisation {
+                name: name.to_owned(),
+                reference_prefix: reference_prefix.to_owned(),
+                recovery_public_key: recovery.public_key().as_bytes().to_vec(),
+                demo,
+                now,
+            },
+            &AuditEntry::new(now, "cli", "organisation.created", None),
+        )
+        .await?;
+    Ok(recovery)
+}
+
+pub async fn create_agency(
+    store: &dyn Store,
+    code: &str,
+    name_vi: &str,
+    name_en: &str,
+    kind: &str,
+    now: i64,
+) -> AppResult<AgencyId> {
+    let agency = NewAgency {
+        code: code.to_owned(),
+        name_vi: name_vi.to_owned(),
+        name_en: name_en.to_owned(),
+        kind: kind.to_owned(),
+        now,
+    };
+    Ok(store
+        .create_agency(
+            &agency,
+            &AuditEntry::new(now, "cli", "agency.created", None)
+                .with_detail(serde_json::json!({ "code": code })),
+        )
+        .await?)
+}
+
+pub async fn create_category(store: &dyn Store, category: Category, now: i64) -> AppResult<()> {
+    let audit = AuditEntry::new(now, "cli", "category.saved", None)
+        .with_detail(serde_json::json!({ "code": category.code }));
+    Ok(store.upsert_category(&category, &audit).await?)
+}
+
+pub struct StaffAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub agency: Option<AgencyId>,
+    pub role: Role,
+}
+
+/// Creates a staff account with its key pair, sealed under the password and the recovery key.
+pub async fn create_staff(
+    store: &dyn Store,
+    account: &StaffAccount<'_>,
+    params: PasswordParams,
+    now: i64,
+) -> AppResult<UserId> {
+    let org = store
+        .organisation()
+        .await?
+        .ok_or(AppError::NotInitialised)?;
+    let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
+    let keys = new_staff_keys(account.username, account.password, params, &recovery)?;
+    let user = NewUser {
+        username: account.username.to_owned(),
+        display_name: account.display_name.to_owned(),
+        agency: account.agency,
+        role: account.role,
+        password_hash: keys.password_hash,
+        public_key: keys.public_key,
+        kek_salt: keys.kek_salt,
+        secret_key_sealed: keys.secret_key_sealed,
+        secret_key_recovery: keys.secret_key_recovery,
+        now,
+    };
+    Ok(store
+        .create_user(&user, &AuditEntry::new(now, "cli", "user.created", None))
+        .await?)
+}
