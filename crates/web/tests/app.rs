@@ -1,0 +1,789 @@
+//! The web integration suite: a real server on a free port, a temporary database, a fixed clock.
+//! Every test runs on SQLite, and on PostgreSQL when `MINHBACH_TEST_POSTGRES` holds a URL
+//! (each test then gets its own schema). Without the variable the PostgreSQL variants say
+//! loudly that they were skipped.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use support::Engine;
+
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::specs::$name(super::Engine::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if super::support::postgres_url().is_none() {
+                    eprintln!("SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
+                    return;
+                }
+                super::specs::$name(super::Engine::Postgres).await;
+            })*
+        }
+    };
+}
+
+on_both_engines!(
+    a_stolen_database_reveals_no_report_text_identity_message_or_receipt,
+    a_reporter_submits_with_plain_forms_and_converses_with_the_agency,
+    the_receipt_opens_the_case_and_wrong_receipts_get_one_generic_answer_then_a_pause,
+    another_agencys_officer_gets_no_access_and_no_key_until_forwarded,
+    intake_decisions_move_the_case_and_are_recorded,
+    bad_input_gets_a_clear_localized_error_and_writes_nothing,
+    the_same_report_form_submitted_twice_records_one_case,
+    every_page_renders_in_vietnamese_and_english,
+    the_audit_chain_verifies_and_detects_an_edited_row,
+    the_inbox_pages_newest_and_oldest_first,
+    admins_and_auditors_read_no_content,
+);
+
+mod specs {
+    use super::support::*;
+    use minhbach_store::Store;
+
+    pub async fn a_stolen_database_reveals_no_report_text_identity_message_or_receipt(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let text_marker = "WHATMARKER7f3a9";
+        let name_marker = "NAMEMARKERc81d2";
+        let msg_marker = "MSGMARKER55e0b";
+        let reasons_marker = "REASONMARKER9911";
+        let form = app.report_form().await;
+        let receipt_page = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", form.as_str()),
+                    ("category", "land"),
+                    ("what", &format!("Cán bộ nhận hối lộ {text_marker}")),
+                    ("who", "Ông X"),
+                    ("identity", "confidential"),
+                    ("name", &format!("Nguyễn Văn {name_marker}")),
+                    ("contact", "0900000000"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(receipt_page.status, 200, "{}", receipt_page.body);
+        let receipt = receipt_page.receipt();
+        let reporter = app.reporter_login(&receipt).await;
+        let case = app.reporter_case_json(&reporter).await;
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        app.reporter_message_api(&reporter, msg_marker).await;
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        app.transition_api(
+            &officer,
+            &reference,
+            serde_json::json!({"kind": "start_triage"}),
+        )
+        .await;
+        let r = app
+            .transition_api(
+                &officer,
+                &reference,
+                serde_json::json!({"kind": "not_accept", "reasons": reasons_marker}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        let dump = app.dump_everything().await;
+        let receipt_plain = receipt.replace('-', "");
+        for marker in [
+            text_marker,
+            name_marker,
+            msg_marker,
+            reasons_marker,
+            receipt.as_str(),
+            receipt_plain.as_str(),
+        ] {
+            assert!(
+                !contains(&dump, marker.as_bytes()),
+                "{marker} found in clear in the database or data directory"
+            );
+            let hex_marker = hex::encode(marker.as_bytes());
+            assert!(
+                !contains(&dump, hex_marker.as_bytes()),
+                "{marker} found hex-encoded"
+            );
+        }
+        // The check itself works: the reference and category are stored in clear.
+        assert!(contains(&dump, reference.as_bytes()));
+        // And the content is really there, readable by the entitled officer.
+        let seen = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &officer)
+            .await;
+        assert!(
+            seen.body.contains(text_marker)
+                && seen.body.contains(msg_marker)
+                && seen.body.contains(reasons_marker)
+        );
+        assert!(
+            !seen.body.contains(name_marker),
+            "the identity is sealed apart from the case"
+        );
+    }
+
+    pub async fn a_reporter_submits_with_plain_forms_and_converses_with_the_agency(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        // Reporter, no script: GET the form, POST it.
+        let token = app.report_form().await;
+        let page = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", token.as_str()),
+                    ("category", "construction"),
+                    ("agency", &app.agency("hoankiem").to_string()),
+                    ("what", "Công trình xây trái phép trên phố Hàng Bạc"),
+                    ("when", "Tháng 11/2026"),
+                    ("where", "Phố Hàng Bạc"),
+                    ("identity", "anonymous"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("HN-2026-"), "reference shown");
+        assert_eq!(page.header("cache-control").as_deref(), Some("no-store"));
+        let receipt = page.receipt();
+        // Come back with the receipt (a plain form) and read the status page.
+        let status_token = app.form_token("/status").await;
+        let open = app
+            .post_form(
+                "/status",
+                &[
+                    ("token", status_token.as_str()),
+                    ("receipt", &receipt.to_lowercase()),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(open.status, 303);
+        let cookie = open.cookie().expect("reporter session cookie");
+        assert!(open.header("set-cookie").unwrap().contains("HttpOnly"));
+        assert!(open
+            .header("set-cookie")
+            .unwrap()
+            .contains("SameSite=Strict"));
+        let status = app.get("/status/case", Some(&cookie)).await;
+        assert_eq!(status.status, 200);
+        assert!(status.body.contains("Công trình xây trái phép"));
+        assert!(status.body.contains("Ủy ban nhân dân phường Hoàn Kiếm"));
+        let reference = status.body.split("HN-2026-").nth(1).unwrap()[..6].to_owned();
+        let reference = format!("HN-2026-{reference}");
+
+        // The officer finds it in the inbox, opens it, replies (all plain forms).
+        let officer = app.staff_cookie("hoankiem.tiepnhan").await;
+        let inbox = app.get("/staff/inbox", Some(&officer)).await;
+        assert!(inbox.body.contains(&reference), "{}", inbox.body);
+        let case_page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        assert!(case_page.body.contains("Công trình xây trái phép"));
+        let csrf = hidden(&case_page.body, "csrf");
+        let reply = app
+            .post_form(
+                &format!("/staff/cases/{reference}/messages"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("body", "Xin cung cấp số nhà cụ thể."),
+                ],
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(reply.status, 303);
+
+        // The reporter reads the reply and answers.
+        let status = app.get("/status/case", Some(&cookie)).await;
+        assert!(status.body.contains("Xin cung cấp số nhà cụ thể."));
+        let rcsrf = hidden(&status.body, "csrf");
+        let answer = app
+            .post_form(
+                "/status/case/messages",
+                &[("csrf", rcsrf.as_str()), ("body", "Số 12 Hàng Bạc.")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(answer.status, 303);
+        let case_page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        assert!(case_page.body.contains("Số 12 Hàng Bạc."));
+        // A message form without the CSRF token is refused and writes nothing.
+        let forged = app
+            .post_form(
+                "/status/case/messages",
+                &[("body", "giả mạo")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        let case_page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        assert!(!case_page.body.contains("giả mạo"));
+    }
+
+    pub async fn the_receipt_opens_the_case_and_wrong_receipts_get_one_generic_answer_then_a_pause(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let (_, receipt) = app.submit_api("land", "Thu tiền sai quy định").await;
+        let token = app.reporter_login(&receipt).await;
+        assert_eq!(app.reporter_case_json(&token).await["state"], "RECEIVED");
+
+        let wrong_a = app
+            .post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": "AAAA-AAAA-AAAA-AAAA"}),
+                None,
+            )
+            .await;
+        let wrong_b = app
+            .post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": "ZZZZ-ZZZZ-ZZZZ-ZZZZ"}),
+                None,
+            )
+            .await;
+        assert_eq!(wrong_a.status, 404);
+        assert_eq!(
+            wrong_a.body, wrong_b.body,
+            "every wrong receipt gets the same answer"
+        );
+        let malformed = app
+            .post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": "12"}),
+                None,
+            )
+            .await;
+        assert_eq!(malformed.status, 400);
+        assert!(malformed.body.contains("error-receipt-format"));
+        // The test server allows 5 failures a minute; then everything pauses, the right
+        // receipt included, so guessing cannot continue.
+        for _ in 0..3 {
+            app.post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": "BBBB-BBBB-BBBB-BBBB"}),
+                None,
+            )
+            .await;
+        }
+        let paused = app
+            .post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": receipt}),
+                None,
+            )
+            .await;
+        assert_eq!(paused.status, 429, "{}", paused.body);
+        let html = app
+            .post_form(
+                "/status",
+                &[
+                    ("token", &app.form_token("/status").await),
+                    ("receipt", &receipt),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(html.status, 429);
+        assert!(
+            html.body.contains("Có quá nhiều lần thử"),
+            "localized: {}",
+            html.body
+        );
+        app.clock.advance(time::Duration::seconds(61));
+        let again = app
+            .post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": receipt}),
+                None,
+            )
+            .await;
+        assert_eq!(again.status, 200, "{}", again.body);
+    }
+
+    pub async fn another_agencys_officer_gets_no_access_and_no_key_until_forwarded(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, _) = app
+            .submit_api_to("land", "Sai phạm đất đai ở phường", Some("hoankiem"))
+            .await;
+        let outsider = app.staff_token("caugiay.tiepnhan").await;
+        let outsider_cookie = app.staff_cookie("caugiay.tiepnhan").await;
+        let api = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &outsider)
+            .await;
+        assert_eq!(api.status, 404);
+        assert!(!api.body.contains("Sai phạm"));
+        let html = app
+            .get(&format!("/staff/cases/{reference}"), Some(&outsider_cookie))
+            .await;
+        assert_eq!(html.status, 404);
+        assert!(!html.body.contains("Sai phạm"));
+        let inbox = app.get_json("/api/v1/staff/inbox", &outsider).await;
+        assert!(!inbox.body.contains(&reference));
+        let caugiay_users = app.users_of("caugiay").await;
+        let hoankiem_users = app.users_of("hoankiem").await;
+        let case = app
+            .store
+            .case_by_reference(&reference)
+            .await
+            .unwrap()
+            .unwrap();
+        for user in &caugiay_users {
+            assert!(
+                app.store
+                    .case_key_for(case.id, *user)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "no wrap for another agency"
+            );
+        }
+        // Forward it: the receiving agency's officers can now read it, the sender's cannot.
+        let officer = app.staff_token("hoankiem.tiepnhan").await;
+        let fw = app
+            .transition_api(&officer, &reference, serde_json::json!({"kind": "forward", "to_agency": app.agency("caugiay").to_string(), "reasons": "Thuộc địa bàn phường Cầu Giấy"}))
+            .await;
+        assert_eq!(fw.status, 200, "{}", fw.body);
+        let api = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &outsider)
+            .await;
+        assert_eq!(api.status, 200, "{}", api.body);
+        assert!(api.body.contains("Sai phạm đất đai"));
+        let back = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &officer)
+            .await;
+        assert_eq!(back.status, 404, "the forwarding agency no longer holds it");
+        for user in &hoankiem_users {
+            assert!(app
+                .store
+                .case_key_for(case.id, *user)
+                .await
+                .unwrap()
+                .is_none());
+        }
+        // The reporter sees which body is responsible now.
+        let reporter = app.reporter_login(&app.receipt_of(&reference)).await;
+        let view = app.reporter_case_json(&reporter).await;
+        assert_eq!(view["state"], "FORWARDED");
+        assert_eq!(view["agency"]["name_vi"], "Ủy ban nhân dân phường Cầu Giấy");
+    }
+
+    pub async fn intake_decisions_move_the_case_and_are_recorded(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, _) = app.submit_api("budget", "Chi sai ngân sách").await;
+        let officer = app.staff_cookie("tttp.tiepnhan").await;
+        let page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        let csrf = hidden(&page.body, "csrf");
+        let path = format!("/staff/cases/{reference}/decision");
+        // Accepting straight from RECEIVED is not allowed.
+        let early = app
+            .post_form(
+                &path,
+                &[("csrf", csrf.as_str()), ("kind", "accept")],
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(early.status, 409);
+        assert!(early.body.contains("Không thể thực hiện quyết định này"));
+        let triage = app
+            .post_form(
+                &path,
+                &[("csrf", csrf.as_str()), ("kind", "start_triage")],
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(triage.status, 303);
+        // Refusing without reasons is refused.
+        let no_reasons = app
+            .post_form(
+                &path,
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("kind", "not_accept"),
+                    ("reasons", " "),
+                ],
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(no_reasons.status, 422);
+        // A handler may not decide at intake.
+        let handler = app.staff_token("tttp.xuly").await;
+        let r = app
+            .transition_api(&handler, &reference, serde_json::json!({"kind": "accept"}))
+            .await;
+        assert_eq!(r.status, 404);
+        let accept = app
+            .post_form(
+                &path,
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("kind", "accept"),
+                    ("note", "Đủ điều kiện thụ lý"),
+                ],
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(accept.status, 303);
+        let case = app
+            .store
+            .case_by_reference(&reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.state.code(), "ACCEPTED");
+        let events = app.store.events(case.id).await.unwrap();
+        let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["submitted", "start_triage", "accept"]);
+        let log = app.store.audit_log().await.unwrap();
+        let transitions = log
+            .iter()
+            .filter(|e| e.action == "case.transition" && e.case == Some(case.id))
+            .count();
+        assert_eq!(transitions, 2);
+        assert!(
+            log.iter()
+                .any(|e| e.action == "case.read" && e.case == Some(case.id)),
+            "reads are audited"
+        );
+        let reporter = app.reporter_login(&app.receipt_of(&reference)).await;
+        assert_eq!(app.reporter_case_json(&reporter).await["state"], "ACCEPTED");
+        let html = app
+            .get(
+                "/status/case",
+                Some(&app.reporter_cookie(&app.receipt_of(&reference)).await),
+            )
+            .await;
+        assert!(html.body.contains("đã được thụ lý"));
+    }
+
+    pub async fn bad_input_gets_a_clear_localized_error_and_writes_nothing(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let before = app.count_cases().await;
+        let audit_before = app.store.audit_log().await.unwrap().len();
+        let token = app.report_form().await;
+        // Empty text, unknown category and agency: the form comes back with the input kept.
+        let r = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", token.as_str()),
+                    ("category", "weather"),
+                    ("agency", "999"),
+                    ("what", "   "),
+                    ("who", "GIỮ-LẠI"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(
+            r.body.contains("Mục này là bắt buộc")
+                && r.body.contains("Lĩnh vực không có trong danh sách")
+                && r.body.contains("Cơ quan không có trong danh sách")
+        );
+        assert!(
+            r.body.contains("GIỮ-LẠI"),
+            "what the reporter typed is kept"
+        );
+        // Oversized text.
+        let big = "x".repeat(20_001);
+        let r = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", token.as_str()),
+                    ("category", "land"),
+                    ("what", big.as_str()),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("Nội dung quá dài"));
+        // Missing and wrong form tokens: refused, text kept, in English when asked.
+        let r = app
+            .post_form(
+                "/report?lang=en",
+                &[("category", "land"), ("what", "KEEP-ME")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert!(r.body.contains("The form had expired") && r.body.contains("KEEP-ME"));
+        let r = app
+            .post_form(
+                "/report",
+                &[("token", "00ff"), ("category", "land"), ("what", "x")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        // An oversized request body.
+        let huge = "y".repeat(300 * 1024);
+        let r = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", token.as_str()),
+                    ("category", "land"),
+                    ("what", huge.as_str()),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 413);
+        assert!(r.body.contains("Nội dung gửi lên quá lớn"), "{}", r.body);
+        let r = app.post_raw_json("/api/v1/reports", huge.clone()).await;
+        assert_eq!(r.status, 413);
+        assert!(r.body.contains("error-too-large"));
+        // Malformed JSON and malformed receipts.
+        let r = app
+            .post_raw_json("/api/v1/reports", "{not json".into())
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("error-bad-request"));
+        let r = app
+            .post_form(
+                "/status",
+                &[
+                    ("token", &app.form_token("/status").await),
+                    ("receipt", "không phải mã"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("Mã hồ sơ không đúng định dạng"));
+        // Staff: a forged decision without CSRF, an empty reply, an unknown decision.
+        let (reference, _) = app.submit_api("land", "Hồ sơ kiểm tra").await;
+        let cases_now = app.count_cases().await;
+        let officer = app.staff_cookie("tttp.tiepnhan").await;
+        let r = app
+            .post_form(
+                &format!("/staff/cases/{reference}/decision"),
+                &[("kind", "start_triage")],
+                Some(&officer),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+        assert!(r.body.contains("Biểu mẫu đã hết hạn"));
+        let token = app.staff_token("tttp.tiepnhan").await;
+        let r = app
+            .post_json(
+                &format!("/api/v1/staff/cases/{reference}/messages"),
+                serde_json::json!({"body": ""}),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        let r = app
+            .transition_api(&token, &reference, serde_json::json!({"kind": "explode"}))
+            .await;
+        assert_eq!(r.status, 422);
+        let r = app
+            .transition_api(
+                &token,
+                &reference,
+                serde_json::json!({"kind": "forward", "to_agency": "999", "reasons": "x"}),
+            )
+            .await;
+        assert_eq!(r.status, 422);
+        let case = app
+            .store
+            .case_by_reference(&reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.state.code(), "RECEIVED", "nothing half-written");
+        assert!(app.store.messages(case.id).await.unwrap().is_empty());
+        assert_eq!(
+            cases_now,
+            before + 1,
+            "only the one valid submission was recorded"
+        );
+        // Only the valid submission (+1) and the officer's sign-ins (+2) were audited.
+        let audit_after = app.store.audit_log().await.unwrap().len();
+        assert_eq!(audit_after, audit_before + 3);
+        // No request above produced a server error.
+        assert_eq!(app.server_errors(), 0);
+    }
+
+    pub async fn the_same_report_form_submitted_twice_records_one_case(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let before = app.count_cases().await;
+        let token = app.report_form().await;
+        let fields = [
+            ("token", token.as_str()),
+            ("category", "health"),
+            ("what", "Bệnh viện thu tiền ngoài quy định"),
+        ];
+        let first = app.post_form("/report", &fields, None).await;
+        assert_eq!(first.status, 200);
+        let second = app.post_form("/report", &fields, None).await;
+        assert_eq!(second.status, 409);
+        assert!(second.body.contains("Phản ánh này đã được gửi rồi"));
+        assert_eq!(app.count_cases().await, before + 1);
+    }
+
+    pub async fn every_page_renders_in_vietnamese_and_english(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, receipt) = app
+            .submit_api("education", "Trường thu quỹ trái quy định")
+            .await;
+        let officer = app.staff_cookie("tttp.tiepnhan").await;
+        let reporter = app.reporter_cookie(&receipt).await;
+        let pages: Vec<(String, Option<String>)> = vec![
+            ("/".into(), None),
+            ("/report".into(), None),
+            ("/status".into(), None),
+            ("/staff/login".into(), None),
+            ("/status/case".into(), Some(reporter)),
+            ("/staff/inbox".into(), Some(officer.clone())),
+            ("/staff/inbox?order=oldest".into(), Some(officer.clone())),
+            (format!("/staff/cases/{reference}"), Some(officer)),
+            ("/no-such-page".into(), None),
+        ];
+        for (path, cookie) in pages {
+            for (lang, probe) in [("vi", "Minh Bạch"), ("en", "Minh Bạch")] {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                let r = app
+                    .get(&format!("{path}{sep}lang={lang}"), cookie.as_deref())
+                    .await;
+                assert!(
+                    r.status == 200 || path == "/no-such-page",
+                    "{path} {lang}: {}",
+                    r.status
+                );
+                assert!(
+                    r.body.contains(&format!("<html lang=\"{lang}\">")),
+                    "{path} {lang}"
+                );
+                assert!(r.body.contains(probe));
+                // An untranslated message would show its id, which always contains a dash
+                // between lowercase words and never appears in real text.
+                for id in [
+                    "site-name",
+                    "landing-title",
+                    "inbox-title",
+                    "error-not-found",
+                    "state-received",
+                    "nav-report",
+                ] {
+                    assert!(
+                        !r.body.contains(&format!(">{id}<")),
+                        "{path} {lang} shows {id}"
+                    );
+                }
+                assert!(!r.body.contains("<script"), "no script on {path}");
+                assert!(r
+                    .header("content-security-policy")
+                    .unwrap()
+                    .contains("frame-ancestors 'none'"));
+                assert_eq!(r.header("referrer-policy").as_deref(), Some("no-referrer"));
+                assert_eq!(
+                    r.header("x-content-type-options").as_deref(),
+                    Some("nosniff")
+                );
+            }
+        }
+        let en = app.get("/?lang=en", None).await;
+        assert!(en
+            .body
+            .contains("Report corruption, waste and misconduct safely"));
+        let switch = app.get("/lang/en?next=/report", None).await;
+        assert_eq!(switch.status, 303);
+        assert!(switch
+            .header("set-cookie")
+            .unwrap()
+            .starts_with("mb_lang=en"));
+    }
+
+    pub async fn the_audit_chain_verifies_and_detects_an_edited_row(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        app.submit_api("land", "Kiểm tra nhật ký").await;
+        let head = app.store.audit_head().await.unwrap();
+        let log = app.store.audit_log().await.unwrap();
+        assert!(log.len() > 10);
+        assert_eq!(
+            minhbach_store::audit::verify(&log, Some(head.clone())),
+            Ok(log.len())
+        );
+        sqlx::query("UPDATE audit_log SET detail = '{\"edited\":true}' WHERE seq = 3")
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        let log = app.store.audit_log().await.unwrap();
+        assert_eq!(
+            minhbach_store::audit::verify(&log, Some(head)),
+            Err(minhbach_store::ChainError::Edited { seq: 3 })
+        );
+    }
+
+    pub async fn the_inbox_pages_newest_and_oldest_first(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let mut refs = Vec::new();
+        for i in 0..27 {
+            app.clock.advance(time::Duration::minutes(1));
+            refs.push(
+                app.submit_api_to("other", &format!("Phản ánh số {i}"), Some("caugiay"))
+                    .await
+                    .0,
+            );
+        }
+        let token = app.staff_token("caugiay.tiepnhan").await;
+        let first = app.get_json("/api/v1/staff/inbox", &token).await.json();
+        assert_eq!(first["total"], 27);
+        assert_eq!(first["cases"].as_array().unwrap().len(), 25);
+        assert_eq!(first["cases"][0]["reference"], refs[26].as_str());
+        let second = app
+            .get_json("/api/v1/staff/inbox?page=2", &token)
+            .await
+            .json();
+        assert_eq!(second["cases"].as_array().unwrap().len(), 2);
+        let oldest = app
+            .get_json("/api/v1/staff/inbox?order=oldest", &token)
+            .await
+            .json();
+        assert_eq!(oldest["cases"][0]["reference"], refs[0].as_str());
+        let cookie = app.staff_cookie("caugiay.tiepnhan").await;
+        let html = app
+            .get("/staff/inbox?order=oldest&page=2", Some(&cookie))
+            .await;
+        assert!(html.body.contains(&refs[26]) && !html.body.contains(&refs[0]));
+    }
+
+    pub async fn admins_and_auditors_read_no_content(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, _) = app.submit_api("land", "NỘI-DUNG-MẬT").await;
+        for user in ["admin", "kiemtoan", "tttp.xuly"] {
+            let token = app.staff_token(user).await;
+            let r = app
+                .get_json(&format!("/api/v1/staff/cases/{reference}"), &token)
+                .await;
+            assert_eq!(r.status, 404, "{user}");
+            assert!(!r.body.contains("NỘI-DUNG-MẬT"), "{user}");
+        }
+        let admin = app.staff_token("admin").await;
+        assert_eq!(
+            app.get_json("/api/v1/staff/inbox", &admin).await.status,
+            403
+        );
+        let anonymous = app.get("/staff/inbox", None).await;
+        assert_eq!(anonymous.status, 401);
+        assert!(anonymous.body.contains("Bạn cần đăng nhập"));
+    }
+}
