@@ -161,11 +161,13 @@ impl Transition {
     pub fn available(state: CaseState) -> Vec<TransitionKind> {
         TransitionKind::ALL
             .into_iter()
-            .filter(|k| match (k, state) {
-                (TransitionKind::StartTriage, CaseState::Received | CaseState::Forwarded) => true,
-                (TransitionKind::Accept | TransitionKind::NotAccept, CaseState::Triage) => true,
-                (TransitionKind::Forward, CaseState::Received | CaseState::Triage) => true,
-                _ => false,
+            .filter(|k| {
+                matches!(
+                    (k, state),
+                    (TransitionKind::StartTriage, CaseState::Received | CaseState::Forwarded)
+                        | (TransitionKind::Accept | TransitionKind::NotAccept, CaseState::Triage)
+                        | (TransitionKind::Forward, CaseState::Received | CaseState::Triage)
+                )
             })
             .collect()
     }
