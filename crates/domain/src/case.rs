@@ -164,9 +164,16 @@ impl Transition {
             .filter(|k| {
                 matches!(
                     (k, state),
-                    (TransitionKind::StartTriage, CaseState::Received | CaseState::Forwarded)
-                        | (TransitionKind::Accept | TransitionKind::NotAccept, CaseState::Triage)
-                        | (TransitionKind::Forward, CaseState::Received | CaseState::Triage)
+                    (
+                        TransitionKind::StartTriage,
+                        CaseState::Received | CaseState::Forwarded
+                    ) | (
+                        TransitionKind::Accept | TransitionKind::NotAccept,
+                        CaseState::Triage
+                    ) | (
+                        TransitionKind::Forward,
+                        CaseState::Received | CaseState::Triage
+                    )
                 )
             })
             .collect()

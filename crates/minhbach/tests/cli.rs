@@ -19,48 +19,89 @@ fn minhbach(data: &Path, args: &[&str]) -> std::process::Output {
 async fn audit_verify_passes_on_a_fresh_log_and_fails_after_one_row_is_edited() {
     let dir = tempfile::tempdir().unwrap();
     let seeded = minhbach(dir.path(), &["demo", "--no-serve"]);
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
     let out = String::from_utf8_lossy(&seeded.stdout);
     assert!(out.contains("ORGANISATION RECOVERY KEY") && out.contains("MBR1-"));
     assert!(out.contains("tttp.tiepnhan") && out.contains("-000001"));
 
     let ok = minhbach(dir.path(), &["audit", "verify"]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("chain intact"));
 
     let url = format!("sqlite://{}", dir.path().join("minhbach.db").display());
-    let store = minhbach_store::SqlStore::open(&minhbach_store::StoreConfig::new(url)).await.unwrap();
-    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2").execute(store.pool()).await.unwrap();
+    let store = minhbach_store::SqlStore::open(&minhbach_store::StoreConfig::new(url))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
     store.close().await;
 
     let broken = minhbach(dir.path(), &["audit", "verify"]);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&broken.stderr).contains("event 2"), "{}", String::from_utf8_lossy(&broken.stderr));
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("event 2"),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
 }
 
 #[test]
 fn init_prints_the_recovery_key_once_and_refuses_a_second_time() {
     let dir = tempfile::tempdir().unwrap();
-    let first = minhbach(dir.path(), &["init", "--admin-password", "a long enough password"]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first = minhbach(
+        dir.path(),
+        &["init", "--admin-password", "a long enough password"],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let out = String::from_utf8_lossy(&first.stdout);
-    let key_line = out.lines().find(|l| l.trim_start().starts_with("MBR1-")).unwrap().trim().to_owned();
+    let key_line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("MBR1-"))
+        .unwrap()
+        .trim()
+        .to_owned();
     // The private half is not kept anywhere in the data directory.
     let mut stored = Vec::new();
     for entry in walk(dir.path()) {
         stored.extend(std::fs::read(entry).unwrap());
     }
-    assert!(!stored.windows(key_line.len()).any(|w| w == key_line.as_bytes()));
-    let second = minhbach(dir.path(), &["init", "--admin-password", "a long enough password"]);
+    assert!(!stored
+        .windows(key_line.len())
+        .any(|w| w == key_line.as_bytes()));
+    let second = minhbach(
+        dir.path(),
+        &["init", "--admin-password", "a long enough password"],
+    );
     assert!(!second.status.success());
-    let short = minhbach(tempfile::tempdir().unwrap().path(), &["init", "--admin-password", "short"]);
+    let short = minhbach(
+        tempfile::tempdir().unwrap().path(),
+        &["init", "--admin-password", "short"],
+    );
     assert!(!short.status.success());
 }
 
 #[test]
 fn an_unknown_configuration_key_is_refused_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("minhbach.toml"), "listen = \"127.0.0.1:0\"\nlisten_adress = \"x\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("minhbach.toml"),
+        "listen = \"127.0.0.1:0\"\nlisten_adress = \"x\"\n",
+    )
+    .unwrap();
     let out = minhbach(dir.path(), &["audit", "verify"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen_adress"));

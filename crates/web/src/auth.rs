@@ -36,7 +36,8 @@ pub fn session_cookie(name: &str, value: &str, secure: bool, max_age_secs: i64) 
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
 }
 
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
+/// The value of the cookie `name`, if the request carries it.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(header::COOKIE)

@@ -40,19 +40,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn tr(st: &AppState, lang: Lang, path: &str) -> Tr {
-    let demo = st
-        .store
-        .organisation()
-        .await
-        .ok()
-        .flatten()
-        .is_some_and(|o| o.demo);
-    Tr {
-        lang,
-        state: st.clone(),
-        path: path.to_owned(),
-        demo,
-    }
+    Tr::for_page(st, lang, path).await
 }
 
 const FORM_REPORT: &str = "report";

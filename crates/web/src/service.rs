@@ -260,13 +260,20 @@ pub async fn reporter_login(st: &AppState, receipt_text: &str) -> AppResult<Sess
     Ok(token)
 }
 
-/// Resumes a reporter session from its token.
-pub async fn reporter_session(st: &AppState, token: SessionToken) -> AppResult<ReporterSession> {
-    let record = st
-        .store
+/// The unexpired session a token stands for.
+async fn live_session(
+    st: &AppState,
+    token: &SessionToken,
+) -> AppResult<minhbach_store::SessionRecord> {
+    st.store
         .session(&token.id(), st.now())
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// Resumes a reporter session from its token.
+pub async fn reporter_session(st: &AppState, token: SessionToken) -> AppResult<ReporterSession> {
+    let record = live_session(st, &token).await?;
     let (SessionKind::Reporter, Some(case_id)) = (record.kind, record.case) else {
         return Err(AppError::Unauthenticated);
     };
@@ -550,11 +557,7 @@ pub async fn staff_login(st: &AppState, username: &str, password: &str) -> AppRe
 }
 
 pub async fn staff_session(st: &AppState, token: SessionToken) -> AppResult<StaffSession> {
-    let record = st
-        .store
-        .session(&token.id(), st.now())
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let record = live_session(st, &token).await?;
     let (SessionKind::Staff, Some(user_id)) = (record.kind, record.user) else {
         return Err(AppError::Unauthenticated);
     };

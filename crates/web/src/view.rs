@@ -42,13 +42,8 @@ pub fn lang_of(parts: &Parts) -> Lang {
             .and_then(Lang::from_code)
     });
     let from_cookie = || {
-        parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix("mb_lang="))
+        crate::auth::cookie(parts, LANG_COOKIE)
+            .as_deref()
             .and_then(Lang::from_code)
     };
     from_query.or_else(from_cookie).unwrap_or(Lang::Vi)
@@ -64,6 +59,23 @@ pub struct Tr {
 }
 
 impl Tr {
+    /// A translator for one page; the demo banner shows when the organisation is a demo.
+    pub async fn for_page(state: &AppState, lang: Lang, path: &str) -> Tr {
+        let demo = state
+            .store
+            .organisation()
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|o| o.demo);
+        Tr {
+            lang,
+            state: state.clone(),
+            path: path.to_owned(),
+            demo,
+        }
+    }
+
     pub fn get(&self, key: impl AsRef<str>) -> String {
         self.state.i18n.text(self.lang, key.as_ref(), None)
     }
@@ -296,20 +308,8 @@ pub async fn render_errors(
         })
         .into_response()
     } else {
-        let demo = state
-            .store
-            .organisation()
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|o| o.demo);
         page(ErrorPage {
-            t: Tr {
-                lang,
-                state: state.clone(),
-                path,
-                demo,
-            },
+            t: Tr::for_page(&state, lang, &path).await,
             message: text(info.code),
             fields: fields.into_iter().map(|(_, _, m)| m).collect(),
             back,
