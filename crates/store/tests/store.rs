@@ -192,7 +192,9 @@ macro_rules! on_both_engines {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 if std::env::var("MINHBACH_TEST_POSTGRES").map_or(true, |v| v.is_empty()) {
-                    eprintln!("SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
+                    // Straight to stderr: the test harness would swallow eprintln! of a passing test.
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stderr(), "SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
                     return;
                 }
                 super::$name(super::Engine::Postgres).await;
