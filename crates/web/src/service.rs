@@ -240,23 +240,39 @@ pub async fn reporter_login(st: &AppState, receipt_text: &str) -> AppResult<Sess
         &case.case_key_reporter,
         &aad("wrap-reporter", &lookup),
     )?;
+    start_session(
+        st,
+        SessionKind::Reporter,
+        None,
+        Some(case.id),
+        st.config.reporter_session_minutes,
+        |key| crypto::wrap_key(key, &case_key, b"minhbach/v1/session-reporter", &mut OsRng),
+    )
+    .await
+}
+
+/// Stores a new session: the hash of a fresh token and, sealed under the token's key, what the
+/// session needs (a case key or a staff secret key). Returns the token for the client.
+async fn start_session(
+    st: &AppState,
+    kind: SessionKind,
+    user: Option<UserId>,
+    case: Option<minhbach_domain::CaseId>,
+    minutes: i64,
+    seal: impl FnOnce(&SymmetricKey) -> Vec<u8>,
+) -> AppResult<SessionToken> {
     let token = SessionToken::generate();
-    st.store
-        .create_session(&NewSession {
-            token_hash: token.id(),
-            kind: SessionKind::Reporter,
-            user: None,
-            case: Some(case.id),
-            sealed_key: crypto::wrap_key(
-                &token.key(),
-                &case_key,
-                b"minhbach/v1/session-reporter",
-                &mut OsRng,
-            ),
-            now,
-            expires_at: now + st.config.reporter_session_minutes * 60,
-        })
-        .await?;
+    let now = st.now();
+    let session = NewSession {
+        token_hash: token.id(),
+        kind,
+        user,
+        case,
+        sealed_key: seal(&token.key()),
+        now,
+        expires_at: now + minutes * 60,
+    };
+    st.store.create_session(&session).await?;
     Ok(token)
 }
 
@@ -528,23 +544,15 @@ pub async fn staff_login(st: &AppState, username: &str, password: &str) -> AppRe
         &user.secret_key_sealed,
         &staff_secret_aad(&user.username),
     )?;
-    let token = SessionToken::generate();
-    st.store
-        .create_session(&NewSession {
-            token_hash: token.id(),
-            kind: SessionKind::Staff,
-            user: Some(user.id),
-            case: None,
-            sealed_key: crypto::seal_secret_key(
-                &token.key(),
-                &sk,
-                b"minhbach/v1/session-staff",
-                &mut OsRng,
-            ),
-            now,
-            expires_at: now + st.config.staff_session_minutes * 60,
-        })
-        .await?;
+    let token = start_session(
+        st,
+        SessionKind::Staff,
+        Some(user.id),
+        None,
+        st.config.staff_session_minutes,
+        |key| crypto::seal_secret_key(key, &sk, b"minhbach/v1/session-staff", &mut OsRng),
+    )
+    .await?;
     st.store
         .audit(&AuditEntry::new(
             now,
