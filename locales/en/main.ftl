@@ -89,6 +89,9 @@ messages-reply = Reply to the reporter
 messages-send = Send
 
 login-title = Staff sign-in
+field-code = Authentication code (6 digits)
+login-code-hint = Staff who can read report content must enter the code from their authenticator app (TOTP).
+login-demo-code = Demo accounts: the current code is { $code } (it changes every 30 seconds).
 login-submit = Sign in
 staff-signed-in-as = Signed in as { $name }
 staff-logout = Sign out
@@ -155,6 +158,6 @@ error-method = This action is not supported at this address.
 error-receipt-format = This receipt is not in the right format: it has 16 letters and digits, like XXXX-XXXX-XXXX-XXXX.
 error-receipt-unknown = No report could be opened with this receipt. Please check it.
 error-throttled = Too many attempts. Please wait a minute and try again.
-error-bad-login = Wrong username or password.
+error-bad-login = Wrong username, password or authentication code.
 error-not-initialised = The system is not set up yet. An administrator must run “minhbach init”.
 error-internal = Something went wrong. Nothing was half-written; please try again later.

@@ -89,6 +89,9 @@ messages-reply = Trả lời người phản ánh
 messages-send = Gửi
 
 login-title = Đăng nhập cán bộ
+field-code = Mã xác thực (6 chữ số)
+login-code-hint = Cán bộ được xem nội dung hồ sơ phải nhập mã từ ứng dụng xác thực (TOTP).
+login-demo-code = Tài khoản trình diễn: mã hiện tại là { $code } (đổi sau mỗi 30 giây).
 login-submit = Đăng nhập
 staff-signed-in-as = Đăng nhập với tên { $name }
 staff-logout = Đăng xuất
@@ -155,6 +158,6 @@ error-method = Thao tác này không được hỗ trợ tại địa chỉ này
 error-receipt-format = Mã hồ sơ không đúng định dạng: mã gồm 16 chữ cái và chữ số, dạng XXXX-XXXX-XXXX-XXXX.
 error-receipt-unknown = Không mở được hồ sơ với mã này. Hãy kiểm tra lại mã.
 error-throttled = Có quá nhiều lần thử. Vui lòng đợi một phút rồi thử lại.
-error-bad-login = Tên đăng nhập hoặc mật khẩu không đúng.
+error-bad-login = Tên đăng nhập, mật khẩu hoặc mã xác thực không đúng.
 error-not-initialised = Hệ thống chưa được thiết lập. Quản trị viên cần chạy lệnh “minhbach init”.
 error-internal = Đã xảy ra lỗi. Không có dữ liệu nào bị ghi dở; vui lòng thử lại sau.

@@ -16,6 +16,7 @@ mod password;
 mod receipt;
 mod recovery;
 mod symmetric;
+mod totp;
 
 pub use asymmetric::{
     open_secret_key, open_secret_key_with_secret, seal_secret_key, seal_secret_key_to_public,
@@ -30,6 +31,7 @@ pub use password::{
 pub use receipt::{Receipt, ServerSecret};
 pub use recovery::{recovery_key_from_text, recovery_key_to_text};
 pub use symmetric::{open, seal, unwrap_key, wrap_key, SymmetricKey};
+pub use totp::{TotpSecret, TOTP_STEP_SECS};
 
 use rand::{CryptoRng, RngCore};
 

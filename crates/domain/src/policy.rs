@@ -40,6 +40,11 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
+    /// Roles that read report content must sign in with a second factor (DESIGN.md property 7).
+    pub fn requires_second_factor(self) -> bool {
+        matches!(self, Role::IntakeOfficer | Role::Handler | Role::AgencyLead)
+    }
+
     /// Roles that receive a wrap of a new case's key when it arrives at their agency: the people
     /// who must be able to open it without anyone else being online.
     pub fn receives_new_cases(self) -> bool {

@@ -55,10 +55,82 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Agencies that receive reports.
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// Report categories.
+    Category {
+        #[command(subcommand)]
+        command: CategoryCommand,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgencyCommand {
+    /// Add an agency (ward, department, inspectorate, police, Front committee, partner).
+    Add {
+        /// Short unique code, e.g. `hoankiem`.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name_vi: String,
+        #[arg(long)]
+        name_en: String,
+        /// ward, department, inspectorate, investigation, front, partner…
+        #[arg(long, default_value = "department")]
+        kind: String,
+        /// Make it the intake agency for reports that name no agency.
+        #[arg(long)]
+        default: bool,
+    },
+    /// List agencies.
+    List,
+}
+
+#[derive(Subcommand)]
+enum CategoryCommand {
+    /// Add or rename a category.
+    Set {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name_vi: String,
+        #[arg(long)]
+        name_en: String,
+        #[arg(long, default_value_t = 100)]
+        position: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff account; prints the second-factor secret for roles that read content.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// intake_officer, handler, agency_lead, overseer, admin, auditor
+        #[arg(long)]
+        role: String,
+        /// Agency code (required for intake officers, handlers and leads).
+        #[arg(long)]
+        agency: Option<String>,
+        /// Initial password; read from MINHBACH_USER_PASSWORD if not given.
+        #[arg(long, env = "MINHBACH_USER_PASSWORD", hide_env_values = true)]
+        password: String,
     },
 }
 
@@ -90,6 +162,9 @@ async fn main() -> anyhow::Result<()> {
             admin_username,
             admin_password,
         } => init(&cli.data, &config, &admin_username, &admin_password).await,
+        Command::Agency { command } => agency_command(&cli.data, &config, command).await,
+        Command::Category { command } => category_command(&cli.data, &config, command).await,
+        Command::User { command } => user_command(&cli.data, &config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify(&cli.data, &config).await,
@@ -245,10 +320,17 @@ async fn init(data: &Path, config: &Config, username: &str, password: &str) -> a
         password,
         agency: None,
         role: Role::Admin,
+        totp: None,
     };
-    admin::create_staff(st.store.as_ref(), &account, config.password_params(), now)
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
+    admin::create_staff(
+        st.store.as_ref(),
+        &st.secret,
+        &account,
+        config.password_params(),
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
     println!(
         "Created the organisation “{}” and the administrator “{username}”.",
         config.organisation_name
@@ -271,4 +353,152 @@ async fn audit_verify(data: &Path, config: &Config) -> anyhow::Result<()> {
             std::process::exit(1);
         }
     }
+}
+
+fn cli_error(e: minhbach_web::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+async fn agency_command(
+    data: &Path,
+    config: &Config,
+    command: AgencyCommand,
+) -> anyhow::Result<()> {
+    let st = open(data, config).await?;
+    let store = st.store.as_ref();
+    match command {
+        AgencyCommand::Add {
+            code,
+            name_vi,
+            name_en,
+            kind,
+            default,
+        } => {
+            let id = admin::create_agency(store, &code, &name_vi, &name_en, &kind, st.now())
+                .await
+                .map_err(cli_error)?;
+            if default {
+                let audit = minhbach_store::AuditEntry::new(
+                    st.now(),
+                    "cli",
+                    "organisation.default_agency",
+                    None,
+                );
+                store.set_default_agency(id, &audit).await?;
+            }
+            println!(
+                "agency {code} created (id {id}){}",
+                if default {
+                    ", default intake agency"
+                } else {
+                    ""
+                }
+            );
+        }
+        AgencyCommand::List => {
+            let default = store.organisation().await?.and_then(|o| o.default_agency);
+            for a in store.agencies().await? {
+                let mark = if Some(a.id) == default {
+                    " (default intake)"
+                } else {
+                    ""
+                };
+                println!("{:<12} {:<14} {}{mark}", a.code, a.kind, a.name_vi);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn category_command(
+    data: &Path,
+    config: &Config,
+    command: CategoryCommand,
+) -> anyhow::Result<()> {
+    let st = open(data, config).await?;
+    let CategoryCommand::Set {
+        code,
+        name_vi,
+        name_en,
+        position,
+    } = command;
+    let category = minhbach_store::Category {
+        code: code.clone(),
+        name_vi,
+        name_en,
+        position,
+    };
+    admin::create_category(st.store.as_ref(), category, st.now())
+        .await
+        .map_err(cli_error)?;
+    println!("category {code} saved");
+    Ok(())
+}
+
+async fn user_command(data: &Path, config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add {
+        username,
+        name,
+        role,
+        agency,
+        password,
+    } = command;
+    let role = Role::from_code(&role).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown role {role}: intake_officer, handler, agency_lead, overseer, admin or auditor"
+        )
+    })?;
+    if password.chars().count() < 12 {
+        bail!("the password must have at least 12 characters");
+    }
+    let st = open(data, config).await?;
+    let agency_id = match &agency {
+        Some(code) => Some(
+            st.store
+                .agencies()
+                .await?
+                .into_iter()
+                .find(|a| &a.code == code)
+                .map(|a| a.id)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no agency with code {code} (see `minhbach agency list`)")
+                })?,
+        ),
+        None if role.requires_second_factor() => bail!("role {} needs --agency", role.code()),
+        None => None,
+    };
+    let account = StaffAccount {
+        username: &username,
+        display_name: &name,
+        password: &password,
+        agency: agency_id,
+        role,
+        totp: None,
+    };
+    let (id, totp) = admin::create_staff(
+        st.store.as_ref(),
+        &st.secret,
+        &account,
+        config.password_params(),
+        st.now(),
+    )
+    .await
+    .map_err(cli_error)?;
+    println!("user {username} created (id {id}, role {})", role.code());
+    if let Some(totp) = totp {
+        let uri = totp
+            .otpauth_uri("Minh Bach", &username)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!();
+        println!(
+            "Second factor: give this to {username} privately, to add to an authenticator app"
+        );
+        println!(
+            "    secret: {}",
+            totp.to_base32().map_err(|e| anyhow::anyhow!("{e}"))?
+        );
+        println!("    {uri}");
+        println!("It is shown once; the server keeps it only sealed under its secret.");
+    }
+    Ok(())
 }

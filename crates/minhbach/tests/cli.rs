@@ -119,3 +119,101 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn agencies_categories_and_staff_are_added_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(minhbach(
+        dir.path(),
+        &["init", "--admin-password", "a long enough password"]
+    )
+    .status
+    .success());
+    let agency = minhbach(
+        dir.path(),
+        &[
+            "agency",
+            "add",
+            "--code",
+            "tayho",
+            "--name-vi",
+            "UBND phường Tây Hồ",
+            "--name-en",
+            "Tay Ho Ward",
+            "--kind",
+            "ward",
+            "--default",
+        ],
+    );
+    assert!(
+        agency.status.success(),
+        "{}",
+        String::from_utf8_lossy(&agency.stderr)
+    );
+    let list = minhbach(dir.path(), &["agency", "list"]);
+    assert!(
+        String::from_utf8_lossy(&list.stdout).contains("tayho")
+            && String::from_utf8_lossy(&list.stdout).contains("default intake")
+    );
+    assert!(minhbach(
+        dir.path(),
+        &[
+            "category",
+            "set",
+            "--code",
+            "land",
+            "--name-vi",
+            "Đất đai",
+            "--name-en",
+            "Land"
+        ]
+    )
+    .status
+    .success());
+    let user = minhbach(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--username",
+            "tayho.tiepnhan",
+            "--name",
+            "Cán bộ tiếp nhận",
+            "--role",
+            "intake_officer",
+            "--agency",
+            "tayho",
+            "--password",
+            "another long password",
+        ],
+    );
+    assert!(
+        user.status.success(),
+        "{}",
+        String::from_utf8_lossy(&user.stderr)
+    );
+    let out = String::from_utf8_lossy(&user.stdout);
+    assert!(
+        out.contains("otpauth://totp/") && out.contains("secret: "),
+        "{out}"
+    );
+    let unknown = minhbach(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--username",
+            "x",
+            "--name",
+            "X",
+            "--role",
+            "intake_officer",
+            "--agency",
+            "nowhere",
+            "--password",
+            "another long password",
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nowhere"));
+}

@@ -58,6 +58,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<UserId>;
     async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+    /// Records that a TOTP step was used; false if it (or a later one) already was, so a code
+    /// is accepted once even when two logins race.
+    async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool>;
     /// Public keys of the staff who receive a wrap of every case arriving at `agency`.
     async fn receiving_keys(&self, agency: AgencyId) -> Result<Vec<(UserId, Vec<u8>)>>;
 

@@ -58,6 +58,8 @@ pub struct NewUser {
     pub kek_salt: Vec<u8>,
     pub secret_key_sealed: Vec<u8>,
     pub secret_key_recovery: Vec<u8>,
+    /// The TOTP secret sealed under the server secret; `None` for roles without a second factor.
+    pub totp_sealed: Option<Vec<u8>>,
     pub now: i64,
 }
 
@@ -72,6 +74,8 @@ pub struct UserRecord {
     pub public_key: Vec<u8>,
     pub kek_salt: Vec<u8>,
     pub secret_key_sealed: Vec<u8>,
+    pub totp_sealed: Option<Vec<u8>>,
+    pub totp_last_step: Option<i64>,
     pub active: bool,
 }
 

@@ -97,7 +97,7 @@ async fn insert_wraps(
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, agency_id, role, password_hash, \
-     public_key, kek_salt, secret_key_sealed, active";
+     public_key, kek_salt, secret_key_sealed, totp_sealed, totp_last_step, active";
 
 fn user_row(r: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -110,6 +110,8 @@ fn user_row(r: &AnyRow) -> Result<UserRecord> {
         public_key: r.try_get("public_key")?,
         kek_salt: r.try_get("kek_salt")?,
         secret_key_sealed: r.try_get("secret_key_sealed")?,
+        totp_sealed: r.try_get("totp_sealed")?,
+        totp_last_step: r.try_get("totp_last_step")?,
         active: r.try_get::<i64, _>("active")? != 0,
     })
 }
@@ -274,8 +276,8 @@ impl Store for SqlStore {
         let mut tx = self.write.begin().await?;
         let row = sqlx::query(
             "INSERT INTO users (username, display_name, agency_id, role, password_hash, \
-             public_key, kek_salt, secret_key_sealed, secret_key_recovery, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) RETURNING id",
+             public_key, kek_salt, secret_key_sealed, secret_key_recovery, totp_sealed, active, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) RETURNING id",
         )
         .bind(u.username.clone())
         .bind(u.display_name.clone())
@@ -286,6 +288,7 @@ impl Store for SqlStore {
         .bind(u.kek_salt.clone())
         .bind(u.secret_key_sealed.clone())
         .bind(u.secret_key_recovery.clone())
+        .bind(u.totp_sealed.clone())
         .bind(u.now)
         .fetch_one(&mut *tx)
         .await?;
@@ -317,6 +320,18 @@ impl Store for SqlStore {
         .as_ref()
         .map(user_row)
         .transpose()
+    }
+
+    async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 \
+             WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user.0)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn receiving_keys(&self, agency: AgencyId) -> Result<Vec<(UserId, Vec<u8>)>> {

@@ -137,6 +137,7 @@ async fn a_stale_decision_is_refused_without_writing(engine: Engine) {
         kek_salt: vec![0; 28],
         secret_key_sealed: vec![0; 60],
         secret_key_recovery: vec![0; 90],
+        totp_sealed: None,
         now: 1,
     };
     let user = s

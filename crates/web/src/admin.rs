@@ -1,7 +1,7 @@
 //! Setting up an organisation: its recovery key, agencies, categories and staff accounts. Used by
 //! `minhbach init`, the demo seed and the tests, so all three build accounts the same way.
 
-use minhbach_crypto::{PasswordParams, PublicKey, SecretKey};
+use minhbach_crypto::{PasswordParams, PublicKey, SecretKey, ServerSecret, TotpSecret};
 use minhbach_domain::{AgencyId, Role, UserId};
 use minhbach_store::{AuditEntry, Category, NewAgency, NewOrganisation, NewUser, Store};
 use rand::rngs::OsRng;
@@ -74,21 +74,37 @@ pub struct StaffAccount<'a> {
     pub password: &'a str,
     pub agency: Option<AgencyId>,
     pub role: Role,
+    /// A given TOTP secret (the demo's); otherwise one is generated for roles that need it.
+    pub totp: Option<&'a [u8]>,
 }
 
 /// Creates a staff account with its key pair, sealed under the password and the recovery key.
+/// Roles that read content get a TOTP secret, returned so that it can be handed to the person
+/// (it is stored only sealed under the server secret).
 pub async fn create_staff(
     store: &dyn Store,
+    server: &ServerSecret,
     account: &StaffAccount<'_>,
     params: PasswordParams,
     now: i64,
-) -> AppResult<UserId> {
+) -> AppResult<(UserId, Option<TotpSecret>)> {
     let org = store
         .organisation()
         .await?
         .ok_or(AppError::NotInitialised)?;
     let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
-    let keys = new_staff_keys(account.username, account.password, params, &recovery)?;
+    let totp = match (account.role.requires_second_factor(), account.totp) {
+        (false, _) => None,
+        (true, Some(given)) => Some(TotpSecret::from_bytes(given)?),
+        (true, None) => Some(TotpSecret::generate(&mut OsRng)),
+    };
+    let keys = new_staff_keys(
+        account.username,
+        account.password,
+        params,
+        &recovery,
+        totp.as_ref().map(|t| (server, t)),
+    )?;
     let user = NewUser {
         username: account.username.to_owned(),
         display_name: account.display_name.to_owned(),
@@ -99,9 +115,10 @@ pub async fn create_staff(
         kek_salt: keys.kek_salt,
         secret_key_sealed: keys.secret_key_sealed,
         secret_key_recovery: keys.secret_key_recovery,
+        totp_sealed: keys.totp_sealed,
         now,
     };
-    Ok(store
-        .create_user(&user, &AuditEntry::new(now, "cli", "user.created", None))
-        .await?)
+    let audit = AuditEntry::new(now, "cli", "user.created", None);
+    let id = store.create_user(&user, &audit).await?;
+    Ok((id, totp))
 }

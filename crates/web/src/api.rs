@@ -126,13 +126,16 @@ struct LoginBody {
     username: String,
     #[serde(default)]
     password: String,
+    /// The six-digit second-factor code (required for roles that read content).
+    #[serde(default)]
+    code: String,
 }
 
 async fn staff_session(
     State(st): State<AppState>,
     WebJson(body): WebJson<LoginBody>,
 ) -> AppResult<Json<Token>> {
-    let token = service::staff_login(&st, &body.username, &body.password).await?;
+    let token = service::staff_login(&st, &body.username, &body.password, &body.code).await?;
     Ok(Json(Token {
         token: token.encode(),
         expires_in: st.config.staff_session_minutes * 60,

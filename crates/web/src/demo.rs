@@ -14,6 +14,17 @@ use crate::AppState;
 /// Password of every demo account (printed by `minhbach demo`).
 pub const DEMO_PASSWORD: &str = "minhbach-demo";
 
+/// The TOTP secret shared by the demo accounts; on a demo organisation the sign-in page shows
+/// the current code, so trying the product needs no authenticator app.
+pub const DEMO_TOTP_SECRET: &[u8; 20] = b"minhbach-demo-totp!!";
+
+/// The current second-factor code of the demo accounts.
+pub fn demo_code(unix_secs: i64) -> String {
+    minhbach_crypto::TotpSecret::from_bytes(DEMO_TOTP_SECRET)
+        .and_then(|s| s.code_at(u64::try_from(unix_secs).unwrap_or(0)))
+        .unwrap_or_default()
+}
+
 /// (code, Vietnamese name, English name, kind)
 pub const AGENCIES: [(&str, &str, &str, &str); 6] = [
     (
@@ -161,8 +172,9 @@ pub async fn seed(st: &AppState, params: PasswordParams) -> AppResult<DemoCity> 
                 password: DEMO_PASSWORD,
                 agency: Some(id),
                 role,
+                totp: Some(DEMO_TOTP_SECRET),
             };
-            admin::create_staff(store, &account, params, now).await?;
+            admin::create_staff(store, &st.secret, &account, params, now).await?;
             add(username, role, Some(code));
         }
     }
@@ -176,8 +188,9 @@ pub async fn seed(st: &AppState, params: PasswordParams) -> AppResult<DemoCity> 
             password: DEMO_PASSWORD,
             agency: None,
             role,
+            totp: None,
         };
-        admin::create_staff(store, &account, params, now).await?;
+        admin::create_staff(store, &st.secret, &account, params, now).await?;
         add(username.to_owned(), role, None);
     }
     let city = DemoCity {

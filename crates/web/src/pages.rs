@@ -356,12 +356,17 @@ async fn status_logout(
 struct StaffLogin {
     t: Tr,
     token: String,
+    /// On a demo organisation only: the demo accounts' current code.
+    demo_code: Option<String>,
 }
 
 async fn staff_login_page(State(st): State<AppState>, lang: Lang) -> Response {
+    let t = tr(&st, lang, "/staff/login").await;
+    let demo_code = t.demo.then(|| crate::demo::demo_code(st.now()));
     page(StaffLogin {
-        t: tr(&st, lang, "/staff/login").await,
+        t,
         token: form_token(&st, FORM_LOGIN),
+        demo_code,
     })
 }
 
@@ -373,6 +378,8 @@ struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    code: String,
 }
 
 async fn staff_login(
@@ -380,7 +387,8 @@ async fn staff_login(
     WebForm(form): WebForm<LoginForm>,
 ) -> AppResult<Response> {
     check_token(&st, FORM_LOGIN, &form.token)?;
-    let token: SessionToken = service::staff_login(&st, &form.username, &form.password).await?;
+    let token: SessionToken =
+        service::staff_login(&st, &form.username, &form.password, &form.code).await?;
     let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         staff_cookie(secure),

@@ -488,6 +488,7 @@ fn decode_kek_salt(v: &[u8]) -> Option<(&[u8], PasswordParams)> {
 
 /// The key material of a new staff account.
 pub struct StaffKeys {
+    pub totp_sealed: Option<Vec<u8>>,
     pub password_hash: String,
     pub public_key: Vec<u8>,
     pub kek_salt: Vec<u8>,
@@ -501,12 +502,22 @@ pub fn new_staff_keys(
     password: &str,
     params: PasswordParams,
     recovery: &PublicKey,
+    totp: Option<(&crypto::ServerSecret, &crypto::TotpSecret)>,
 ) -> AppResult<StaffKeys> {
     let sk = SecretKey::generate(&mut OsRng);
     let salt = crypto::password_salt(&mut OsRng);
     let kek = crypto::password_kek(password, &salt, params)?;
     let aad = staff_secret_aad(username);
+    let totp_sealed = totp.map(|(server, secret)| {
+        crypto::seal(
+            &totp_sealing_key(server),
+            secret.as_bytes(),
+            &totp_aad(username),
+            &mut OsRng,
+        )
+    });
     Ok(StaffKeys {
+        totp_sealed,
         password_hash: crypto::hash_password(password, params, &mut OsRng)?,
         public_key: sk.public_key().as_bytes().to_vec(),
         kek_salt: encode_kek_salt(&salt, params),
@@ -515,7 +526,48 @@ pub fn new_staff_keys(
     })
 }
 
-pub async fn staff_login(st: &AppState, username: &str, password: &str) -> AppResult<SessionToken> {
+/// The key that seals staff TOTP secrets: derived from the server secret, which lives outside
+/// the database, so a database copy holds no usable second factor.
+pub fn totp_sealing_key(st_secret: &crypto::ServerSecret) -> SymmetricKey {
+    SymmetricKey::from_bytes(st_secret.mac("totp-seal", b""))
+}
+
+pub fn totp_aad(username: &str) -> Vec<u8> {
+    format!("minhbach/v1/totp/{username}").into_bytes()
+}
+
+/// Checks the second factor of a staff member whose role requires one. The step is burnt in the
+/// database, so the same code never opens two sessions.
+async fn check_second_factor(st: &AppState, user: &UserRecord, code: &str) -> AppResult<bool> {
+    if !user.role.requires_second_factor() {
+        return Ok(true);
+    }
+    let Some(sealed) = &user.totp_sealed else {
+        return Ok(false);
+    };
+    let plain = crypto::open(
+        &totp_sealing_key(&st.secret),
+        sealed,
+        &totp_aad(&user.username),
+    )?;
+    let secret = crypto::TotpSecret::from_bytes(&plain)?;
+    let now = u64::try_from(st.now()).unwrap_or(0);
+    let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
+    match secret.verify(code, now, last) {
+        Some(step) => Ok(st
+            .store
+            .use_totp_step(user.id, i64::try_from(step).unwrap_or(i64::MAX))
+            .await?),
+        None => Ok(false),
+    }
+}
+
+pub async fn staff_login(
+    st: &AppState,
+    username: &str,
+    password: &str,
+    code: &str,
+) -> AppResult<SessionToken> {
     let now = st.now();
     let username = username.trim();
     if st.login_throttle.blocked(username, now) {
@@ -532,7 +584,9 @@ pub async fn staff_login(st: &AppState, username: &str, password: &str) -> AppRe
         st.login_throttle.failure(username, now);
         return Err(AppError::BadLogin);
     };
-    if !crypto::verify_password(password, &user.password_hash) {
+    if !crypto::verify_password(password, &user.password_hash)
+        || !check_second_factor(st, &user, code).await?
+    {
         st.login_throttle.failure(username, now);
         return Err(AppError::BadLogin);
     }

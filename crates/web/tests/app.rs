@@ -44,6 +44,7 @@ on_both_engines!(
     the_audit_chain_verifies_and_detects_an_edited_row,
     the_inbox_pages_newest_and_oldest_first,
     admins_and_auditors_read_no_content,
+    staff_who_read_content_need_a_second_factor_that_works_once,
 );
 
 mod specs {
@@ -98,6 +99,10 @@ mod specs {
 
         let dump = app.dump_everything().await;
         let receipt_plain = receipt.replace('-', "");
+        assert!(
+            !contains(&dump, minhbach_web::demo::DEMO_TOTP_SECRET),
+            "staff second-factor secrets are sealed"
+        );
         for marker in [
             text_marker,
             name_marker,
@@ -787,5 +792,43 @@ mod specs {
         let anonymous = app.get("/staff/inbox", None).await;
         assert_eq!(anonymous.status, 401);
         assert!(anonymous.body.contains("Bạn cần đăng nhập"));
+    }
+
+    pub async fn staff_who_read_content_need_a_second_factor_that_works_once(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let login = |code: String| serde_json::json!({"username": "tttp.tiepnhan", "password": minhbach_web::demo::DEMO_PASSWORD, "code": code});
+        let none = app
+            .post_json("/api/v1/staff/session", login(String::new()), None)
+            .await;
+        assert_eq!(none.status, 401);
+        assert!(none.body.contains("error-bad-login"));
+        let code = app.next_code();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        assert_eq!(
+            app.post_json("/api/v1/staff/session", login(wrong.into()), None)
+                .await
+                .status,
+            401
+        );
+        let ok = app
+            .post_json("/api/v1/staff/session", login(code.clone()), None)
+            .await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        let replay = app
+            .post_json("/api/v1/staff/session", login(code), None)
+            .await;
+        assert_eq!(replay.status, 401, "a code opens one session only");
+        // The sign-in page names the field; on the demo it shows the current demo code.
+        let page = app.get("/staff/login", None).await;
+        assert!(page.body.contains("name=\"code\"") && page.body.contains("mã hiện tại là"));
+        // Roles that never read content sign in without it.
+        let admin = app
+            .post_json(
+                "/api/v1/staff/session",
+                serde_json::json!({"username": "admin", "password": minhbach_web::demo::DEMO_PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(admin.status, 200, "{}", admin.body);
     }
 }
