@@ -20,6 +20,8 @@ pub enum DomainError {
     NotFound,
     #[error("forwarding to the agency that already holds the case")]
     ForwardToSelf,
+    #[error("this decision does not belong to the case's legal track")]
+    WrongTrack,
 }
 
 impl DomainError {
@@ -31,6 +33,7 @@ impl DomainError {
             DomainError::Forbidden => "error-forbidden",
             DomainError::NotFound => "error-not-found",
             DomainError::ForwardToSelf => "error-forward-self",
+            DomainError::WrongTrack => "error-wrong-track",
         }
     }
 

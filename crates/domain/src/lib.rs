@@ -1,14 +1,22 @@
 //! The rules of minhbach, free of I/O: what a case is, which states it moves through, who may do
 //! what to it, and what a valid report looks like. Time is always a parameter.
 
+pub mod calendar;
 pub mod case;
+pub mod deadline;
 pub mod error;
 pub mod ids;
 pub mod policy;
 pub mod report;
+pub mod rules;
+pub mod workflow;
 
-pub use case::{CaseState, Channel, Transition, TransitionKind};
+pub use calendar::{Calendar, CalendarDay, CalendarYear, DayKind};
+pub use case::{CaseState, Channel, Track};
+pub use deadline::{DeadlineClock, DeadlineError, ExtensionGrant, Pause};
 pub use error::{DomainError, FieldError};
 pub use ids::{AgencyId, CaseId, Reference, UserId};
 pub use policy::{can, Action, Actor, CaseFacts, Role};
 pub use report::{Identity, MessageText, NewReport, RawReport, ReasonText};
+pub use rules::{Complexity, DataError, Rule, RuleBook, RuleKind, RuleSet, Unit};
+pub use workflow::{CaseContext, Decision, Effect, Field, RawDecision, TransitionKind};

@@ -68,6 +68,8 @@ pub struct CaseFacts {
     pub state: CaseState,
     /// The handler the case is assigned to, if any.
     pub assignee: Option<UserId>,
+    /// How many times the case has been forwarded (a second forwarding is "ping-pong").
+    pub forward_hops: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +83,38 @@ pub enum Action {
     Transition(TransitionKind),
     /// Read and verify the audit log.
     VerifyAudit,
+}
+
+/// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
+/// and the agency lead, who may do both and alone signs extensions, terminations, assignments and
+/// a second forwarding of the same case.
+fn may_decide(role: Role, kind: TransitionKind, c: &CaseFacts) -> bool {
+    use TransitionKind as K;
+    let lead = role == Role::AgencyLead;
+    let desk = matches!(role, Role::IntakeOfficer | Role::AgencyLead);
+    let worker = matches!(role, Role::Handler | Role::AgencyLead);
+    match kind {
+        // Ping-pong: a case that was already forwarded moves on only on the lead's word.
+        K::Forward if c.forward_hops >= 1 => lead,
+        K::StartTriage
+        | K::RefuseForwarded
+        | K::Classify
+        | K::Accept
+        | K::NotAccept
+        | K::Forward
+        | K::MarkDuplicate
+        | K::Archive => desk,
+        K::Assign | K::Extend | K::Terminate => lead,
+        K::ReferCriminal => desk || worker,
+        K::RecordInvestigation
+        | K::StartVerification
+        | K::Suspend
+        | K::Resume
+        | K::Conclude
+        | K::Handle
+        | K::Publish
+        | K::Close => worker,
+    }
 }
 
 /// The one access decision. `case` is `None` for actions that concern no particular case.
@@ -101,10 +135,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             )
         }
         (Action::ReadCase | Action::Reply, Some(c)) => works_case(c),
-        // Decisions at intake belong to the receiving desk and the lead, not to handlers.
-        (Action::Transition(_), Some(c)) => {
-            works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
-        }
+        (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         _ => false,
     }
@@ -127,6 +158,7 @@ mod tests {
             agency: AgencyId(agency),
             state: CaseState::Received,
             assignee: assignee.map(UserId),
+            forward_hops: 0,
         }
     }
 
@@ -141,6 +173,28 @@ mod tests {
         v
     }
 
+    /// Who may take a decision on a case of their own agency (assigned to them, for handlers).
+    fn decides(role: Role, kind: TransitionKind) -> bool {
+        use TransitionKind as K;
+        let desk = [
+            K::StartTriage,
+            K::RefuseForwarded,
+            K::Classify,
+            K::Accept,
+            K::NotAccept,
+            K::Forward,
+            K::MarkDuplicate,
+            K::Archive,
+        ];
+        let lead_only = [K::Assign, K::Extend, K::Terminate];
+        match role {
+            Role::AgencyLead => true,
+            Role::IntakeOfficer => desk.contains(&kind) || kind == K::ReferCriminal,
+            Role::Handler => !desk.contains(&kind) && !lead_only.contains(&kind),
+            _ => false,
+        }
+    }
+
     /// The whole access table, role by role. A change to `can` that is not reflected here fails.
     #[test]
     fn every_role_against_every_action() {
@@ -151,14 +205,17 @@ mod tests {
                 let own_assigned = can(&actor(role, 1), action, Some(&case(1, Some(7))));
                 let other = can(&actor(role, 2), action, Some(&case(1, Some(7))));
                 let no_case = can(&actor(role, 1), action, None);
-                let expected_own = match action {
-                    Action::ReadCase | Action::Reply | Action::Transition(_) => {
-                        matches!(role, IntakeOfficer | AgencyLead)
+                let (expected_own, expected_assigned) = match action {
+                    Action::ReadCase | Action::Reply => (
+                        matches!(role, IntakeOfficer | AgencyLead),
+                        matches!(role, IntakeOfficer | AgencyLead | Handler),
+                    ),
+                    Action::Transition(kind) => {
+                        let handler = role == Handler;
+                        (decides(role, kind) && !handler, decides(role, kind))
                     }
-                    _ => false,
+                    _ => (false, false),
                 };
-                let expected_assigned = expected_own
-                    || (role == Handler && matches!(action, Action::ReadCase | Action::Reply));
                 let expected_no_case = match action {
                     Action::ViewInbox => matches!(role, IntakeOfficer | Handler | AgencyLead),
                     Action::VerifyAudit => role == Auditor,
@@ -179,6 +236,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_second_forwarding_needs_the_agency_lead() {
+        let mut c = case(1, None);
+        c.forward_hops = 1;
+        let forward = Action::Transition(TransitionKind::Forward);
+        assert!(!can(&actor(Role::IntakeOfficer, 1), forward, Some(&c)));
+        assert!(can(&actor(Role::AgencyLead, 1), forward, Some(&c)));
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a decision if the case is still in the state and agency it was read in.
     async fn transition(&self, change: &CaseChange, audit: &AuditEntry) -> Result<()>;
     async fn inbox(&self, query: &InboxQuery) -> Result<InboxPage>;
+    /// Cases linked to this one, in both directions (`linked_from:<kind>` for incoming links).
+    async fn links(&self, case: CaseId) -> Result<Vec<CaseLink>>;
+    /// Active staff of an agency.
+    async fn staff_of(&self, agency: AgencyId) -> Result<Vec<UserRecord>>;
 
     // Sessions.
     async fn create_session(&self, session: &NewSession) -> Result<()>;

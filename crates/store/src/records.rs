@@ -1,7 +1,7 @@
 //! Rows as the store reads and writes them. Byte fields named `*_sealed` or `wrapped` are
 //! ciphertext produced by `minhbach-crypto`; the store never sees a key.
 
-use minhbach_domain::{AgencyId, CaseFacts, CaseId, CaseState, Role, UserId};
+use minhbach_domain::{AgencyId, CaseFacts, CaseId, CaseState, Role, Track, UserId};
 
 #[derive(Clone, Debug)]
 pub struct NewOrganisation {
@@ -126,6 +126,9 @@ pub struct CaseRecord {
     pub channel: String,
     pub anonymous: bool,
     pub assignee: Option<UserId>,
+    pub track: Option<Track>,
+    pub forward_hops: u32,
+    pub forwarded_by: Option<AgencyId>,
     pub received_at: i64,
     pub updated_at: i64,
     pub content_sealed: Vec<u8>,
@@ -140,6 +143,7 @@ impl CaseRecord {
             agency: self.agency,
             state: self.state,
             assignee: self.assignee,
+            forward_hops: self.forward_hops,
         }
     }
 }
@@ -187,10 +191,25 @@ pub struct CaseChange {
     pub expected_agency: AgencyId,
     pub new_state: CaseState,
     pub new_agency: AgencyId,
+    pub new_track: Option<Track>,
+    /// The case leaves for another agency: hops + 1, and the sender is remembered.
+    pub forwarded: bool,
+    /// Set the assigned handler.
+    pub assignee: Option<UserId>,
+    /// The decision's free-text parts (reasons, note, evidence), sealed under the case key.
     pub reasons_sealed: Option<Vec<u8>>,
-    /// When the agency changes: the wraps for the new agency's receiving staff, which replace
+    pub document_number: Option<String>,
+    pub decision_date: Option<String>,
+    pub legal_basis: Option<String>,
+    /// Codes only (finding, complexity, outcome, target agency…), as JSON.
+    pub detail: String,
+    /// When the agency changes: the wraps for the new holder's receiving staff, which replace
     /// every existing staff wrap.
     pub new_wraps: Option<Vec<(UserId, Vec<u8>)>>,
+    /// Wraps added for more people (an assigned handler).
+    pub extra_wraps: Vec<(UserId, Vec<u8>)>,
+    /// A link to another case (duplicate of, re-denunciation of).
+    pub link: Option<(CaseId, String)>,
     pub now: i64,
 }
 
@@ -204,6 +223,17 @@ pub struct EventRecord {
     pub from_agency: Option<AgencyId>,
     pub to_agency: AgencyId,
     pub reasons_sealed: Option<Vec<u8>>,
+    pub document_number: Option<String>,
+    pub decision_date: Option<String>,
+    pub legal_basis: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseLink {
+    pub case: CaseId,
+    pub reference: String,
+    pub kind: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

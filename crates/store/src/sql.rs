@@ -1,6 +1,6 @@
 //! The one SQL implementation of [`Store`], shared by SQLite and PostgreSQL.
 
-use minhbach_domain::{AgencyId, CaseId, CaseState, Role, UserId};
+use minhbach_domain::{AgencyId, CaseId, CaseState, Role, Track, UserId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row, Transaction};
 
@@ -44,6 +44,10 @@ fn flag(b: bool) -> i64 {
 
 fn state(code: &str) -> Result<CaseState> {
     CaseState::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown state {code}")))
+}
+
+fn track(code: &str) -> Result<Track> {
+    Track::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown track {code}")))
 }
 
 fn role(code: &str) -> Result<Role> {
@@ -116,8 +120,10 @@ fn user_row(r: &AnyRow) -> Result<UserRecord> {
     })
 }
 
-const CASE_COLUMNS: &str = "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
-     assignee_id, received_at, updated_at, content_sealed, case_key_reporter, identity_sealed, demo";
+const CASE_COLUMNS: &str =
+    "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
+     assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
+     case_key_reporter, identity_sealed, demo";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -130,6 +136,13 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         channel: r.try_get("channel")?,
         anonymous: r.try_get::<i64, _>("anonymous")? != 0,
         assignee: r.try_get::<Option<i64>, _>("assignee_id")?.map(UserId),
+        track: r
+            .try_get::<Option<String>, _>("track")?
+            .as_deref()
+            .map(track)
+            .transpose()?,
+        forward_hops: u32::try_from(r.try_get::<i64, _>("forward_hops")?).unwrap_or(u32::MAX),
+        forwarded_by: r.try_get::<Option<i64>, _>("forwarded_by")?.map(AgencyId),
         received_at: r.try_get("received_at")?,
         updated_at: r.try_get("updated_at")?,
         content_sealed: r.try_get("content_sealed")?,
@@ -506,7 +519,8 @@ impl Store for SqlStore {
     async fn events(&self, case: CaseId) -> Result<Vec<EventRecord>> {
         let rows = sqlx::query(
             "SELECT at, user_id, kind, from_state, to_state, from_agency_id, to_agency_id, \
-             reasons_sealed FROM case_events WHERE case_id = $1 ORDER BY id",
+             reasons_sealed, document_number, decision_date, legal_basis, detail \
+             FROM case_events WHERE case_id = $1 ORDER BY id",
         )
         .bind(case.0)
         .fetch_all(&self.read)
@@ -525,6 +539,10 @@ impl Store for SqlStore {
                     from_agency: r.try_get::<Option<i64>, _>("from_agency_id")?.map(AgencyId),
                     to_agency: AgencyId(r.try_get("to_agency_id")?),
                     reasons_sealed: r.try_get("reasons_sealed")?,
+                    document_number: r.try_get("document_number")?,
+                    decision_date: r.try_get("decision_date")?,
+                    legal_basis: r.try_get("legal_basis")?,
+                    detail: r.try_get("detail")?,
                 })
             })
             .collect()
@@ -556,12 +574,19 @@ impl Store for SqlStore {
     async fn transition(&self, c: &CaseChange, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.write.begin().await?;
         let done = sqlx::query(
-            "UPDATE cases SET state = $1, agency_id = $2, updated_at = $3 \
-             WHERE id = $4 AND state = $5 AND agency_id = $6",
+            "UPDATE cases SET state = $1, agency_id = $2, updated_at = $3, \
+             track = COALESCE($4, track), \
+             forward_hops = forward_hops + $5, \
+             forwarded_by = CASE WHEN $5 = 1 THEN agency_id WHEN $2 <> agency_id THEN NULL ELSE forwarded_by END, \
+             assignee_id = COALESCE($6, assignee_id) \
+             WHERE id = $7 AND state = $8 AND agency_id = $9",
         )
         .bind(c.new_state.code())
         .bind(c.new_agency.0)
         .bind(c.now)
+        .bind(c.new_track.map(Track::code))
+        .bind(i64::from(c.forwarded))
+        .bind(c.assignee.map(|u| u.0))
         .bind(c.case.0)
         .bind(c.expected_state.code())
         .bind(c.expected_agency.0)
@@ -578,10 +603,34 @@ impl Store for SqlStore {
                 .await?;
             insert_wraps(&mut tx, c.case, wraps).await?;
         }
+        for (user, wrapped) in &c.extra_wraps {
+            sqlx::query(
+                "INSERT INTO case_keys (case_id, user_id, wrapped) VALUES ($1, $2, $3) \
+                 ON CONFLICT (case_id, user_id) DO UPDATE SET wrapped = excluded.wrapped",
+            )
+            .bind(c.case.0)
+            .bind(user.0)
+            .bind(wrapped.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((other, kind)) = &c.link {
+            sqlx::query(
+                "INSERT INTO case_links (case_id, linked_case_id, kind, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (case_id, linked_case_id) DO NOTHING",
+            )
+            .bind(c.case.0)
+            .bind(other.0)
+            .bind(kind.clone())
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO case_events (case_id, at, user_id, kind, from_state, to_state, \
-             from_agency_id, to_agency_id, reasons_sealed) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             from_agency_id, to_agency_id, reasons_sealed, document_number, decision_date, \
+             legal_basis, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(c.case.0)
         .bind(c.now)
@@ -592,11 +641,49 @@ impl Store for SqlStore {
         .bind(c.expected_agency.0)
         .bind(c.new_agency.0)
         .bind(c.reasons_sealed.clone())
+        .bind(c.document_number.clone())
+        .bind(c.decision_date.clone())
+        .bind(c.legal_basis.clone())
+        .bind(c.detail.clone())
         .execute(&mut *tx)
         .await?;
         append_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn links(&self, case: CaseId) -> Result<Vec<CaseLink>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.reference, l.kind FROM case_links l JOIN cases c ON c.id = l.linked_case_id \
+             WHERE l.case_id = $1 \
+             UNION ALL \
+             SELECT c.id, c.reference, 'linked_from:' || l.kind FROM case_links l \
+             JOIN cases c ON c.id = l.case_id WHERE l.linked_case_id = $1",
+        )
+        .bind(case.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseLink {
+                    case: CaseId(r.try_get("id")?),
+                    reference: r.try_get("reference")?,
+                    kind: r.try_get("kind")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn staff_of(&self, agency: AgencyId) -> Result<Vec<UserRecord>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE agency_id = $1 AND active = 1 ORDER BY username"
+        ))
+        .bind(agency.0)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(user_row)
+        .collect()
     }
 
     async fn inbox(&self, q: &InboxQuery) -> Result<InboxPage> {

@@ -122,8 +122,17 @@ async fn a_stale_decision_is_refused_without_writing(engine: Engine) {
         expected_agency: AgencyId(1),
         new_state: CaseState::Triage,
         new_agency: AgencyId(1),
+        new_track: None,
+        forwarded: false,
+        assignee: None,
         reasons_sealed: None,
+        document_number: None,
+        decision_date: None,
+        legal_basis: None,
+        detail: "{}".into(),
         new_wraps: None,
+        extra_wraps: Vec::new(),
+        link: None,
         now: 200,
     };
     // users(1) does not exist yet: create one so the event's foreign key holds.

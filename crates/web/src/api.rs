@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Reporter, Staff, WebJson};
 use crate::error::AppResult;
-use crate::service::{self, DecisionInput};
+use crate::service;
 use crate::view::CaseView;
 use crate::AppState;
 
@@ -230,7 +230,7 @@ async fn staff_transition(
     State(st): State<AppState>,
     Staff(s, _): Staff,
     Path(reference): Path<String>,
-    WebJson(d): WebJson<DecisionInput>,
+    WebJson(d): WebJson<minhbach_domain::RawDecision>,
 ) -> AppResult<Json<StateBody>> {
     let state = service::staff_transition(&st, &s, &reference, &d).await?;
     Ok(Json(StateBody {

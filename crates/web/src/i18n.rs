@@ -118,6 +118,36 @@ mod tests {
         }
     }
 
+    /// Keys built from domain codes (states, tracks, decisions, fields, choices) exist too.
+    #[test]
+    fn every_domain_code_has_its_texts() {
+        use minhbach_domain::workflow::{Complexity, Finding, Outcome};
+        use minhbach_domain::{CaseState, Track, TransitionKind};
+        let vi = I18n::keys(SOURCES[0].1);
+        let mut wanted: Vec<String> = Vec::new();
+        for s in CaseState::ALL {
+            wanted.push(s.label_key());
+            wanted.push(s.reporter_text_key());
+        }
+        for t in Track::ALL {
+            wanted.push(t.label_key());
+        }
+        for k in TransitionKind::ALL {
+            wanted.push(format!("transition-{}", k.code().replace('_', "-")));
+            for f in k.fields() {
+                wanted.push(format!("field-{}", f.code()));
+            }
+        }
+        let choices = Complexity::ALL
+            .iter()
+            .map(|c| format!("complexity-{}", c.code()))
+            .chain(Finding::ALL.iter().map(|c| format!("finding-{}", c.code())))
+            .chain(Outcome::ALL.iter().map(|c| format!("outcome-{}", c.code())));
+        wanted.extend(choices.map(|k| k.replace('_', "-")));
+        let missing: Vec<_> = wanted.iter().filter(|k| !vi.contains(k)).collect();
+        assert!(missing.is_empty(), "untranslated: {missing:?}");
+    }
+
     #[test]
     fn every_key_used_in_code_or_templates_exists() {
         let vi = I18n::keys(SOURCES[0].1);

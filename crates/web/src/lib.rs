@@ -8,6 +8,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod mail;
 pub mod pages;
 pub mod security;
 pub mod service;

@@ -16,7 +16,7 @@ use crate::auth::{
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::security::{check_form_token, issue_form_token, SessionToken};
-use crate::service::{self, DecisionInput};
+use crate::service;
 use crate::view::{page, AgencyName, CaseView, Tr, LANG_COOKIE};
 use crate::AppState;
 
@@ -498,6 +498,8 @@ struct CasePage {
     csrf: String,
     case: CaseView,
     forward_targets: Vec<Agency>,
+    /// Handlers of the agency: (user id, name).
+    handlers: Vec<(i64, String)>,
 }
 
 impl CasePage {
@@ -509,8 +511,33 @@ impl CasePage {
         }
     }
 
-    fn offers(&self, kind: &str) -> bool {
-        self.case.available.contains(&kind)
+    fn field_id(&self, kind: &str, field: &str) -> String {
+        format!("{kind}-{field}")
+    }
+
+    fn is(&self, field: &str, name: &str) -> bool {
+        field == name
+    }
+
+    fn is_text(&self, field: &str) -> bool {
+        matches!(field, "reasons" | "note" | "evidence" | "delivery")
+    }
+
+    fn tracks(&self) -> Vec<&'static str> {
+        minhbach_domain::Track::ALL
+            .iter()
+            .map(|t| t.code())
+            .collect()
+    }
+
+    fn choices(&self, field: &str) -> Vec<&'static str> {
+        use minhbach_domain::workflow::{Complexity, Finding, Outcome};
+        match field {
+            "complexity" => Complexity::ALL.iter().map(|c| c.code()).collect(),
+            "finding" => Finding::ALL.iter().map(|c| c.code()).collect(),
+            "outcome" => Outcome::ALL.iter().map(|c| c.code()).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -528,12 +555,21 @@ async fn staff_case(
         .into_iter()
         .filter(|a| a.id.0 != case.agency.id)
         .collect();
+    let handlers = st
+        .store
+        .staff_of(minhbach_domain::AgencyId(case.agency.id))
+        .await?
+        .into_iter()
+        .filter(|u| u.role == minhbach_domain::Role::Handler)
+        .map(|u| (u.id.0, u.display_name))
+        .collect();
     Ok(page(CasePage {
         t: tr(&st, lang, &format!("/staff/cases/{reference}")).await,
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         case,
         forward_targets,
+        handlers,
     }))
 }
 
@@ -551,7 +587,7 @@ struct DecisionForm {
     #[serde(default)]
     csrf: String,
     #[serde(flatten)]
-    decision: DecisionInput,
+    decision: minhbach_domain::RawDecision,
 }
 
 impl HasCsrf for DecisionForm {

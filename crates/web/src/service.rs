@@ -6,8 +6,8 @@ use minhbach_crypto::{
     self as crypto, PasswordParams, PublicKey, Receipt, SecretKey, SymmetricKey,
 };
 use minhbach_domain::{
-    can, Action, Actor, AgencyId, CaseState, Channel, DomainError, Identity, MessageText,
-    RawReport, ReasonText, Transition, TransitionKind, UserId,
+    can, Action, Actor, AgencyId, CaseContext, CaseState, Channel, Decision, DomainError, Effect,
+    Identity, MessageText, RawDecision, RawReport, ReasonText, Track, TransitionKind, UserId,
 };
 use minhbach_store::{
     AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewCase, NewMessage,
@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult};
 use crate::security::SessionToken;
-use crate::view::{AgencyName, CaseView, EventView, MessageView};
+use crate::view::{AgencyName, CaseView, DecisionForm, EventView, MessageView};
 use crate::AppState;
 
 /// Associated data that binds every sealed blob to its case and purpose, so a blob copied to
@@ -312,7 +312,7 @@ pub async fn reporter_session(st: &AppState, token: SessionToken) -> AppResult<R
 }
 
 pub async fn reporter_view(st: &AppState, s: &ReporterSession) -> AppResult<CaseView> {
-    let view = case_view(st, &s.case, &s.case_key, false).await?;
+    let view = case_view(st, &s.case, &s.case_key, None).await?;
     st.store
         .audit(&AuditEntry::new(
             st.now(),
@@ -375,7 +375,7 @@ async fn case_view(
     st: &AppState,
     case: &CaseRecord,
     case_key: &SymmetricKey,
-    staff: bool,
+    staff: Option<&Actor>,
 ) -> AppResult<CaseView> {
     let lookup = &case.receipt_lookup;
     let content_plain = crypto::open(case_key, &case.content_sealed, &aad("content", lookup))?;
@@ -405,11 +405,15 @@ async fn case_view(
         .await?
         .into_iter()
         .map(|e| {
-            let reasons = e
-                .reasons_sealed
-                .map(|r| crypto::open(case_key, &r, &aad("reasons", lookup)))
-                .transpose()?
-                .map(|r| String::from_utf8_lossy(&r).into_owned());
+            let texts: DecisionTexts = match e.reasons_sealed {
+                Some(r) => {
+                    let plain = crypto::open(case_key, &r, &aad("reasons", lookup))?;
+                    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.to_string()))?
+                }
+                None => DecisionTexts::default(),
+            };
+            let detail: std::collections::BTreeMap<String, String> =
+                serde_json::from_str(&e.detail).unwrap_or_default();
             Ok(EventView {
                 at: e.at,
                 kind: e.kind,
@@ -417,18 +421,27 @@ async fn case_view(
                 to_state: e.to_state.code(),
                 from_agency: e.from_agency.map(name),
                 to_agency: name(e.to_agency),
-                reasons,
+                reasons: texts.reasons,
+                note: texts.note,
+                evidence: texts.evidence,
+                delivery: texts.delivery,
+                document_number: e.document_number,
+                decision_date: e.decision_date,
+                legal_basis: e.legal_basis,
+                detail,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let available = if staff {
-        Transition::available(case.state)
+    // Staff are offered the decisions the workflow allows and the policy lets them take.
+    let available = match staff {
+        Some(actor) => Decision::available(case.state, case.track)
             .into_iter()
-            .map(TransitionKind::code)
-            .collect()
-    } else {
-        Vec::new()
+            .filter(|k| can(actor, Action::Transition(*k), Some(&case.facts())))
+            .map(DecisionForm::of)
+            .collect(),
+        None => Vec::new(),
     };
+    let links = st.store.links(case.id).await?;
     Ok(CaseView {
         reference: case.reference.clone(),
         state: case.state.code(),
@@ -447,6 +460,8 @@ async fn case_view(
         messages,
         events,
         available,
+        track: case.track.map(Track::code),
+        links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
     })
 }
 
@@ -713,7 +728,7 @@ pub async fn staff_case_view(
     reference: &str,
 ) -> AppResult<CaseView> {
     let (case, key) = staff_case(st, s, reference, Action::ReadCase).await?;
-    let view = case_view(st, &case, &key, true).await?;
+    let view = case_view(st, &case, &key, Some(&s.actor)).await?;
     st.store
         .audit(&AuditEntry::new(
             st.now(),
@@ -745,55 +760,57 @@ pub async fn staff_reply(
     .await
 }
 
-/// A decision as submitted by a form or the API, before parsing.
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct DecisionInput {
-    pub kind: String,
-    pub reasons: String,
-    pub note: String,
-    pub to_agency: String,
+/// The free-text parts of a decision, sealed together under the case key.
+#[derive(Serialize, Deserialize, Default)]
+struct DecisionTexts {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasons: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<String>,
 }
 
-impl DecisionInput {
-    fn parse(&self, agencies: &[AgencyId]) -> Result<Transition, DomainError> {
-        let invalid =
-            |field, code| DomainError::Invalid(vec![minhbach_domain::FieldError { field, code }]);
-        let kind = TransitionKind::from_code(self.kind.trim())
-            .ok_or_else(|| invalid("kind", "field-invalid-choice"))?;
-        Ok(match kind {
-            TransitionKind::StartTriage => Transition::StartTriage,
-            TransitionKind::Accept => Transition::Accept {
-                note: (!self.note.trim().is_empty())
-                    .then(|| ReasonText::parse(&self.note))
-                    .transpose()?,
-            },
-            TransitionKind::NotAccept => Transition::NotAccept {
-                reasons: ReasonText::parse(&self.reasons)?,
-            },
-            TransitionKind::Forward => {
-                let to = self
-                    .to_agency
-                    .trim()
-                    .parse::<i64>()
-                    .ok()
-                    .map(AgencyId)
-                    .filter(|a| agencies.contains(a))
-                    .ok_or_else(|| invalid("to_agency", "field-unknown-agency"))?;
-                Transition::Forward {
-                    to,
-                    reasons: ReasonText::parse(&self.reasons)?,
-                }
-            }
-        })
+impl DecisionTexts {
+    fn of(d: &Decision) -> Option<Self> {
+        let t = |r: &Option<ReasonText>| r.as_ref().map(|r| r.as_str().to_owned());
+        let texts = DecisionTexts {
+            reasons: t(&d.reasons),
+            note: t(&d.note),
+            evidence: t(&d.evidence),
+            delivery: t(&d.delivery),
+        };
+        let empty = texts.reasons.is_none()
+            && texts.note.is_none()
+            && texts.evidence.is_none()
+            && texts.delivery.is_none();
+        (!empty).then_some(texts)
     }
+}
+
+/// Codes of a decision (never free text), kept in clear with the event.
+fn decision_detail(d: &Decision, effect: &Effect) -> String {
+    let mut detail = serde_json::Map::new();
+    let mut put = |k: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            detail.insert(k.to_owned(), serde_json::Value::String(v.to_owned()));
+        }
+    };
+    put("track", effect.track.map(Track::code));
+    put("complexity", d.complexity.map(|c| c.code()));
+    put("finding", d.finding.map(|f| f.code()));
+    put("outcome", d.outcome.map(|o| o.code()));
+    put("original", d.original.as_deref());
+    serde_json::Value::Object(detail).to_string()
 }
 
 pub async fn staff_transition(
     st: &AppState,
     s: &StaffSession,
     reference: &str,
-    input: &DecisionInput,
+    input: &RawDecision,
 ) -> AppResult<CaseState> {
     let agencies: Vec<AgencyId> = st
         .store
@@ -802,33 +819,61 @@ pub async fn staff_transition(
         .into_iter()
         .map(|a| a.id)
         .collect();
-    let transition = input.parse(&agencies)?;
-    let (case, key) = staff_case(st, s, reference, Action::Transition(transition.kind())).await?;
-    let new_state = transition.apply(case.state, case.agency)?;
+    let decision = input.parse(&agencies)?;
+    let (case, key) = staff_case(st, s, reference, Action::Transition(decision.kind)).await?;
+    let effect = decision.apply(&CaseContext {
+        state: case.state,
+        track: case.track,
+        agency: case.agency,
+        forwarded_by: case.forwarded_by,
+    })?;
     let lookup = &case.receipt_lookup;
-    let seal_reason = |r: &ReasonText| {
-        crypto::seal(
-            &key,
-            r.as_str().as_bytes(),
-            &aad("reasons", lookup),
-            &mut OsRng,
-        )
+    let reasons_sealed = DecisionTexts::of(&decision)
+        .map(|t| serde_json::to_vec(&t).map_err(|e| AppError::Internal(e.to_string())))
+        .transpose()?
+        .map(|plain| crypto::seal(&key, &plain, &aad("reasons", lookup), &mut OsRng));
+    // Access follows the case: a new holder's receiving staff get the key, and only they.
+    let new_wraps = if effect.agency == case.agency {
+        None
+    } else {
+        let receiving = st.store.receiving_keys(effect.agency).await?;
+        Some(wrap_for_staff(&receiving, &key, lookup)?)
     };
-    let (new_agency, reasons_sealed, new_wraps) = match &transition {
-        Transition::Forward { to, reasons } => {
-            let receiving = st.store.receiving_keys(*to).await?;
-            (
-                *to,
-                Some(seal_reason(reasons)),
-                Some(wrap_for_staff(&receiving, &key, lookup)?),
-            )
+    let mut extra_wraps = Vec::new();
+    if let Some(handler) = decision.handler {
+        let staff = st.store.staff_of(case.agency).await?;
+        let Some(h) = staff
+            .iter()
+            .find(|u| u.id == handler && u.role == minhbach_domain::Role::Handler)
+        else {
+            return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
+                field: "handler",
+                code: "field-invalid-choice",
+            }])
+            .into());
+        };
+        extra_wraps = wrap_for_staff(&[(h.id, h.public_key.clone())], &key, lookup)?;
+    }
+    let link = match &decision.original {
+        Some(original) => {
+            let other = st
+                .store
+                .case_by_reference(original.trim())
+                .await?
+                .filter(|o| o.id != case.id)
+                .ok_or_else(|| {
+                    DomainError::Invalid(vec![minhbach_domain::FieldError {
+                        field: "original",
+                        code: "field-unknown-case",
+                    }])
+                })?;
+            Some((other.id, "duplicate_of".to_owned()))
         }
-        Transition::NotAccept { reasons } => (case.agency, Some(seal_reason(reasons)), None),
-        Transition::Accept { note } => (case.agency, note.as_ref().map(seal_reason), None),
-        Transition::StartTriage => (case.agency, None, None),
+        None => None,
     };
     let now = st.now();
-    let kind = transition.kind().code();
+    let kind = decision.kind.code();
+    let decision_date = decision.decision_date.map(|d| d.to_string());
     st.store
         .transition(
             &CaseChange {
@@ -837,22 +882,32 @@ pub async fn staff_transition(
                 kind: kind.to_owned(),
                 expected_state: case.state,
                 expected_agency: case.agency,
-                new_state,
-                new_agency,
+                new_state: effect.state,
+                new_agency: effect.agency,
+                new_track: effect.track.filter(|t| Some(*t) != case.track),
+                forwarded: decision.kind == TransitionKind::Forward,
+                assignee: decision.handler,
                 reasons_sealed,
+                document_number: decision.document_number.clone(),
+                decision_date,
+                legal_basis: decision.legal_basis.clone(),
+                detail: decision_detail(&decision, &effect),
                 new_wraps,
+                extra_wraps,
+                link,
                 now,
             },
             &AuditEntry::new(now, actor_code(s), "case.transition", Some(case.id)).with_detail(
                 serde_json::json!({
                     "kind": kind,
                     "from": case.state.code(),
-                    "to": new_state.code(),
+                    "to": effect.state.code(),
                     "from_agency": case.agency.0,
-                    "to_agency": new_agency.0,
+                    "to_agency": effect.agency.0,
+                    "track": effect.track.map(Track::code),
                 }),
             ),
         )
         .await?;
-    Ok(new_state)
+    Ok(effect.state)
 }

@@ -107,6 +107,22 @@ impl Tr {
             .map_or_else(|| code.to_owned(), |s| self.get(s.reporter_text_key()))
     }
 
+    pub fn track_label(&self, code: impl AsRef<str>) -> String {
+        self.get(format!("track-{}", code.as_ref().replace('_', "-")))
+    }
+
+    pub fn field_label(&self, code: impl AsRef<str>) -> String {
+        self.get(format!("field-{}", code.as_ref()))
+    }
+
+    pub fn choice_label(&self, field: impl AsRef<str>, code: impl AsRef<str>) -> String {
+        self.get(format!(
+            "{}-{}",
+            field.as_ref(),
+            code.as_ref().replace('_', "-")
+        ))
+    }
+
     pub fn transition_label(&self, code: impl AsRef<str>) -> String {
         self.get(format!("transition-{}", code.as_ref().replace('_', "-")))
     }
@@ -169,6 +185,40 @@ pub struct EventView {
     pub from_agency: Option<AgencyName>,
     pub to_agency: AgencyName,
     pub reasons: Option<String>,
+    pub note: Option<String>,
+    pub evidence: Option<String>,
+    pub delivery: Option<String>,
+    pub document_number: Option<String>,
+    pub decision_date: Option<String>,
+    pub legal_basis: Option<String>,
+    /// Codes of the decision: track, finding, complexity, outcome, original.
+    pub detail: std::collections::BTreeMap<String, String>,
+}
+
+/// A decision the reader may take now, with the fields its form shows.
+#[derive(Clone, Serialize)]
+pub struct DecisionForm {
+    pub kind: &'static str,
+    pub required: Vec<&'static str>,
+    pub optional: Vec<&'static str>,
+}
+
+impl DecisionForm {
+    pub fn of(kind: minhbach_domain::TransitionKind) -> Self {
+        DecisionForm {
+            kind: kind.code(),
+            required: kind.required().iter().map(|f| f.code()).collect(),
+            optional: kind.optional().iter().map(|f| f.code()).collect(),
+        }
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.required.contains(&field) || self.optional.contains(&field)
+    }
+
+    pub fn requires(&self, field: &str) -> bool {
+        self.required.contains(&field)
+    }
 }
 
 /// A case as its reader sees it (decrypted).
@@ -187,7 +237,10 @@ pub struct CaseView {
     pub messages: Vec<MessageView>,
     pub events: Vec<EventView>,
     /// Decisions offered now (staff only).
-    pub available: Vec<&'static str>,
+    pub available: Vec<DecisionForm>,
+    pub track: Option<&'static str>,
+    /// Linked cases: (reference, kind).
+    pub links: Vec<(String, String)>,
 }
 
 impl CaseView {

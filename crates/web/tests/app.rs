@@ -45,6 +45,8 @@ on_both_engines!(
     the_inbox_pages_newest_and_oldest_first,
     admins_and_auditors_read_no_content,
     staff_who_read_content_need_a_second_factor_that_works_once,
+    forwarding_is_accountable_per_hop_and_ping_pong_needs_the_lead,
+    a_duplicate_links_to_the_original,
 );
 
 mod specs {
@@ -396,85 +398,246 @@ mod specs {
             .await;
         let csrf = hidden(&page.body, "csrf");
         let path = format!("/staff/cases/{reference}/decision");
+        let decide = |fields: Vec<(&'static str, &'static str)>| {
+            let mut all = vec![("csrf", csrf.clone())];
+            all.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+            all
+        };
+        let post = |fields: Vec<(&'static str, String)>| {
+            let (app, path, officer) = (&app, path.clone(), officer.clone());
+            async move {
+                let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.post_form(&path, &f, Some(&officer)).await
+            }
+        };
         // Accepting straight from RECEIVED is not allowed.
-        let early = app
-            .post_form(
-                &path,
-                &[("csrf", csrf.as_str()), ("kind", "accept")],
-                Some(&officer),
-            )
-            .await;
+        let early = post(decide(vec![
+            ("kind", "accept"),
+            ("track", "denunciation"),
+            ("document_number", "01/QĐ"),
+        ]))
+        .await;
         assert_eq!(early.status, 409);
         assert!(early.body.contains("Không thể thực hiện quyết định này"));
-        let triage = app
-            .post_form(
-                &path,
-                &[("csrf", csrf.as_str()), ("kind", "start_triage")],
-                Some(&officer),
-            )
-            .await;
-        assert_eq!(triage.status, 303);
-        // Refusing without reasons is refused.
-        let no_reasons = app
-            .post_form(
-                &path,
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("kind", "not_accept"),
-                    ("reasons", " "),
-                ],
-                Some(&officer),
-            )
-            .await;
+        assert_eq!(
+            post(decide(vec![("kind", "start_triage")])).await.status,
+            303
+        );
+        // Refusing without reasons, or accepting without a decision number, is refused.
+        let no_reasons = post(decide(vec![("kind", "not_accept"), ("reasons", " ")])).await;
         assert_eq!(no_reasons.status, 422);
+        let no_number = post(decide(vec![("kind", "accept"), ("track", "denunciation")])).await;
+        assert_eq!(no_number.status, 422);
+        assert!(
+            no_number.body.contains("Số văn bản"),
+            "the missing field is named"
+        );
         // A handler may not decide at intake.
         let handler = app.staff_token("tttp.xuly").await;
         let r = app
-            .transition_api(&handler, &reference, serde_json::json!({"kind": "accept"}))
-            .await;
-        assert_eq!(r.status, 404);
-        let accept = app
-            .post_form(
-                &path,
-                &[
-                    ("csrf", csrf.as_str()),
-                    ("kind", "accept"),
-                    ("note", "Đủ điều kiện thụ lý"),
-                ],
-                Some(&officer),
+            .transition_api(
+                &handler,
+                &reference,
+                serde_json::json!({"kind": "classify", "track": "petition"}),
             )
             .await;
-        assert_eq!(accept.status, 303);
+        assert_eq!(r.status, 404);
+        let accept = post(decide(vec![
+            ("kind", "accept"),
+            ("track", "denunciation"),
+            ("document_number", "12/QĐ-TTTP"),
+            ("decision_date", "2026-11-27"),
+            ("legal_basis", "Điều 29 Luật Tố cáo"),
+            ("note", "Đủ điều kiện thụ lý"),
+        ]))
+        .await;
+        assert_eq!(accept.status, 303, "{}", accept.body);
         let case = app
             .store
             .case_by_reference(&reference)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(case.state.code(), "ACCEPTED");
+        assert_eq!(
+            (case.state.code(), case.track.map(|t| t.code())),
+            ("ACCEPTED", Some("denunciation"))
+        );
+        // The lead assigns a handler, who receives the key and carries on.
+        let lead = app.staff_token("tttp.lanhdao").await;
+        let handler_id = app.users_of("tttp").await;
+        let handler_record = app
+            .store
+            .user_by_username("tttp.xuly")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(handler_id.contains(&handler_record.id));
+        assert!(app
+            .store
+            .case_key_for(case.id, handler_record.id)
+            .await
+            .unwrap()
+            .is_none());
+        let r = app
+            .transition_api(
+                &lead,
+                &reference,
+                serde_json::json!({"kind": "assign", "handler": handler_record.id.0.to_string()}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(app
+            .store
+            .case_key_for(case.id, handler_record.id)
+            .await
+            .unwrap()
+            .is_some());
+        let r = app
+            .transition_api(
+                &handler,
+                &reference,
+                serde_json::json!({"kind": "start_verification"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let seen = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &handler)
+            .await;
+        assert!(
+            seen.body.contains("Chi sai ngân sách"),
+            "the assigned handler reads the case"
+        );
+        // Only the lead signs an extension.
+        let ext = serde_json::json!({"kind": "extend", "complexity": "complex", "reasons": "Nhiều nội dung"});
+        assert_eq!(
+            app.transition_api(&handler, &reference, ext.clone())
+                .await
+                .status,
+            404
+        );
+        assert_eq!(app.transition_api(&lead, &reference, ext).await.status, 200);
         let events = app.store.events(case.id).await.unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
-        assert_eq!(kinds, ["submitted", "start_triage", "accept"]);
+        assert_eq!(
+            kinds,
+            [
+                "submitted",
+                "start_triage",
+                "accept",
+                "assign",
+                "start_verification",
+                "extend"
+            ]
+        );
+        let accepted = &events[2];
+        assert_eq!(accepted.document_number.as_deref(), Some("12/QĐ-TTTP"));
+        assert_eq!(accepted.decision_date.as_deref(), Some("2026-11-27"));
         let log = app.store.audit_log().await.unwrap();
         let transitions = log
             .iter()
             .filter(|e| e.action == "case.transition" && e.case == Some(case.id))
             .count();
-        assert_eq!(transitions, 2);
+        assert_eq!(transitions, 5);
         assert!(
             log.iter()
                 .any(|e| e.action == "case.read" && e.case == Some(case.id)),
             "reads are audited"
         );
         let reporter = app.reporter_login(&app.receipt_of(&reference)).await;
-        assert_eq!(app.reporter_case_json(&reporter).await["state"], "ACCEPTED");
+        assert_eq!(
+            app.reporter_case_json(&reporter).await["state"],
+            "VERIFYING"
+        );
         let html = app
             .get(
                 "/status/case",
                 Some(&app.reporter_cookie(&app.receipt_of(&reference)).await),
             )
             .await;
-        assert!(html.body.contains("đã được thụ lý"));
+        assert!(html.body.contains("đang xác minh"));
+        // The case page shows the timeline with the decision number and the track.
+        let page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        assert!(page.body.contains("12/QĐ-TTTP") && page.body.contains("Tố cáo"));
+    }
+
+    pub async fn forwarding_is_accountable_per_hop_and_ping_pong_needs_the_lead(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, _) = app
+            .submit_api_to("land", "Lấn chiếm đất công", Some("hoankiem"))
+            .await;
+        let hk = app.staff_token("hoankiem.tiepnhan").await;
+        let cg = app.staff_token("caugiay.tiepnhan").await;
+        let fw = |to: &str| serde_json::json!({"kind": "forward", "to_agency": app.agency(to).to_string(), "reasons": "Không thuộc địa bàn"});
+        assert_eq!(
+            app.transition_api(&hk, &reference, fw("caugiay"))
+                .await
+                .status,
+            200
+        );
+        // The receiving agency refuses with reasons: the case goes back to the sender.
+        let refuse = app
+            .transition_api(&cg, &reference, serde_json::json!({"kind": "refuse_forwarded", "reasons": "Thuộc phường Hoàn Kiếm"}))
+            .await;
+        assert_eq!(refuse.status, 200, "{}", refuse.body);
+        let back = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &hk)
+            .await;
+        assert_eq!(back.status, 200, "the sender holds it again");
+        assert_eq!(back.json()["state"], "TRIAGE");
+        // A second forwarding is ping-pong: the intake officer cannot, the lead can.
+        let again = app.transition_api(&hk, &reference, fw("sxd")).await;
+        assert_eq!(again.status, 404, "{}", again.body);
+        let lead = app.staff_token("hoankiem.lanhdao").await;
+        assert_eq!(
+            app.transition_api(&lead, &reference, fw("sxd"))
+                .await
+                .status,
+            200
+        );
+        let reporter = app.reporter_login(&app.receipt_of(&reference)).await;
+        let view = app.reporter_case_json(&reporter).await;
+        assert_eq!(
+            view["agency"]["name_vi"], "Sở Xây dựng Hà Nội",
+            "the reporter sees who is responsible now"
+        );
+    }
+
+    pub async fn a_duplicate_links_to_the_original(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (original, _) = app.submit_api("land", "Lần đầu").await;
+        let (copy, _) = app.submit_api("land", "Lần hai, cùng việc").await;
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        app.transition_api(&officer, &copy, serde_json::json!({"kind": "start_triage"}))
+            .await;
+        let unknown = app
+            .transition_api(
+                &officer,
+                &copy,
+                serde_json::json!({"kind": "mark_duplicate", "original": "HN-2026-999999"}),
+            )
+            .await;
+        assert_eq!(unknown.status, 422);
+        let r = app
+            .transition_api(
+                &officer,
+                &copy,
+                serde_json::json!({"kind": "mark_duplicate", "original": original}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let view = app
+            .get_json(&format!("/api/v1/staff/cases/{original}"), &officer)
+            .await
+            .json();
+        assert_eq!(view["links"][0][0], copy.as_str());
+        let view = app
+            .get_json(&format!("/api/v1/staff/cases/{copy}"), &officer)
+            .await
+            .json();
+        assert_eq!(view["state"], "DUPLICATE");
+        assert_eq!(view["links"][0][0], original.as_str());
     }
 
     pub async fn bad_input_gets_a_clear_localized_error_and_writes_nothing(engine: Engine) {
