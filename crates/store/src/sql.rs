@@ -10,9 +10,9 @@ use crate::records::*;
 use crate::{Result, Store, StoreError};
 
 pub struct SqlStore {
-    backend: Backend,
-    read: AnyPool,
-    write: AnyPool,
+    pub(crate) backend: Backend,
+    pub(crate) read: AnyPool,
+    pub(crate) write: AnyPool,
 }
 
 impl SqlStore {
@@ -56,7 +56,7 @@ fn role(code: &str) -> Result<Role> {
 
 /// Appends one audit event inside the caller's transaction. Taking the head row with an UPDATE
 /// locks it, so concurrent appenders on PostgreSQL chain one after the other.
-async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) -> Result<()> {
+pub(crate) async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) -> Result<()> {
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut **tx)
         .await?;
