@@ -22,6 +22,8 @@ pub enum DomainError {
     ForwardToSelf,
     #[error("this decision does not belong to the case's legal track")]
     WrongTrack,
+    #[error("deadline: {0}")]
+    Deadline(#[from] crate::deadline::DeadlineError),
 }
 
 impl DomainError {
@@ -34,6 +36,7 @@ impl DomainError {
             DomainError::NotFound => "error-not-found",
             DomainError::ForwardToSelf => "error-forward-self",
             DomainError::WrongTrack => "error-wrong-track",
+            DomainError::Deadline(e) => e.code(),
         }
     }
 

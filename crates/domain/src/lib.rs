@@ -19,4 +19,7 @@ pub use ids::{AgencyId, CaseId, Reference, UserId};
 pub use policy::{can, Action, Actor, CaseFacts, Role};
 pub use report::{Identity, MessageText, NewReport, RawReport, ReasonText};
 pub use rules::{Complexity, DataError, Rule, RuleBook, RuleKind, RuleSet, Unit};
-pub use workflow::{CaseContext, Decision, Effect, Field, RawDecision, TransitionKind};
+pub use workflow::{
+    clock_ops, resolution_rule, CaseContext, ClockOp, Decision, Effect, Field, RawDecision,
+    TransitionKind,
+};

@@ -552,6 +552,72 @@ impl Decision {
     }
 }
 
+/// What a decision does to the case's clocks. Rule ids refer to the dated rule sets in
+/// `rules/vn/`; the clock a rule drives is named in the rule itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClockOp {
+    /// Start the rule's clock for the agency that holds the case after the decision.
+    Start(&'static str),
+    /// Stop the named clock: its step is done (met or late).
+    Complete(&'static str),
+    Pause(&'static str),
+    Resume(&'static str),
+    Extend(&'static str),
+    /// Stop every open clock (closure, a final decision).
+    CompleteAll,
+}
+
+/// The rule of the resolution clock on each track (its rule id is also the clock's name).
+pub fn resolution_rule(track: Option<Track>) -> &'static str {
+    match track {
+        // Law on Anti-Corruption Art. 66: an official's report is answered within 15 days.
+        Some(Track::InternalReport) => "internal_report",
+        _ => "resolution",
+    }
+}
+
+/// The clocks a new case starts with (Law on Denunciation Art. 24; our acknowledgement promise).
+pub const ON_RECEIPT: [ClockOp; 2] = [ClockOp::Start("acknowledge"), ClockOp::Start("triage")];
+
+/// The clock operations of a decision.
+pub fn clock_ops(kind: TransitionKind, track: Option<Track>) -> Vec<ClockOp> {
+    use ClockOp::*;
+    let resolution = resolution_rule(track);
+    match kind {
+        K::StartTriage | K::Classify | K::Assign | K::StartVerification => {
+            vec![Complete("acknowledge")]
+        }
+        // Per-hop accountability: the receiving agency gets its own triage deadline (Art. 24).
+        K::Forward => vec![Complete("acknowledge"), Complete("triage"), Start("triage")],
+        K::RefuseForwarded => vec![Complete("triage"), Start("triage")],
+        K::Accept => vec![
+            Complete("acknowledge"),
+            Complete("triage"),
+            Start(resolution),
+        ],
+        K::NotAccept | K::MarkDuplicate | K::Archive => vec![CompleteAll],
+        // CPC Art. 147: the investigating agency decides within 20 days, extensible.
+        K::ReferCriminal => {
+            vec![
+                Complete("acknowledge"),
+                Complete("triage"),
+                Complete(resolution),
+                Start("criminal_decision"),
+            ]
+        }
+        K::RecordInvestigation => vec![CompleteAll],
+        // Art. 34: the suspended time does not count.
+        K::Suspend => vec![Pause(resolution)],
+        K::Resume => vec![Resume(resolution)],
+        K::Extend => vec![Extend(resolution)],
+        K::Terminate => vec![CompleteAll],
+        K::Conclude => vec![Complete(resolution), Start("handling")],
+        K::Handle => vec![Complete("handling"), Start("publication")],
+        K::Publish => vec![Complete("publication")],
+        K::Close => vec![CompleteAll],
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

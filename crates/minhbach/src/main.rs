@@ -224,8 +224,12 @@ async fn open(data: &Path, config: &Config) -> anyhow::Result<AppState> {
     let store = open_store(data, config).await?;
     let secret = server_secret(&config.secret_file(data))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    AppState::new(store, secret, clock, config.web())
-        .map_err(|e| anyhow::anyhow!("translations: {e}"))
+    let st = AppState::new(store, secret, clock, config.web())
+        .map_err(|e| anyhow::anyhow!("start-up data: {e}"))?;
+    st.load_legal()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading deadline rules and calendar: {e}"))?;
+    Ok(st)
 }
 
 async fn serve(data: &Path, config: &Config, demo: bool) -> anyhow::Result<()> {

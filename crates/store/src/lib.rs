@@ -78,6 +78,18 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a decision if the case is still in the state and agency it was read in.
     async fn transition(&self, change: &CaseChange, audit: &AuditEntry) -> Result<()>;
     async fn inbox(&self, query: &InboxQuery) -> Result<InboxPage>;
+    /// The clocks of a case, in the order they started.
+    async fn clocks(&self, case: CaseId) -> Result<Vec<ClockRow>>;
+    /// The rule sets and calendar years stored in the database.
+    async fn legal_documents(&self) -> Result<LegalDocuments>;
+    async fn save_rule_set(
+        &self,
+        effective_from: &str,
+        document: &str,
+        audit: &AuditEntry,
+    ) -> Result<()>;
+    async fn save_calendar_year(&self, year: i64, document: &str, audit: &AuditEntry)
+        -> Result<()>;
     /// Cases linked to this one, in both directions (`linked_from:<kind>` for incoming links).
     async fn links(&self, case: CaseId) -> Result<Vec<CaseLink>>;
     /// Active staff of an agency.

@@ -112,6 +112,9 @@ pub struct NewCase {
     /// Hash of the single-use form token, if the submission came from a form.
     pub nonce_hash: Option<Vec<u8>>,
     pub demo: bool,
+    /// The clocks that start on receipt, and the nearest due date among them.
+    pub clocks: Vec<NewClock>,
+    pub due_on: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -210,6 +213,11 @@ pub struct CaseChange {
     pub extra_wraps: Vec<(UserId, Vec<u8>)>,
     /// A link to another case (duplicate of, re-denunciation of).
     pub link: Option<(CaseId, String)>,
+    pub new_clocks: Vec<NewClock>,
+    pub clock_updates: Vec<ClockUpdate>,
+    /// The nearest open due date after the decision, and whether an open clock is overdue.
+    pub due_on: Option<String>,
+    pub overdue: bool,
     pub now: i64,
 }
 
@@ -240,15 +248,29 @@ pub struct CaseLink {
 pub enum InboxOrder {
     NewestFirst,
     OldestFirst,
+    /// Nearest deadline first; cases without an open deadline last.
+    DueFirst,
 }
 
 #[derive(Clone, Debug)]
 pub struct InboxQuery {
     pub agency: AgencyId,
     pub order: InboxOrder,
+    pub filter: InboxFilter,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
+}
+
+/// Inbox filters (all optional, combined with AND).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InboxFilter {
+    pub state: Option<CaseState>,
+    pub track: Option<Track>,
+    pub category: Option<String>,
+    pub overdue: bool,
+    /// Only cases due on or before this ISO date (e.g. the end of this week).
+    pub due_by: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -261,6 +283,9 @@ pub struct InboxRow {
     pub updated_at: i64,
     pub anonymous: bool,
     pub demo: bool,
+    pub track: Option<Track>,
+    pub due_on: Option<String>,
+    pub overdue: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -304,4 +329,52 @@ pub struct SessionRecord {
     pub case: Option<CaseId>,
     pub sealed_key: Vec<u8>,
     pub expires_at: i64,
+}
+
+/// A clock to start (dates are ISO `YYYY-MM-DD`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewClock {
+    pub clock: String,
+    pub rule_id: String,
+    /// `effective_from` of the rule set the clock runs under.
+    pub rule_set: String,
+    pub agency: AgencyId,
+    pub started_on: String,
+    pub due_on: Option<String>,
+}
+
+/// A stored clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockRow {
+    pub id: i64,
+    pub clock: String,
+    pub rule_id: String,
+    pub rule_set: String,
+    pub agency: AgencyId,
+    pub started_on: String,
+    /// Suspensions, resumptions and extensions, replayed to rebuild the clock (JSON).
+    pub ops: String,
+    pub due_on: Option<String>,
+    pub completed_on: Option<String>,
+    pub met: Option<bool>,
+    pub breached_at: Option<i64>,
+}
+
+/// A change to a stored clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockUpdate {
+    pub id: i64,
+    pub ops: String,
+    pub due_on: Option<String>,
+    pub completed_on: Option<String>,
+    pub met: Option<bool>,
+}
+
+/// The dated legal data documents kept in the database.
+#[derive(Clone, Debug, Default)]
+pub struct LegalDocuments {
+    /// (effective_from, TOML)
+    pub rule_sets: Vec<(String, String)>,
+    /// (year, TOML)
+    pub calendar_years: Vec<(i64, String)>,
 }

@@ -84,6 +84,31 @@ pub(crate) async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) 
     Ok(())
 }
 
+async fn insert_clocks(
+    tx: &mut Transaction<'_, Any>,
+    case: CaseId,
+    clocks: &[NewClock],
+    now: i64,
+) -> Result<()> {
+    for c in clocks {
+        sqlx::query(
+            "INSERT INTO case_clocks (case_id, clock, rule_id, rule_set, agency_id, started_on, \
+             due_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(case.0)
+        .bind(c.clock.clone())
+        .bind(c.rule_id.clone())
+        .bind(c.rule_set.clone())
+        .bind(c.agency.0)
+        .bind(c.started_on.clone())
+        .bind(c.due_on.clone())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn insert_wraps(
     tx: &mut Transaction<'_, Any>,
     case: CaseId,
@@ -400,8 +425,9 @@ impl Store for SqlStore {
         let row = sqlx::query(
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
-             case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15) \
+             case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo, \
+             due_on) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              RETURNING id",
         )
         .bind(reference.clone())
@@ -419,10 +445,12 @@ impl Store for SqlStore {
         .bind(c.identity_key_reporter.clone())
         .bind(c.identity_key_recovery.clone())
         .bind(flag(c.demo))
+        .bind(c.due_on.clone())
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);
         insert_wraps(&mut tx, id, &c.staff_wraps).await?;
+        insert_clocks(&mut tx, id, &c.clocks, c.now).await?;
         sqlx::query(
             "INSERT INTO case_events (case_id, at, kind, to_state, to_agency_id) \
              VALUES ($1, $2, 'submitted', $3, $4)",
@@ -578,7 +606,7 @@ impl Store for SqlStore {
              track = COALESCE($4, track), \
              forward_hops = forward_hops + $5, \
              forwarded_by = CASE WHEN $5 = 1 THEN agency_id WHEN $2 <> agency_id THEN NULL ELSE forwarded_by END, \
-             assignee_id = COALESCE($6, assignee_id) \
+             assignee_id = COALESCE($6, assignee_id), due_on = $10, overdue = $11 \
              WHERE id = $7 AND state = $8 AND agency_id = $9",
         )
         .bind(c.new_state.code())
@@ -590,11 +618,28 @@ impl Store for SqlStore {
         .bind(c.case.0)
         .bind(c.expected_state.code())
         .bind(c.expected_agency.0)
+        .bind(c.due_on.clone())
+        .bind(flag(c.overdue))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
+        for u in &c.clock_updates {
+            sqlx::query(
+                "UPDATE case_clocks SET ops = $1, due_on = $2, completed_on = $3, met = $4 \
+                 WHERE id = $5 AND case_id = $6",
+            )
+            .bind(u.ops.clone())
+            .bind(u.due_on.clone())
+            .bind(u.completed_on.clone())
+            .bind(u.met.map(flag))
+            .bind(u.id)
+            .bind(c.case.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_clocks(&mut tx, c.case, &c.new_clocks, c.now).await?;
         if let Some(wraps) = &c.new_wraps {
             // The previous holder's staff lose their wraps: access follows the case.
             sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
@@ -690,23 +735,55 @@ impl Store for SqlStore {
         let order = match q.order {
             InboxOrder::NewestFirst => "received_at DESC, id DESC",
             InboxOrder::OldestFirst => "received_at ASC, id ASC",
+            InboxOrder::DueFirst => "due_on ASC NULLS LAST, id ASC",
         };
+        // The filter is built from fixed fragments; every value is a bound parameter.
+        let mut conditions = vec!["agency_id = $1".to_owned()];
+        let mut texts: Vec<String> = Vec::new();
+        let mut param = |value: String, template: &str, conditions: &mut Vec<String>| {
+            texts.push(value);
+            conditions.push(template.replace('?', &format!("${}", texts.len() + 1)));
+        };
+        if let Some(st) = q.filter.state {
+            param(st.code().to_owned(), "state = ?", &mut conditions);
+        }
+        if let Some(t) = q.filter.track {
+            param(t.code().to_owned(), "track = ?", &mut conditions);
+        }
+        if let Some(c) = &q.filter.category {
+            param(c.clone(), "category = ?", &mut conditions);
+        }
+        if let Some(d) = &q.filter.due_by {
+            param(d.clone(), "due_on <= ?", &mut conditions);
+        }
+        if q.filter.overdue {
+            conditions.push("overdue = 1".to_owned());
+        }
+        let filter = conditions.join(" AND ");
+        let limit_at = texts.len() + 2;
         let per_page = i64::from(q.per_page.clamp(1, 200));
         let offset = i64::from(q.page.max(1) - 1) * per_page;
-        let rows = sqlx::query(&format!(
-            "SELECT id, reference, category, state, received_at, updated_at, anonymous, demo \
-             FROM cases WHERE agency_id = $1 ORDER BY {order} LIMIT $2 OFFSET $3"
-        ))
-        .bind(q.agency.0)
-        .bind(per_page)
-        .bind(offset)
-        .fetch_all(&self.read)
-        .await?;
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE agency_id = $1")
-            .bind(q.agency.0)
-            .fetch_one(&self.read)
-            .await?
-            .try_get("n")?;
+        let sql = format!(
+            "SELECT id, reference, category, state, received_at, updated_at, anonymous, demo, \
+             track, due_on, overdue FROM cases WHERE {filter} ORDER BY {order} \
+             LIMIT ${limit_at} OFFSET ${}",
+            limit_at + 1
+        );
+        let mut query = sqlx::query(&sql).bind(q.agency.0);
+        for t in &texts {
+            query = query.bind(t.clone());
+        }
+        let rows = query
+            .bind(per_page)
+            .bind(offset)
+            .fetch_all(&self.read)
+            .await?;
+        let count_sql = format!("SELECT COUNT(*) AS n FROM cases WHERE {filter}");
+        let mut count = sqlx::query(&count_sql).bind(q.agency.0);
+        for t in &texts {
+            count = count.bind(t.clone());
+        }
+        let total: i64 = count.fetch_one(&self.read).await?.try_get("n")?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -719,10 +796,108 @@ impl Store for SqlStore {
                     updated_at: r.try_get("updated_at")?,
                     anonymous: r.try_get::<i64, _>("anonymous")? != 0,
                     demo: r.try_get::<i64, _>("demo")? != 0,
+                    track: r
+                        .try_get::<Option<String>, _>("track")?
+                        .as_deref()
+                        .map(track)
+                        .transpose()?,
+                    due_on: r.try_get("due_on")?,
+                    overdue: r.try_get::<i64, _>("overdue")? != 0,
                 })
             })
             .collect::<Result<_>>()?;
         Ok(InboxPage { rows, total })
+    }
+
+    async fn clocks(&self, case: CaseId) -> Result<Vec<ClockRow>> {
+        let rows = sqlx::query(
+            "SELECT id, clock, rule_id, rule_set, agency_id, started_on, ops, due_on, completed_on, \
+             met, breached_at FROM case_clocks WHERE case_id = $1 ORDER BY id",
+        )
+        .bind(case.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ClockRow {
+                    id: r.try_get("id")?,
+                    clock: r.try_get("clock")?,
+                    rule_id: r.try_get("rule_id")?,
+                    rule_set: r.try_get("rule_set")?,
+                    agency: AgencyId(r.try_get("agency_id")?),
+                    started_on: r.try_get("started_on")?,
+                    ops: r.try_get("ops")?,
+                    due_on: r.try_get("due_on")?,
+                    completed_on: r.try_get("completed_on")?,
+                    met: r.try_get::<Option<i64>, _>("met")?.map(|m| m != 0),
+                    breached_at: r.try_get("breached_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn legal_documents(&self) -> Result<LegalDocuments> {
+        let rule_sets =
+            sqlx::query("SELECT effective_from, document FROM rule_sets ORDER BY effective_from")
+                .fetch_all(&self.read)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("effective_from")?, r.try_get("document")?)))
+                .collect::<Result<_>>()?;
+        let calendar_years = sqlx::query("SELECT year, document FROM calendar_years ORDER BY year")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("year")?, r.try_get("document")?)))
+            .collect::<Result<_>>()?;
+        Ok(LegalDocuments {
+            rule_sets,
+            calendar_years,
+        })
+    }
+
+    async fn save_rule_set(
+        &self,
+        effective_from: &str,
+        document: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO rule_sets (effective_from, document, imported_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (effective_from) DO UPDATE SET document = excluded.document, \
+             imported_at = excluded.imported_at",
+        )
+        .bind(effective_from.to_owned())
+        .bind(document.to_owned())
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_calendar_year(
+        &self,
+        year: i64,
+        document: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO calendar_years (year, document, imported_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (year) DO UPDATE SET document = excluded.document, \
+             imported_at = excluded.imported_at",
+        )
+        .bind(year)
+        .bind(document.to_owned())
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn create_session(&self, s: &NewSession) -> Result<()> {

@@ -86,6 +86,8 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         staff_wraps: Vec::new(),
         nonce_hash: nonce.map(|n| vec![n; 32]),
         demo: false,
+        clocks: Vec::new(),
+        due_on: None,
     }
 }
 
@@ -133,6 +135,10 @@ async fn a_stale_decision_is_refused_without_writing(engine: Engine) {
         new_wraps: None,
         extra_wraps: Vec::new(),
         link: None,
+        new_clocks: Vec::new(),
+        clock_updates: Vec::new(),
+        due_on: None,
+        overdue: false,
         now: 200,
     };
     // users(1) does not exist yet: create one so the event's foreign key holds.

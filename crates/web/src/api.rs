@@ -147,15 +147,13 @@ async fn staff_logout(State(st): State<AppState>, Staff(s, _): Staff) -> AppResu
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-struct InboxParams {
-    order: Option<String>,
-    page: Option<u32>,
-}
-
 #[derive(Serialize)]
 struct InboxItem {
     reference: String,
+    track: Option<&'static str>,
+    /// Nearest open deadline (ISO date), if any.
+    due_on: Option<String>,
+    overdue: bool,
     category: String,
     state: &'static str,
     received_at: i64,
@@ -175,14 +173,11 @@ struct Inbox {
 async fn inbox(
     State(st): State<AppState>,
     Staff(s, _): Staff,
-    Query(q): Query<InboxParams>,
+    Query(q): Query<service::InboxParams>,
 ) -> AppResult<Json<Inbox>> {
-    let order = match q.order.as_deref() {
-        Some("oldest") => minhbach_store::InboxOrder::OldestFirst,
-        _ => minhbach_store::InboxOrder::NewestFirst,
-    };
-    let page = q.page.unwrap_or(1).max(1);
-    let inbox = service::inbox(&st, &s, order, page).await?;
+    let order = q.order();
+    let page = q.page();
+    let inbox = service::inbox(&st, &s, order, q.filter(st.today()), page).await?;
     Ok(Json(Inbox {
         total: inbox.total,
         page,
@@ -192,6 +187,9 @@ async fn inbox(
             .into_iter()
             .map(|r| InboxItem {
                 reference: r.reference,
+                track: r.track.map(|t| t.code()),
+                due_on: r.due_on,
+                overdue: r.overdue,
                 category: r.category,
                 state: r.state.code(),
                 received_at: r.received_at,

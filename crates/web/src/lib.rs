@@ -5,9 +5,11 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod clocks;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod legal;
 pub mod mail;
 pub mod pages;
 pub mod security;
@@ -63,6 +65,8 @@ impl Default for WebConfig {
 }
 
 pub struct Inner {
+    /// Deadline rules and the working-day calendar in force (replaced when an admin imports).
+    pub legal: std::sync::RwLock<Arc<legal::Legal>>,
     pub store: Arc<dyn Store>,
     pub secret: ServerSecret,
     pub clock: Arc<dyn Clock>,
@@ -90,7 +94,9 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: WebConfig,
     ) -> Result<Self, String> {
+        let shipped = legal::Legal::shipped().map_err(|e| e.to_string())?;
         Ok(AppState(Arc::new(Inner {
+            legal: std::sync::RwLock::new(Arc::new(shipped)),
             store,
             secret,
             clock,
@@ -103,6 +109,29 @@ impl AppState {
 
     pub fn now(&self) -> i64 {
         self.clock.now().unix_timestamp()
+    }
+
+    /// Today in Vietnam (UTC+7): the day deadlines are counted from.
+    pub fn today(&self) -> time::Date {
+        self.clock.now().to_offset(view::LOCAL_OFFSET).date()
+    }
+
+    pub fn legal(&self) -> Arc<legal::Legal> {
+        match self.legal.read() {
+            Ok(l) => l.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads the rule sets and calendar stored in the database (storing the shipped ones that
+    /// are missing). Call at start-up and after an import.
+    pub async fn load_legal(&self) -> error::AppResult<()> {
+        let loaded = legal::Legal::load(self.store.as_ref(), self.now()).await?;
+        match self.legal.write() {
+            Ok(mut l) => *l = Arc::new(loaded),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
+        }
+        Ok(())
     }
 }
 

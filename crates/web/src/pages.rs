@@ -410,12 +410,6 @@ async fn staff_logout(
     Ok(signed_out(&st, staff_cookie(st.config.secure_cookies)))
 }
 
-#[derive(Deserialize)]
-struct InboxParams {
-    order: Option<String>,
-    page: Option<u32>,
-}
-
 #[derive(Template)]
 #[template(path = "inbox.html")]
 struct InboxPage {
@@ -428,7 +422,11 @@ struct InboxPage {
     total: i64,
     page: u32,
     pages: u32,
-    oldest_first: bool,
+    /// `due`, `newest` or `oldest`.
+    order: &'static str,
+    params: service::InboxParams,
+    legal: std::sync::Arc<crate::legal::Legal>,
+    today: time::Date,
 }
 
 impl InboxPage {
@@ -445,19 +443,60 @@ impl InboxPage {
         )
     }
 
-    fn order_param(&self) -> &'static str {
-        if self.oldest_first {
-            "oldest"
-        } else {
-            "newest"
-        }
+    fn states(&self) -> Vec<&'static str> {
+        minhbach_domain::CaseState::ALL
+            .iter()
+            .map(|s| s.code())
+            .collect()
     }
-}
 
-fn inbox_order(param: Option<&str>) -> InboxOrder {
-    match param {
-        Some("oldest") => InboxOrder::OldestFirst,
-        _ => InboxOrder::NewestFirst,
+    fn tracks(&self) -> Vec<&'static str> {
+        minhbach_domain::Track::ALL
+            .iter()
+            .map(|t| t.code())
+            .collect()
+    }
+
+    /// Whether a filter currently has this value (to keep the form as the reader left it).
+    fn selected(&self, field: &str, value: &str) -> bool {
+        let p = &self.params;
+        let current = match field {
+            "state" => &p.state,
+            "track" => &p.track,
+            "category" => &p.category,
+            "overdue" => &p.overdue,
+            "due" => &p.due,
+            _ => return false,
+        };
+        current.as_deref() == Some(value)
+    }
+
+    /// Working days from today to an ISO due date.
+    fn days_left(&self, due: &str) -> Option<i64> {
+        let due = crate::clocks::parse_date(due).ok()?;
+        Some(self.legal.calendar.working_days_between(self.today, due))
+    }
+
+    /// The current filters as a query string, for the pager links.
+    fn query(&self) -> String {
+        let p = &self.params;
+        let mut parts = vec![format!("order={}", self.order)];
+        for (k, v) in [
+            ("state", &p.state),
+            ("track", &p.track),
+            ("category", &p.category),
+            ("overdue", &p.overdue),
+            ("due", &p.due),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                let safe: String = v
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                parts.push(format!("{k}={safe}"));
+            }
+        }
+        parts.join("&")
     }
 }
 
@@ -465,11 +504,11 @@ async fn staff_inbox(
     State(st): State<AppState>,
     lang: Lang,
     Staff(s, _): Staff,
-    Query(q): Query<InboxParams>,
+    Query(q): Query<service::InboxParams>,
 ) -> AppResult<Response> {
-    let order = inbox_order(q.order.as_deref());
-    let page_no = q.page.unwrap_or(1).max(1);
-    let inbox = service::inbox(&st, &s, order, page_no).await?;
+    let order = q.order();
+    let page_no = q.page();
+    let inbox = service::inbox(&st, &s, order, q.filter(st.today()), page_no).await?;
     let agencies = st.store.agencies().await?;
     let agency = AgencyName::find(
         &agencies,
@@ -486,7 +525,14 @@ async fn staff_inbox(
         total: inbox.total,
         page: page_no,
         pages,
-        oldest_first: order == InboxOrder::OldestFirst,
+        order: match order {
+            InboxOrder::NewestFirst => "newest",
+            InboxOrder::OldestFirst => "oldest",
+            InboxOrder::DueFirst => "due",
+        },
+        params: q.clone(),
+        legal: st.legal(),
+        today: st.today(),
     }))
 }
 

@@ -170,6 +170,14 @@ pub async fn submit_report(
     }
     let now = st.now();
     let year = st.clock.now().to_offset(crate::view::LOCAL_OFFSET).year();
+    let clocks = crate::clocks::plan(
+        &st.legal(),
+        &[],
+        &minhbach_domain::workflow::ON_RECEIPT,
+        agency,
+        st.today(),
+        None,
+    )?;
     let case = NewCase {
         reference_prefix: org.reference_prefix.clone(),
         year,
@@ -198,6 +206,8 @@ pub async fn submit_report(
         staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
         nonce_hash,
         demo,
+        clocks: clocks.new,
+        due_on: clocks.due_on,
     };
     let (_, reference) = st
         .store
@@ -442,6 +452,36 @@ async fn case_view(
         None => Vec::new(),
     };
     let links = st.store.links(case.id).await?;
+    let legal = st.legal();
+    let today = st.today();
+    let clocks = st
+        .store
+        .clocks(case.id)
+        .await?
+        .iter()
+        .map(|row| {
+            let clock = crate::clocks::rebuild(&legal, row)?;
+            let due = clock.due(&legal.calendar);
+            let open = clock.completed_on().is_none();
+            Ok(crate::view::ClockView {
+                clock: row.clock.clone(),
+                rule_id: row.rule_id.clone(),
+                source: clock.rule().source.clone(),
+                unconfirmed: clock.rule().unconfirmed,
+                rule_set: row.rule_set.clone(),
+                started_on: row.started_on.clone(),
+                due_on: due.map(crate::clocks::iso),
+                completed_on: row.completed_on.clone(),
+                met: row.met,
+                paused: clock.is_paused(),
+                extensions: clock.extension_count(),
+                working_days_left: (open && due.is_some())
+                    .then(|| clock.working_days_left(today, &legal.calendar)),
+                overdue: open
+                    && (row.breached_at.is_some() || clock.is_overdue(today, &legal.calendar)),
+            })
+        })
+        .collect::<Result<Vec<_>, DomainError>>()?;
     Ok(CaseView {
         reference: case.reference.clone(),
         state: case.state.code(),
@@ -462,6 +502,7 @@ async fn case_view(
         available,
         track: case.track.map(Track::code),
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
+        clocks,
     })
 }
 
@@ -668,10 +709,60 @@ pub async fn logout(st: &AppState, token: &SessionToken) -> AppResult<()> {
     Ok(())
 }
 
+/// Inbox query parameters, shared by the page and the API.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct InboxParams {
+    /// `due` (default: nearest deadline first), `newest` or `oldest`.
+    pub order: Option<String>,
+    pub page: Option<u32>,
+    pub state: Option<String>,
+    pub track: Option<String>,
+    pub category: Option<String>,
+    /// `1` or `true`: only overdue cases.
+    pub overdue: Option<String>,
+    /// `week`: due by the end of this week.
+    pub due: Option<String>,
+}
+
+impl InboxParams {
+    pub fn order(&self) -> InboxOrder {
+        match self.order.as_deref() {
+            Some("newest") => InboxOrder::NewestFirst,
+            Some("oldest") => InboxOrder::OldestFirst,
+            _ => InboxOrder::DueFirst,
+        }
+    }
+
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    /// Unknown values are ignored rather than refused: a filter link never breaks the inbox.
+    pub fn filter(&self, today: time::Date) -> minhbach_store::InboxFilter {
+        let non_empty = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let end_of_week =
+            today + time::Duration::days(i64::from(6 - today.weekday().number_days_from_monday()));
+        minhbach_store::InboxFilter {
+            state: non_empty(&self.state).and_then(|s| CaseState::from_code(&s)),
+            track: non_empty(&self.track).and_then(|t| Track::from_code(&t)),
+            category: non_empty(&self.category),
+            overdue: matches!(self.overdue.as_deref(), Some("1" | "true" | "on")),
+            due_by: (self.due.as_deref() == Some("week")).then(|| crate::clocks::iso(end_of_week)),
+        }
+    }
+}
+
 pub async fn inbox(
     st: &AppState,
     s: &StaffSession,
     order: InboxOrder,
+    filter: minhbach_store::InboxFilter,
     page: u32,
 ) -> AppResult<InboxPage> {
     let agency = match s.actor.agency {
@@ -683,6 +774,7 @@ pub async fn inbox(
         .inbox(&InboxQuery {
             agency,
             order,
+            filter,
             page: page.max(1),
             per_page: 25,
         })
@@ -871,6 +963,17 @@ pub async fn staff_transition(
         }
         None => None,
     };
+    let rows = st.store.clocks(case.id).await?;
+    let on = decision.decision_date.unwrap_or_else(|| st.today());
+    let ops = minhbach_domain::clock_ops(decision.kind, effect.track);
+    let clocks = crate::clocks::plan(
+        &st.legal(),
+        &rows,
+        &ops,
+        effect.agency,
+        on,
+        decision.complexity,
+    )?;
     let now = st.now();
     let kind = decision.kind.code();
     let decision_date = decision.decision_date.map(|d| d.to_string());
@@ -895,6 +998,10 @@ pub async fn staff_transition(
                 new_wraps,
                 extra_wraps,
                 link,
+                new_clocks: clocks.new,
+                clock_updates: clocks.updates,
+                due_on: clocks.due_on,
+                overdue: clocks.overdue,
                 now,
             },
             &AuditEntry::new(now, actor_code(s), "case.transition", Some(case.id)).with_detail(

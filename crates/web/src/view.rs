@@ -123,6 +123,19 @@ impl Tr {
         ))
     }
 
+    pub fn clock_label(&self, code: impl AsRef<str>) -> String {
+        self.get(format!("clock-{}", code.as_ref().replace('_', "-")))
+    }
+
+    /// An ISO date shown as day/month/year.
+    pub fn date(&self, iso: impl AsRef<str>) -> String {
+        let iso = iso.as_ref();
+        match (iso.get(0..4), iso.get(5..7), iso.get(8..10)) {
+            (Some(y), Some(m), Some(d)) => format!("{d}/{m}/{y}"),
+            _ => iso.to_owned(),
+        }
+    }
+
     pub fn transition_label(&self, code: impl AsRef<str>) -> String {
         self.get(format!("transition-{}", code.as_ref().replace('_', "-")))
     }
@@ -195,6 +208,29 @@ pub struct EventView {
     pub detail: std::collections::BTreeMap<String, String>,
 }
 
+/// A statutory clock as shown on the case page (and, for the one that applies, to the reporter).
+#[derive(Clone, Serialize)]
+pub struct ClockView {
+    pub clock: String,
+    pub rule_id: String,
+    /// The legal basis of the rule.
+    pub source: String,
+    /// The number is not confirmed against the official text.
+    pub unconfirmed: bool,
+    pub rule_set: String,
+    pub started_on: String,
+    /// `None` while suspended.
+    pub due_on: Option<String>,
+    pub completed_on: Option<String>,
+    /// For a finished clock: whether it was met.
+    pub met: Option<bool>,
+    pub paused: bool,
+    pub extensions: usize,
+    /// Working days from today to the due date (negative when late).
+    pub working_days_left: Option<i64>,
+    pub overdue: bool,
+}
+
 /// A decision the reader may take now, with the fields its form shows.
 #[derive(Clone, Serialize)]
 pub struct DecisionForm {
@@ -241,6 +277,7 @@ pub struct CaseView {
     pub track: Option<&'static str>,
     /// Linked cases: (reference, kind).
     pub links: Vec<(String, String)>,
+    pub clocks: Vec<ClockView>,
 }
 
 impl CaseView {
@@ -250,6 +287,14 @@ impl CaseView {
         } else {
             self.category_en.clone()
         }
+    }
+
+    /// The deadline that applies now: the open clock due first, other than our acknowledgement.
+    pub fn current_deadline(&self) -> Option<&ClockView> {
+        self.clocks
+            .iter()
+            .filter(|c| c.completed_on.is_none() && c.clock != "acknowledge")
+            .min_by(|a, b| a.due_on.cmp(&b.due_on))
     }
 
     /// The reasons of the latest decision that has any (shown to the reporter).

@@ -47,6 +47,8 @@ on_both_engines!(
     staff_who_read_content_need_a_second_factor_that_works_once,
     forwarding_is_accountable_per_hop_and_ping_pong_needs_the_lead,
     a_duplicate_links_to_the_original,
+    a_denunciation_walks_every_state_with_hand_computed_deadlines,
+    a_later_rule_set_applies_only_to_clocks_started_after_it,
 );
 
 mod specs {
@@ -915,7 +917,10 @@ mod specs {
             );
         }
         let token = app.staff_token("caugiay.tiepnhan").await;
-        let first = app.get_json("/api/v1/staff/inbox", &token).await.json();
+        let first = app
+            .get_json("/api/v1/staff/inbox?order=newest", &token)
+            .await
+            .json();
         assert_eq!(first["total"], 27);
         assert_eq!(first["cases"].as_array().unwrap().len(), 25);
         assert_eq!(first["cases"][0]["reference"], refs[26].as_str());
@@ -993,5 +998,242 @@ mod specs {
             )
             .await;
         assert_eq!(admin.status, 200, "{}", admin.body);
+    }
+
+    /// LEGAL.md end to end, with dates computed by hand from the 2025-07-01 rule set and the 2026
+    /// calendar (Tết 14–22 February; Hùng Kings on Sunday 26 April with Monday 27 April off;
+    /// 30 April and 1 May).
+    pub async fn a_denunciation_walks_every_state_with_hand_computed_deadlines(engine: Engine) {
+        use time::macros::datetime;
+        let app = TestApp::spawn_at(engine, datetime!(2026-02-12 09:00 +7)).await;
+        let (reference, receipt) = app
+            .submit_api("land", "Cán bộ địa chính thu tiền trái phép")
+            .await;
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        let clocks = app.clocks_of(&officer, &reference).await;
+        // Acknowledgement: 7 calendar days → Thu 19 Feb, a Tết day off → next working day.
+        assert!(
+            clocks.contains(&("acknowledge".into(), Some("2026-02-23".into()), None, None)),
+            "{clocks:?}"
+        );
+        // Triage: 7 working days after Thu 12 Feb: 13 Feb, then 23–27 Feb, then Mon 2 Mar.
+        assert!(
+            clocks.contains(&("triage".into(), Some("2026-03-02".into()), None, None)),
+            "{clocks:?}"
+        );
+        let inbox = app.get_json("/api/v1/staff/inbox", &officer).await.json();
+        let row = inbox["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["reference"] == reference.as_str())
+            .unwrap()
+            .clone();
+        assert_eq!(row["due_on"], "2026-02-23");
+
+        app.set_time(datetime!(2026-02-23 10:00 +7));
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        let decide = |token: String, body: serde_json::Value| {
+            let (app, reference) = (&app, reference.clone());
+            async move {
+                let r = app.transition_api(&token, &reference, body).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+            }
+        };
+        decide(officer.clone(), serde_json::json!({"kind": "start_triage"})).await;
+        app.set_time(datetime!(2026-02-25 10:00 +7));
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        let lead = app.staff_token("tttp.lanhdao").await;
+        decide(officer.clone(), serde_json::json!({"kind": "accept", "track": "denunciation", "document_number": "05/QĐ-TTTP", "decision_date": "2026-02-25"})).await;
+        let clocks = app.clocks_of(&officer, &reference).await;
+        assert!(
+            clocks.contains(&(
+                "acknowledge".into(),
+                Some("2026-02-23".into()),
+                Some("2026-02-23".into()),
+                Some(true)
+            )),
+            "{clocks:?}"
+        );
+        assert!(
+            clocks.contains(&(
+                "triage".into(),
+                Some("2026-03-02".into()),
+                Some("2026-02-25".into()),
+                Some(true)
+            )),
+            "{clocks:?}"
+        );
+        // Resolution: 30 calendar days from Wed 25 Feb → Fri 27 Mar.
+        assert!(
+            clocks.contains(&("resolution".into(), Some("2026-03-27".into()), None, None)),
+            "{clocks:?}"
+        );
+
+        let handler = app
+            .store
+            .user_by_username("tttp.xuly")
+            .await
+            .unwrap()
+            .unwrap();
+        decide(
+            lead.clone(),
+            serde_json::json!({"kind": "assign", "handler": handler.id.0.to_string()}),
+        )
+        .await;
+        let xuly = app.staff_token("tttp.xuly").await;
+        decide(
+            xuly.clone(),
+            serde_json::json!({"kind": "start_verification"}),
+        )
+        .await;
+        // Suspended on 10 March, resumed on 20 March: ten days do not count → Mon 6 Apr.
+        decide(xuly.clone(), serde_json::json!({"kind": "suspend", "reasons": "Chờ kết quả giám định", "document_number": "07/QĐ", "decision_date": "2026-03-10"})).await;
+        let reporter = app.reporter_login(&receipt).await;
+        assert_eq!(
+            app.reporter_case_json(&reporter).await["state"],
+            "SUSPENDED"
+        );
+        decide(xuly.clone(), serde_json::json!({"kind": "resume", "document_number": "09/QĐ", "decision_date": "2026-03-20"})).await;
+        let due = |clocks: Vec<ClockSeen>, name: &str| {
+            clocks
+                .into_iter()
+                .find(|c| c.0 == name && c.2.is_none())
+                .and_then(|c| c.1)
+        };
+        assert_eq!(
+            due(app.clocks_of(&xuly, &reference).await, "resolution").as_deref(),
+            Some("2026-04-06")
+        );
+        // Two extensions, each needing the lead and the right complexity: +30 → Wed 6 May, +30 → Fri 5 Jun.
+        let second_first = serde_json::json!({"kind": "extend", "complexity": "complex", "reasons": "Nhiều nội dung", "decision_date": "2026-03-25"});
+        decide(lead.clone(), second_first).await;
+        assert_eq!(
+            due(app.clocks_of(&xuly, &reference).await, "resolution").as_deref(),
+            Some("2026-05-06")
+        );
+        let not_especially = app
+            .transition_api(&lead, &reference, serde_json::json!({"kind": "extend", "complexity": "complex", "reasons": "Thêm", "decision_date": "2026-04-01"}))
+            .await;
+        assert_eq!(
+            not_especially.status, 409,
+            "a second extension needs an especially complex case"
+        );
+        assert!(not_especially
+            .body
+            .contains("error-deadline-extension-limit"));
+        decide(lead.clone(), serde_json::json!({"kind": "extend", "complexity": "especially_complex", "reasons": "Đặc biệt phức tạp", "decision_date": "2026-04-01"})).await;
+        assert_eq!(
+            due(app.clocks_of(&xuly, &reference).await, "resolution").as_deref(),
+            Some("2026-06-05")
+        );
+        let third = app
+            .transition_api(&lead, &reference, serde_json::json!({"kind": "extend", "complexity": "especially_complex", "reasons": "Lần ba"}))
+            .await;
+        assert_eq!(third.status, 409, "no third extension");
+        // Concluded Fri 24 April: handling has 7 working days, skipping Mon 27 April (compensatory
+        // for Hùng Kings), 30 April and 1 May → Fri 8 May.
+        decide(xuly.clone(), serde_json::json!({"kind": "conclude", "finding": "partly", "document_number": "20/KL-TTTP", "decision_date": "2026-04-24"})).await;
+        let clocks = app.clocks_of(&xuly, &reference).await;
+        assert!(
+            clocks.contains(&(
+                "resolution".into(),
+                Some("2026-06-05".into()),
+                Some("2026-04-24".into()),
+                Some(true)
+            )),
+            "{clocks:?}"
+        );
+        assert_eq!(due(clocks, "handling").as_deref(), Some("2026-05-08"));
+        app.set_time(datetime!(2026-05-04 10:00 +7));
+        let xuly = app.staff_token("tttp.xuly").await;
+        decide(
+            xuly.clone(),
+            serde_json::json!({"kind": "handle", "note": "Kiểm điểm, thu hồi 20 triệu đồng"}),
+        )
+        .await;
+        decide(xuly.clone(), serde_json::json!({"kind": "publish"})).await;
+        decide(xuly.clone(), serde_json::json!({"kind": "close"})).await;
+        let clocks = app.clocks_of(&xuly, &reference).await;
+        assert!(
+            clocks.iter().all(|c| c.2.is_some()),
+            "every clock is closed: {clocks:?}"
+        );
+        assert!(
+            clocks.contains(&(
+                "handling".into(),
+                Some("2026-05-08".into()),
+                Some("2026-05-04".into()),
+                Some(true)
+            )),
+            "{clocks:?}"
+        );
+        let case = app
+            .store
+            .case_by_reference(&reference)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(case.state.code(), "CLOSED");
+        let reporter = app.reporter_login(&receipt).await;
+        assert_eq!(app.reporter_case_json(&reporter).await["state"], "CLOSED");
+    }
+
+    pub async fn a_later_rule_set_applies_only_to_clocks_started_after_it(engine: Engine) {
+        use time::macros::datetime;
+        let app = TestApp::spawn_at(engine, datetime!(2026-11-27 09:00 +7)).await;
+        let (before, _) = app
+            .submit_api("land", "Trước khi quy định mới có hiệu lực")
+            .await;
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        let triage_due = |clocks: Vec<ClockSeen>| {
+            clocks
+                .into_iter()
+                .find(|c| c.0 == "triage")
+                .and_then(|c| c.1)
+        };
+        // Fri 27 Nov + 7 working days → Tue 8 Dec.
+        assert_eq!(
+            triage_due(app.clocks_of(&officer, &before).await).as_deref(),
+            Some("2026-12-08")
+        );
+        // A new rule set from 1 December gives triage 10 working days.
+        let shipped = minhbach_web::legal::SHIPPED_RULE_SETS[1].1;
+        let later = shipped
+            .replace("effective_from = 2026-07-01", "effective_from = 2026-12-01")
+            .replacen(
+                "[rules.triage]\nunit = \"working_days\"\namount = 7",
+                "[rules.triage]\nunit = \"working_days\"\namount = 10",
+                1,
+            );
+        assert_ne!(later, shipped);
+        let at = app.state.now();
+        minhbach_web::legal::import_rule_set(app.store.as_ref(), &later, "test", at)
+            .await
+            .unwrap();
+        app.state.load_legal().await.unwrap();
+        assert_eq!(
+            triage_due(app.clocks_of(&officer, &before).await).as_deref(),
+            Some("2026-12-08"),
+            "open clocks keep their rules"
+        );
+        app.set_time(datetime!(2026-12-02 09:00 +7));
+        let (after, _) = app
+            .submit_api("land", "Sau khi quy định mới có hiệu lực")
+            .await;
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        // Wed 2 Dec + 10 working days → Wed 16 Dec.
+        assert_eq!(
+            triage_due(app.clocks_of(&officer, &after).await).as_deref(),
+            Some("2026-12-16")
+        );
+        let bad = minhbach_web::legal::import_rule_set(
+            app.store.as_ref(),
+            "effective_from = 2027-01-01\nsource = \"x\"\n[rules.triage]\nunit = \"weeks\"",
+            "test",
+            at,
+        )
+        .await;
+        assert!(bad.is_err(), "an invalid rule set is refused");
     }
 }

@@ -34,9 +34,13 @@ pub struct TestApp {
     pub data: tempfile::TempDir,
     pub schema: Option<String>,
     pub agencies: Vec<(String, i64)>,
+    pub state: AppState,
     receipts: Mutex<HashMap<String, String>>,
     errors: Arc<AtomicUsize>,
 }
+
+/// A clock as the API shows it: (clock, due_on, completed_on, met).
+pub type ClockSeen = (String, Option<String>, Option<String>, Option<bool>);
 
 pub struct Resp {
     pub status: u16,
@@ -97,6 +101,11 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 impl TestApp {
     pub async fn spawn(engine: Engine) -> TestApp {
+        Self::spawn_at(engine, time::macros::datetime!(2026-11-27 09:00 +7)).await
+    }
+
+    /// A server whose clock starts at `start` (Vietnam time).
+    pub async fn spawn_at(engine: Engine, start: time::OffsetDateTime) -> TestApp {
         let data = tempfile::tempdir().unwrap();
         let (config, schema) = match engine {
             Engine::Sqlite => (
@@ -114,7 +123,6 @@ impl TestApp {
             }
         };
         let store = Arc::new(SqlStore::open(&config).await.unwrap());
-        let start = time::macros::datetime!(2026-11-27 09:00 +7);
         let clock = Arc::new(FixedClock::new(start));
         let web = WebConfig {
             password: PasswordParams::TEST,
@@ -124,10 +132,11 @@ impl TestApp {
         let secret = ServerSecret::generate(&mut rand::rngs::OsRng);
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let state = AppState::new(store.clone(), secret, dyn_clock, web).unwrap();
+        state.load_legal().await.unwrap();
         let city = demo::seed(&state, PasswordParams::TEST).await.unwrap();
         let errors = Arc::new(AtomicUsize::new(0));
         let counter = errors.clone();
-        let app = minhbach_web::router(state).layer(axum::middleware::from_fn(
+        let app = minhbach_web::router(state.clone()).layer(axum::middleware::from_fn(
             move |req: axum::extract::Request, next: axum::middleware::Next| {
                 let counter = counter.clone();
                 async move {
@@ -162,6 +171,7 @@ impl TestApp {
                 .iter()
                 .map(|(c, id)| (c.clone(), id.0))
                 .collect(),
+            state,
             receipts: Mutex::new(receipts),
             errors,
         }
@@ -286,6 +296,39 @@ impl TestApp {
 
     pub async fn submit_api(&self, category: &str, what: &str) -> (String, String) {
         self.submit_api_to(category, what, None).await
+    }
+
+    /// Moves the fixed clock to `at` (never backwards: codes and sessions assume time moves on).
+    pub fn set_time(&self, at: time::OffsetDateTime) {
+        let now = self.clock.now();
+        assert!(at >= now, "time only moves forward in tests");
+        self.clock.advance(at - now);
+    }
+
+    /// The clocks of a case as the API shows them: (clock, due_on, completed_on, met).
+    pub async fn clocks_of(
+        &self,
+        token: &str,
+        reference: &str,
+    ) -> Vec<(String, Option<String>, Option<String>, Option<bool>)> {
+        let v = self
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), token)
+            .await
+            .json();
+        v["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let s = |k: &str| c[k].as_str().map(str::to_owned);
+                (
+                    s("clock").unwrap(),
+                    s("due_on"),
+                    s("completed_on"),
+                    c["met"].as_bool(),
+                )
+            })
+            .collect()
     }
 
     /// The demo accounts' second-factor code, one step later than the previous one (a code is
