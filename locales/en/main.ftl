@@ -114,7 +114,7 @@ inbox-page = Page { $page }
 case-agency = Agency holding the case
 case-identity-sealed = Named (identity sealed)
 case-decisions = Decisions
-case-no-decisions = No further decisions at this stage.
+case-no-decisions = There is no decision for you to take at this stage (for example, the lead assigns a handler, who then verifies).
 case-timeline = Timeline
 
 field-category = Category
@@ -286,3 +286,25 @@ error-deadline-not-paused = This deadline is not paused.
 error-deadline-already-met = This step is already complete.
 error-deadline-before-start = The decision date is before the deadline started.
 error-deadline-out-of-order = The decision date is out of order with earlier decisions.
+
+admin-legal-title = Legal data: working calendar and deadlines
+admin-legal-intro = The working-day calendar (holidays, compensatory days off, make-up working days) and the deadline rule sets by effective date. Every change is checked before it is saved and written to the audit log.
+admin-legal-invalid = Not saved, the document is not valid:
+admin-calendar-title = Working-day calendar
+admin-calendar-new = Import one year's calendar (TOML)
+admin-rules-title = Deadline rule sets
+admin-rules-from = In force from { $date }
+admin-rules-new = Import a new rule set (TOML)
+admin-rules-hint = A new rule set only applies to deadlines that start on or after its effective date; open cases keep the rules they started with.
+admin-document = Document (TOML)
+admin-save = Save
+admin-import = Import
+
+notifications-title = Notifications
+notifications-intro = Cases that need your attention. Notifications never contain report content.
+notifications-none = No notifications.
+notifications-mark-read = Mark as read
+notification-overdue = Case overdue
+notification-superior-followup = A subordinate agency's case is overdue: demand a report (Law on Denunciation Art. 38)
+notification-due-soon = Case due soon
+notification-suspension-review = Suspended case to review

@@ -114,7 +114,7 @@ inbox-page = Trang { $page }
 case-agency = Cơ quan đang giữ hồ sơ
 case-identity-sealed = Có danh tính (đã niêm phong)
 case-decisions = Quyết định
-case-no-decisions = Không còn quyết định nào ở giai đoạn này.
+case-no-decisions = Không có quyết định nào bạn thực hiện được ở giai đoạn này (ví dụ: lãnh đạo giao người xử lý, người xử lý tiến hành xác minh).
 case-timeline = Diễn biến
 
 field-category = Lĩnh vực
@@ -286,3 +286,25 @@ error-deadline-not-paused = Thời hạn không ở trạng thái tạm dừng.
 error-deadline-already-met = Bước này đã hoàn thành.
 error-deadline-before-start = Ngày quyết định sớm hơn ngày bắt đầu thời hạn.
 error-deadline-out-of-order = Ngày quyết định không hợp lệ so với các quyết định trước.
+
+admin-legal-title = Dữ liệu pháp lý: lịch làm việc và thời hạn
+admin-legal-intro = Lịch ngày làm việc (ngày lễ, ngày nghỉ bù, ngày làm bù) và các bộ quy định thời hạn theo ngày hiệu lực. Mọi thay đổi được kiểm tra trước khi lưu và ghi vào nhật ký.
+admin-legal-invalid = Không lưu được, tài liệu chưa hợp lệ:
+admin-calendar-title = Lịch ngày làm việc
+admin-calendar-new = Nhập lịch của một năm (TOML)
+admin-rules-title = Bộ quy định thời hạn
+admin-rules-from = Có hiệu lực từ { $date }
+admin-rules-new = Nhập bộ quy định mới (TOML)
+admin-rules-hint = Bộ quy định mới chỉ áp dụng cho các thời hạn bắt đầu từ ngày hiệu lực; hồ sơ đang giải quyết giữ quy định cũ.
+admin-document = Tài liệu (TOML)
+admin-save = Lưu
+admin-import = Nhập
+
+notifications-title = Thông báo
+notifications-intro = Những hồ sơ cần bạn chú ý. Thông báo không bao giờ chứa nội dung phản ánh.
+notifications-none = Không có thông báo.
+notifications-mark-read = Đánh dấu đã đọc
+notification-overdue = Hồ sơ quá hạn
+notification-superior-followup = Hồ sơ quá hạn của cơ quan cấp dưới: cần yêu cầu báo cáo (Điều 38 Luật Tố cáo)
+notification-due-soon = Hồ sơ sắp đến hạn
+notification-suspension-review = Hồ sơ tạm đình chỉ cần xem xét lại

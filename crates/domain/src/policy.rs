@@ -83,6 +83,8 @@ pub enum Action {
     Transition(TransitionKind),
     /// Read and verify the audit log.
     VerifyAudit,
+    /// Edit the organisation's dated legal data (deadline rules, working-day calendar).
+    ManageLegalData,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -137,6 +139,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         (Action::ReadCase | Action::Reply, Some(c)) => works_case(c),
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
+        (Action::ManageLegalData, None) => actor.role == Role::Admin,
         _ => false,
     }
 }
@@ -168,6 +171,7 @@ mod tests {
             Action::ReadCase,
             Action::Reply,
             Action::VerifyAudit,
+            Action::ManageLegalData,
         ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
@@ -219,6 +223,7 @@ mod tests {
                 let expected_no_case = match action {
                     Action::ViewInbox => matches!(role, IntakeOfficer | Handler | AgencyLead),
                     Action::VerifyAudit => role == Auditor,
+                    Action::ManageLegalData => role == Admin,
                     _ => false,
                 };
                 assert_eq!(own, expected_own, "{role:?} {action:?} own case");

@@ -36,6 +36,19 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Log filter, e.g. `info` or `minhbach=debug`.
     pub log: String,
+    /// The address staff use to reach the site, for links in notification mails.
+    pub public_url: String,
+    /// Run the deadline scheduler (overdue scan, reminders, mail) in this process. Several
+    /// nodes may all run it: job leases in the database keep each job to one node.
+    pub scheduler: bool,
+    /// SMTP relay for notification mails; no mail is sent when `smtp_host` is empty.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: String,
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -60,6 +73,14 @@ impl Default for Config {
             argon2_parallelism: web.password.parallelism,
             database_max_connections: 8,
             log: "info".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            scheduler: true,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_tls: "starttls".into(),
+            smtp_from: "Minh Bach <no-reply@localhost>".into(),
         }
     }
 }
@@ -136,6 +157,25 @@ impl Config {
             iterations: self.argon2_iterations,
             parallelism: self.argon2_parallelism,
         }
+    }
+
+    /// SMTP settings, if mail is configured.
+    pub fn smtp(&self) -> anyhow::Result<Option<minhbach_web::mail::SmtpSettings>> {
+        if self.smtp_host.trim().is_empty() {
+            return Ok(None);
+        }
+        let tls = self
+            .smtp_tls
+            .parse()
+            .map_err(|e| anyhow::anyhow!("smtp_tls: {e}"))?;
+        Ok(Some(minhbach_web::mail::SmtpSettings {
+            host: self.smtp_host.clone(),
+            port: self.smtp_port,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            tls,
+            from: self.smtp_from.clone(),
+        }))
     }
 
     pub fn web(&self) -> WebConfig {

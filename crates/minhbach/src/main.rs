@@ -65,6 +65,16 @@ enum Command {
         #[command(subcommand)]
         command: CategoryCommand,
     },
+    /// Deadline rule sets (dated TOML documents, see rules/vn/).
+    Rules {
+        #[command(subcommand)]
+        command: LegalCommand,
+    },
+    /// The working-day calendar (one TOML document per year, see rules/vn/calendar/).
+    Calendar {
+        #[command(subcommand)]
+        command: LegalCommand,
+    },
     /// Staff accounts.
     User {
         #[command(subcommand)]
@@ -115,6 +125,12 @@ enum CategoryCommand {
 }
 
 #[derive(Subcommand)]
+enum LegalCommand {
+    /// Validate and store a document; it takes effect at the next start of the server.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Add a staff account; prints the second-factor secret for roles that read content.
     Add {
@@ -151,10 +167,13 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo } => serve(&cli.data, &config, demo).await,
         Command::Demo { no_serve } => {
-            let st = open(&cli.data, &config).await?;
+            let (st, store) = open_parts(&cli.data, &config).await?;
             seed_demo(&st, &config).await?;
             if no_serve {
                 return Ok(());
+            }
+            if config.scheduler {
+                start_scheduler(&st, store, &config)?;
             }
             run(st, &config).await
         }
@@ -165,6 +184,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Agency { command } => agency_command(&cli.data, &config, command).await,
         Command::Category { command } => category_command(&cli.data, &config, command).await,
         Command::User { command } => user_command(&cli.data, &config, command).await,
+        Command::Rules { command } => legal_import(&cli.data, &config, command, false).await,
+        Command::Calendar { command } => legal_import(&cli.data, &config, command, true).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify(&cli.data, &config).await,
@@ -221,25 +242,54 @@ async fn open_store(data: &Path, config: &Config) -> anyhow::Result<Arc<SqlStore
 }
 
 async fn open(data: &Path, config: &Config) -> anyhow::Result<AppState> {
+    Ok(open_parts(data, config).await?.0)
+}
+
+/// The application state and the store behind it (the scheduler needs the store's job methods).
+async fn open_parts(data: &Path, config: &Config) -> anyhow::Result<(AppState, Arc<SqlStore>)> {
     let store = open_store(data, config).await?;
     let secret = server_secret(&config.secret_file(data))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let st = AppState::new(store, secret, clock, config.web())
+    let st = AppState::new(store.clone(), secret, clock, config.web())
         .map_err(|e| anyhow::anyhow!("start-up data: {e}"))?;
     st.load_legal()
         .await
         .map_err(|e| anyhow::anyhow!("loading deadline rules and calendar: {e}"))?;
-    Ok(st)
+    Ok((st, store))
 }
 
 async fn serve(data: &Path, config: &Config, demo: bool) -> anyhow::Result<()> {
-    let st = open(data, config).await?;
+    let (st, store) = open_parts(data, config).await?;
     if demo {
         seed_demo(&st, config).await?;
     } else if st.store.organisation().await?.is_none() {
         eprintln!("The organisation is not set up yet: run `minhbach init` (or `minhbach demo` to try it).");
     }
+    if config.scheduler {
+        start_scheduler(&st, store, config)?;
+    }
     run(st, config).await
+}
+
+/// Starts the in-process scheduler: overdue scan, reminders, suspension reviews, mail.
+fn start_scheduler(st: &AppState, store: Arc<SqlStore>, config: &Config) -> anyhow::Result<()> {
+    use minhbach_web::scheduler::{node_name, Scheduler, SchedulerSettings};
+    let mailer = minhbach_web::mail::mailer(config.smtp()?.as_ref())
+        .map_err(|e| anyhow::anyhow!("mail: {e}"))?;
+    let legal = st.clone();
+    let calendar = Arc::new(move || legal.legal().calendar.clone());
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    Scheduler::new(
+        st.clone(),
+        store,
+        calendar,
+        mailer,
+        node_name(&host),
+        &config.public_url,
+        SchedulerSettings::default(),
+    )
+    .spawn();
+    Ok(())
 }
 
 async fn run(st: AppState, config: &Config) -> anyhow::Result<()> {
@@ -357,6 +407,31 @@ async fn audit_verify(data: &Path, config: &Config) -> anyhow::Result<()> {
             std::process::exit(1);
         }
     }
+}
+
+async fn legal_import(
+    data: &Path,
+    config: &Config,
+    command: LegalCommand,
+    calendar: bool,
+) -> anyhow::Result<()> {
+    let LegalCommand::Import { file } = command;
+    let document =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let st = open(data, config).await?;
+    let store = st.store.as_ref();
+    if calendar {
+        let year = minhbach_web::legal::import_calendar_year(store, &document, "cli", st.now())
+            .await
+            .map_err(cli_error)?;
+        println!("calendar {year} imported");
+    } else {
+        let from = minhbach_web::legal::import_rule_set(store, &document, "cli", st.now())
+            .await
+            .map_err(cli_error)?;
+        println!("rule set in force from {from} imported; it applies to clocks that start on or after that date");
+    }
+    Ok(())
 }
 
 fn cli_error(e: minhbach_web::error::AppError) -> anyhow::Error {

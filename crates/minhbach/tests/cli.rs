@@ -217,3 +217,41 @@ fn agencies_categories_and_staff_are_added_from_the_command_line() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("nowhere"));
 }
+
+#[test]
+fn rule_sets_and_calendars_are_imported_and_bad_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(minhbach(
+        dir.path(),
+        &["init", "--admin-password", "a long enough password"]
+    )
+    .status
+    .success());
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../rules/vn/2026-07-01.toml"
+    ))
+    .unwrap();
+    let later = dir.path().join("later.toml");
+    std::fs::write(
+        &later,
+        shipped.replace("effective_from = 2026-07-01", "effective_from = 2027-01-01"),
+    )
+    .unwrap();
+    let ok = minhbach(dir.path(), &["rules", "import", later.to_str().unwrap()]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("2027-01-01"));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "year = 2028\nsource = \"x\"\n[[day]]\ndate = 2028-01-01\nkind = \"party\"\nname_vi = \"x\"\nname_en = \"x\"\n").unwrap();
+    let refused = minhbach(dir.path(), &["calendar", "import", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("party"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

@@ -11,11 +11,13 @@
 
 pub mod audit;
 mod backend;
+pub mod jobs;
 mod records;
 mod sql;
 
 pub use audit::{AuditEntry, AuditRecord, ChainError};
 pub use backend::{redact, Backend, StoreConfig};
+pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
 pub use records::*;
 pub use sql::SqlStore;
 
@@ -44,7 +46,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything minhbach keeps. One implementation today ([`SqlStore`], for both engines); the
 /// trait keeps the web layer independent of it.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: JobStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     // Organisation, agencies, categories, users.

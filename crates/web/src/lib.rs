@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod legal;
 pub mod mail;
 pub mod pages;
+pub mod scheduler;
 pub mod security;
 pub mod service;
 pub mod view;

@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(landing))
         .route("/lang/{code}", get(set_lang))
         .route("/static/style.css", get(stylesheet))
+        // Browsers ask for it on every page; there is no icon, and no reason to log a 404.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/report", get(report_form).post(report_submit))
         .route("/status", get(status_login).post(status_open))
         .route("/status/case", get(status_case))
@@ -37,6 +39,14 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/cases/{reference}", get(staff_case))
         .route("/staff/cases/{reference}/messages", post(staff_message))
         .route("/staff/cases/{reference}/decision", post(staff_decision))
+        .route("/staff/notifications", get(staff_notifications))
+        .route(
+            "/staff/notifications/{id}/read",
+            post(staff_notification_read),
+        )
+        .route("/admin/legal", get(admin_legal))
+        .route("/admin/legal/calendar", post(admin_calendar))
+        .route("/admin/legal/rules", post(admin_rules))
 }
 
 async fn tr(st: &AppState, lang: Lang, path: &str) -> Tr {
@@ -389,6 +399,15 @@ async fn staff_login(
     check_token(&st, FORM_LOGIN, &form.token)?;
     let token: SessionToken =
         service::staff_login(&st, &form.username, &form.password, &form.code).await?;
+    let home = match st
+        .store
+        .user_by_username(form.username.trim())
+        .await?
+        .map(|u| u.role)
+    {
+        Some(minhbach_domain::Role::Admin) => "/admin/legal",
+        _ => "/staff/inbox",
+    };
     let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         staff_cookie(secure),
@@ -396,10 +415,7 @@ async fn staff_login(
         secure,
         st.config.staff_session_minutes * 60,
     );
-    Ok(with_cookie(
-        Redirect::to("/staff/inbox").into_response(),
-        cookie,
-    ))
+    Ok(with_cookie(Redirect::to(home).into_response(), cookie))
 }
 
 async fn staff_logout(
@@ -655,4 +671,159 @@ async fn staff_decision(
         format!("/staff/cases/{reference}")
     };
     Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin_legal.html")]
+struct AdminLegal {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    years: Vec<(i64, String)>,
+    rule_sets: Vec<(String, String)>,
+    error: Option<String>,
+    new_calendar: String,
+    new_rules: String,
+}
+
+/// Only administrators edit the dated legal data; the domain policy says so.
+fn require_admin(s: &service::StaffSession) -> AppResult<()> {
+    if minhbach_domain::can(&s.actor, minhbach_domain::Action::ManageLegalData, None) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden.into())
+    }
+}
+
+async fn admin_page(
+    st: &AppState,
+    lang: Lang,
+    s: &service::StaffSession,
+    error: Option<String>,
+    new_calendar: String,
+    new_rules: String,
+) -> AppResult<AdminLegal> {
+    let docs = st.store.legal_documents().await?;
+    Ok(AdminLegal {
+        t: tr(st, lang, "/admin/legal").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        years: docs.calendar_years,
+        rule_sets: docs.rule_sets,
+        error,
+        new_calendar,
+        new_rules,
+    })
+}
+
+async fn admin_legal(
+    State(st): State<AppState>,
+    lang: Lang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    require_admin(&s)?;
+    Ok(page(
+        admin_page(&st, lang, &s, None, String::new(), String::new()).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct DocumentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    document: String,
+}
+
+impl HasCsrf for DocumentForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Saves a legal document, or shows the page again with the error and the text kept.
+async fn save_legal(
+    st: &AppState,
+    lang: Lang,
+    s: &service::StaffSession,
+    document: &str,
+    calendar: bool,
+) -> AppResult<Response> {
+    require_admin(s)?;
+    let actor = format!("user:{}", s.user.id.0);
+    let saved = if calendar {
+        crate::legal::import_calendar_year(st.store.as_ref(), document, &actor, st.now())
+            .await
+            .map(|_| ())
+    } else {
+        crate::legal::import_rule_set(st.store.as_ref(), document, &actor, st.now())
+            .await
+            .map(|_| ())
+    };
+    match saved {
+        Ok(()) => {
+            st.load_legal().await?;
+            Ok(Redirect::to("/admin/legal").into_response())
+        }
+        Err(AppError::BadRequest(message)) => {
+            let (cal, rules) = if calendar {
+                (document.to_owned(), String::new())
+            } else {
+                (String::new(), document.to_owned())
+            };
+            let mut r = page(admin_page(st, lang, s, Some(message), cal, rules).await?);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn admin_calendar(
+    State(st): State<AppState>,
+    lang: Lang,
+    Csrf(Staff(s, _), form): Csrf<Staff, DocumentForm>,
+) -> AppResult<Response> {
+    save_legal(&st, lang, &s, &form.document, true).await
+}
+
+async fn admin_rules(
+    State(st): State<AppState>,
+    lang: Lang,
+    Csrf(Staff(s, _), form): Csrf<Staff, DocumentForm>,
+) -> AppResult<Response> {
+    save_legal(&st, lang, &s, &form.document, false).await
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    items: Vec<minhbach_store::Notification>,
+}
+
+/// In-app notifications: what needs attention on which case (never content).
+async fn staff_notifications(
+    State(st): State<AppState>,
+    lang: Lang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    let items = st.store.notifications_for(s.user.id, 100).await?;
+    Ok(page(NotificationsPage {
+        t: tr(&st, lang, "/staff/notifications").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        items,
+    }))
+}
+
+async fn staff_notification_read(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Csrf(Staff(s, _), _): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    st.store.mark_read(s.user.id, id, st.now()).await?;
+    Ok(Redirect::to("/staff/notifications").into_response())
 }

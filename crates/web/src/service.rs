@@ -447,7 +447,7 @@ async fn case_view(
         Some(actor) => Decision::available(case.state, case.track)
             .into_iter()
             .filter(|k| can(actor, Action::Transition(*k), Some(&case.facts())))
-            .map(DecisionForm::of)
+            .map(|k| DecisionForm::of(k, case.track))
             .collect(),
         None => Vec::new(),
     };

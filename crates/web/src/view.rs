@@ -240,11 +240,26 @@ pub struct DecisionForm {
 }
 
 impl DecisionForm {
-    pub fn of(kind: minhbach_domain::TransitionKind) -> Self {
+    /// The form of a decision on a case whose track is `track`: the track is asked for only
+    /// while the case has none, and then it is required where the decision needs one.
+    pub fn of(
+        kind: minhbach_domain::TransitionKind,
+        track: Option<minhbach_domain::Track>,
+    ) -> Self {
+        use minhbach_domain::Field;
+        let mut required: Vec<&'static str> = kind.required().iter().map(|f| f.code()).collect();
+        let mut optional = Vec::new();
+        for f in kind.optional() {
+            match (f, track, kind.tracks()) {
+                (Field::Track, Some(_), _) => {}
+                (Field::Track, None, Some(_)) => required.push(f.code()),
+                _ => optional.push(f.code()),
+            }
+        }
         DecisionForm {
             kind: kind.code(),
-            required: kind.required().iter().map(|f| f.code()).collect(),
-            optional: kind.optional().iter().map(|f| f.code()).collect(),
+            required,
+            optional,
         }
     }
 
@@ -334,6 +349,26 @@ struct ApiFieldError {
     message: String,
 }
 
+/// Where "go back" leads from a failed request: the page the form was on (the Referer header is
+/// never sent, by our own policy).
+fn back_link(path: &str) -> String {
+    let page = ["/decision", "/messages"]
+        .iter()
+        .find_map(|suffix| path.strip_suffix(suffix))
+        .unwrap_or(path);
+    match page {
+        "/status/logout" | "/staff/logout" => "/".to_owned(),
+        p if p.starts_with("/staff/")
+            || p.starts_with("/status")
+            || p == "/report"
+            || p.starts_with("/admin/") =>
+        {
+            p.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
 /// Turns an error response (status + [`ErrorInfo`]) into a translated page or JSON body.
 /// Rejections produced by axum itself (unknown route, wrong method) get the same treatment.
 pub async fn render_errors(
@@ -344,12 +379,7 @@ pub async fn render_errors(
     let (parts, body) = request.into_parts();
     let lang = lang_of(&parts);
     let is_api = parts.uri.path().starts_with("/api/");
-    let back = parts
-        .headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|r| r.starts_with('/'))
-        .map_or_else(|| "/".to_owned(), str::to_owned);
+    let back = back_link(parts.uri.path());
     let path = parts.uri.path().to_owned();
     let response = next.run(Request::from_parts(parts, body)).await;
     let status = response.status();

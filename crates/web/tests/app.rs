@@ -49,6 +49,7 @@ on_both_engines!(
     a_duplicate_links_to_the_original,
     a_denunciation_walks_every_state_with_hand_computed_deadlines,
     a_later_rule_set_applies_only_to_clocks_started_after_it,
+    an_overdue_case_is_flagged_and_escalated_once_by_the_scheduler,
 );
 
 mod specs {
@@ -1235,5 +1236,67 @@ mod specs {
         )
         .await;
         assert!(bad.is_err(), "an invalid rule set is refused");
+    }
+
+    pub async fn an_overdue_case_is_flagged_and_escalated_once_by_the_scheduler(engine: Engine) {
+        use minhbach_web::scheduler::{Scheduler, SchedulerSettings};
+        use std::sync::Arc;
+        use time::macros::datetime;
+        let app = TestApp::spawn_at(engine, datetime!(2026-11-02 09:00 +7)).await;
+        let (reference, _) = app.submit_api_to("land", "Quá hạn", Some("caugiay")).await;
+        // Triage: 7 working days after Mon 2 Nov → Wed 11 Nov. Two days later it is overdue.
+        app.set_time(datetime!(2026-11-13 09:00 +7));
+        let legal = app.state.clone();
+        let scheduler = Scheduler::new(
+            app.state.clone(),
+            app.store.clone(),
+            Arc::new(move || legal.legal().calendar.clone()),
+            Arc::new(minhbach_web::mail::NoMailer),
+            "node-a",
+            "http://127.0.0.1",
+            SchedulerSettings::default(),
+        );
+        let first = scheduler.run_once().await.unwrap();
+        assert!(
+            first.overdue.breached >= 2,
+            "acknowledgement and triage of the new case: {first:?}"
+        );
+        let again = scheduler.run_once().await.unwrap();
+        assert_eq!(again.overdue.breached, 0, "a miss is escalated once");
+        let lead = app.staff_token("caugiay.lanhdao").await;
+        let inbox = app
+            .get_json("/api/v1/staff/inbox?overdue=1", &lead)
+            .await
+            .json();
+        assert!(inbox["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["reference"] == reference.as_str() && c["overdue"] == true));
+        let cookie = app.staff_cookie("caugiay.lanhdao").await;
+        let notes = app.get("/staff/notifications", Some(&cookie)).await;
+        assert!(
+            notes.body.contains(&reference) && notes.body.contains("Hồ sơ quá hạn"),
+            "{}",
+            notes.body
+        );
+        let case = app
+            .get(&format!("/staff/cases/{reference}"), Some(&cookie))
+            .await;
+        assert!(case.body.contains("Quá hạn"));
+        let log = app.store.audit_log().await.unwrap();
+        let case_id = app
+            .store
+            .case_by_reference(&reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(
+            log.iter()
+                .filter(|e| e.action == "deadline.breached" && e.case == Some(case_id))
+                .count(),
+            2
+        );
     }
 }
