@@ -54,6 +54,9 @@ enum Command {
         /// Seed and print, but do not start the server.
         #[arg(long)]
         no_serve: bool,
+        /// Then add this many synthetic cases (load tests; they cannot be opened).
+        #[arg(long)]
+        cases: Option<u64>,
     },
     /// Agencies that receive reports.
     Agency {
@@ -166,9 +169,12 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Serve { demo } => serve(&cli.data, &config, demo).await,
-        Command::Demo { no_serve } => {
+        Command::Demo { no_serve, cases } => {
             let (st, store) = open_parts(&cli.data, &config).await?;
             seed_demo(&st, &config).await?;
+            if let Some(n) = cases {
+                generate_synthetic(&st, &store, n).await?;
+            }
             if no_serve {
                 return Ok(());
             }
@@ -579,5 +585,33 @@ async fn user_command(data: &Path, config: &Config, command: UserCommand) -> any
         println!("    {uri}");
         println!("It is shown once; the server keeps it only sealed under its secret.");
     }
+    Ok(())
+}
+
+/// `minhbach demo --cases N`: adds N synthetic cases (minhbach_store::synthetic), printing
+/// progress every 100,000 and the elapsed time.
+async fn generate_synthetic(st: &AppState, store: &SqlStore, n: u64) -> anyhow::Result<()> {
+    use minhbach_store::{SyntheticSpec, SyntheticStore};
+    let started = std::time::Instant::now();
+    let mut spec = SyntheticSpec::new(n, st.today(), st.now());
+    let reported = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    spec.progress = Some(Arc::new(move |done: u64| {
+        let step = done / 100_000;
+        if step > reported.swap(step, std::sync::atomic::Ordering::Relaxed) || done == n {
+            println!(
+                "synthetic cases: {done} / {n} ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }));
+    println!("Adding {n} synthetic cases (demo data: random bytes, they cannot be opened)…");
+    let added = store
+        .generate_cases(&spec)
+        .await
+        .map_err(|e| anyhow::anyhow!("generating synthetic cases: {e}"))?;
+    println!(
+        "Added {added} synthetic cases in {:.1} s (including ANALYZE).",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -14,12 +14,14 @@ mod backend;
 pub mod jobs;
 mod records;
 mod sql;
+pub mod synthetic;
 
 pub use audit::{AuditEntry, AuditRecord, ChainError};
 pub use backend::{redact, Backend, StoreConfig};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
 pub use records::*;
 pub use sql::SqlStore;
+pub use synthetic::{SyntheticSpec, SyntheticStore};
 
 use minhbach_domain::{AgencyId, CaseId, UserId};
 

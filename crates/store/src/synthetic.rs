@@ -1,0 +1,762 @@
+//! Synthetic cases for load tests (`minhbach demo --cases N`, the `bench-inbox` benchmark).
+//!
+//! The generated cases look like two years of a city's work to the queries that matter at scale
+//! (the inbox ordered by deadline, the overdue scan, counts per agency): agencies, categories,
+//! tracks, states, receipt dates, due dates and the open clocks are spread the way a real
+//! deployment spreads them. They are NOT real cases:
+//!
+//! - they are marked `demo = 1`, and their references use the prefix `SY` with seven digits
+//!   (`SY-2026-0000042`), which a real reference (six digits) never equals;
+//! - every sealed column (content, identity, the reporter's and the recovery wraps) holds random
+//!   bytes, not ciphertext, and no `case_keys` rows exist: no key opens a synthetic case, so it
+//!   shows in the inbox but cannot be opened, read or decided on;
+//! - only the clock that is running has a row (triage or resolution); finished clocks and the
+//!   case events of the earlier steps are not generated.
+//!
+//! Rows are inserted in batches (one transaction per batch, with one `demo.synthetic_cases`
+//! audit event each), as multi-row `INSERT … VALUES` statements of at most
+//! [`ROWS_PER_STATEMENT`] rows, which keeps every statement under the bound-parameter limits of
+//! both engines (PostgreSQL 65,535; SQLite 32,766). The randomness is a seeded SplitMix64, so a
+//! seed gives the same data set (the store has no other source of randomness and needs none).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use minhbach_domain::{CaseState, Role, Track};
+use sqlx::{Executor, Row};
+use time::{Date, Weekday};
+
+use crate::audit::AuditEntry;
+use crate::backend::Backend;
+use crate::records::{InboxOrder, InboxQuery};
+use crate::sql::{append_audit, SqlStore};
+use crate::{Result, StoreError};
+
+/// Rows per `INSERT` statement: 21 bound values per case row, so 21,000 parameters.
+pub const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Prefix of synthetic references.
+pub const SYNTHETIC_PREFIX: &str = "SY";
+
+/// What to generate.
+#[derive(Clone)]
+pub struct SyntheticSpec {
+    /// How many cases to add.
+    pub cases: u64,
+    /// Today in Vietnam: due dates are spread around it, receipts over the two years before.
+    pub today: Date,
+    /// Unix seconds: `created_at` of the clocks and `at` of the audit events.
+    pub now: i64,
+    /// Seed of the generator (the same seed on the same database gives the same cases).
+    pub seed: u64,
+    /// Rows per transaction.
+    pub batch_rows: usize,
+    /// About this many open clocks are left past due and not yet marked breached (as if the
+    /// overdue scan had not run since they fell due), so the next scan has work to do. The
+    /// other overdue clocks are already breached (`breached_at` set, the case marked overdue).
+    pub pending_breaches: u64,
+    /// Called after every committed batch with the number of cases added so far.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl SyntheticSpec {
+    pub fn new(cases: u64, today: Date, now: i64) -> Self {
+        SyntheticSpec {
+            cases,
+            today,
+            now,
+            seed: 0x6d69_6e68_6261_6368,
+            batch_rows: 5_000,
+            pending_breaches: 3_000,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SyntheticSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyntheticSpec")
+            .field("cases", &self.cases)
+            .field("today", &self.today)
+            .field("seed", &self.seed)
+            .field("batch_rows", &self.batch_rows)
+            .field("pending_breaches", &self.pending_breaches)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bulk data for load tests, and the query plans the benchmark reports.
+#[async_trait::async_trait]
+pub trait SyntheticStore: Send + Sync + 'static {
+    /// Adds `spec.cases` synthetic cases with their open clocks, then refreshes the planner
+    /// statistics. Returns how many cases were added. Needs the agencies and categories (seed
+    /// the demo city first).
+    async fn generate_cases(&self, spec: &SyntheticSpec) -> Result<u64>;
+    /// The plans of the two statements [`crate::Store::inbox`] runs for `query` (the page and
+    /// the count): `EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` on PostgreSQL, or
+    /// `EXPLAIN (ANALYZE, BUFFERS)` when `analyze` (which runs the statements).
+    async fn explain_inbox(&self, query: &InboxQuery, analyze: bool) -> Result<Vec<String>>;
+    /// Open clocks that the overdue scan at `today` would mark breached.
+    async fn overdue_candidates(&self, today: &str) -> Result<u64>;
+}
+
+/// SplitMix64: small, fast, and good enough for test data.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        mix(self.0)
+    }
+
+    /// Uniform in `0..n` (n > 0; the modulo bias is irrelevant here).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// Uniform in `lo..=hi` days.
+    fn days(&mut self, lo: i64, hi: i64) -> i64 {
+        let span = u64::try_from(hi - lo + 1).unwrap_or(1);
+        lo + i64::try_from(self.below(span)).unwrap_or(0)
+    }
+
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
+
+    fn bytes(&mut self, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len + 8);
+        while out.len() < len {
+            out.extend_from_slice(&self.next_u64().to_le_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    fn bytes_between(&mut self, lo: usize, hi: usize) -> Vec<u8> {
+        let span = u64::try_from(hi - lo + 1).unwrap_or(1);
+        let len = lo + usize::try_from(self.below(span)).unwrap_or(0);
+        self.bytes(len)
+    }
+
+    /// An index into `weights`, chosen in proportion to them.
+    fn weighted(&mut self, weights: &[u64]) -> usize {
+        let total: u64 = weights.iter().sum();
+        let mut pick = self.below(total);
+        for (i, w) in weights.iter().enumerate() {
+            if pick < *w {
+                return i;
+            }
+            pick -= w;
+        }
+        weights.len().saturating_sub(1)
+    }
+}
+
+/// The SplitMix64 finaliser: a bijection of u64.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Where a case stands, as far as its clocks go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// The triage clock runs (7 working days).
+    Triage,
+    /// The resolution clock runs (30 days).
+    Resolution,
+    /// The resolution clock is paused: no due date.
+    Suspended,
+    /// No clock runs: a final state, or one whose clocks are not generated.
+    Done,
+}
+
+/// States and their share per thousand cases: most cases are finished or in resolution, some in
+/// triage, a few suspended.
+const STATES: [(CaseState, Phase, u64); 15] = [
+    (CaseState::Received, Phase::Triage, 15),
+    (CaseState::Triage, Phase::Triage, 30),
+    (CaseState::Forwarded, Phase::Triage, 10),
+    (CaseState::Accepted, Phase::Resolution, 30),
+    (CaseState::Verifying, Phase::Resolution, 90),
+    (CaseState::Suspended, Phase::Suspended, 15),
+    (CaseState::CriminalReferral, Phase::Done, 20),
+    (CaseState::NotAccepted, Phase::Done, 80),
+    (CaseState::Duplicate, Phase::Done, 30),
+    (CaseState::Archived, Phase::Done, 50),
+    (CaseState::Terminated, Phase::Done, 30),
+    (CaseState::Concluded, Phase::Done, 20),
+    (CaseState::Handling, Phase::Done, 15),
+    (CaseState::Published, Phase::Done, 30),
+    (CaseState::Closed, Phase::Done, 535),
+];
+
+/// Overdue open clocks, per thousand: triage 150 ‰ of 55 ‰ of the cases, resolution 270 ‰ of
+/// 120 ‰: about 4 % of all cases are overdue.
+const TRIAGE_OVERDUE: u64 = 150;
+const RESOLUTION_OVERDUE: u64 = 270;
+const OVERDUE_SHARE: f64 = (55.0 * 150.0 + 120.0 * 270.0) / 1_000_000.0;
+
+/// Tracks once classified, per thousand.
+const TRACKS: [(Track, u64); 6] = [
+    (Track::Denunciation, 450),
+    (Track::Petition, 250),
+    (Track::Complaint, 150),
+    (Track::AnonymousInformation, 90),
+    (Track::CrimeInformation, 45),
+    (Track::Retaliation, 15),
+];
+
+/// The data set runs the `resolution` clock on the denunciation, petition and complaint tracks
+/// (an internal report would run its own 15-day clock).
+fn resolution_track(rng: &mut Rng) -> &'static str {
+    TRACKS[usize::try_from(rng.below(3)).unwrap_or(0)].0.code()
+}
+
+/// Share of the intake by agency kind: wards and the inspectorate receive most reports.
+fn agency_weight(kind: &str) -> u64 {
+    match kind {
+        "ward" => 30,
+        "inspectorate" => 25,
+        "department" => 10,
+        "investigation" => 5,
+        _ => 3,
+    }
+}
+
+/// Share of the intake by category (the demo's codes; others get an average share).
+fn category_weight(code: &str) -> u64 {
+    match code {
+        "land" => 30,
+        "construction" => 20,
+        "procurement" => 12,
+        "budget" => 10,
+        "other" => 12,
+        _ => 8,
+    }
+}
+
+/// An open clock of a generated case.
+struct ClockSpec {
+    name: &'static str,
+    started_on: Date,
+    ops: String,
+    due_on: Option<Date>,
+    breached_at: Option<i64>,
+}
+
+struct CaseSpec {
+    reference: String,
+    receipt_lookup: Vec<u8>,
+    agency: i64,
+    category: String,
+    state: &'static str,
+    channel: &'static str,
+    anonymous: bool,
+    track: Option<&'static str>,
+    forward_hops: i64,
+    forwarded_by: Option<i64>,
+    assignee: Option<i64>,
+    received_at: i64,
+    updated_at: i64,
+    content: Vec<u8>,
+    key_reporter: Vec<u8>,
+    key_recovery: Vec<u8>,
+    identity: Option<(Vec<u8>, Vec<u8>, Vec<u8>)>,
+    due_on: Option<Date>,
+    overdue: bool,
+    clock: Option<ClockSpec>,
+}
+
+fn iso(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn add_days(d: Date, days: i64) -> Date {
+    d.checked_add(time::Duration::days(days)).unwrap_or(d)
+}
+
+/// A due date falling on a weekend moves to the next Monday (future dates) or back to the
+/// Friday before (past dates, which must stay past).
+fn working_day(d: Date, forward: bool) -> Date {
+    match (d.weekday(), forward) {
+        (Weekday::Saturday, true) => add_days(d, 2),
+        (Weekday::Sunday, true) => add_days(d, 1),
+        (Weekday::Saturday, false) => add_days(d, -1),
+        (Weekday::Sunday, false) => add_days(d, -2),
+        _ => d,
+    }
+}
+
+/// Unix seconds of `seconds` after midnight of `d` in Vietnam (UTC+7).
+fn local_time(d: Date, seconds: i64) -> i64 {
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+    (i64::from(d.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY) * 86_400 - 7 * 3_600 + seconds
+}
+
+/// The rule set in force on the day a clock started.
+fn rule_set(started: Date) -> &'static str {
+    if iso(started).as_str() >= "2026-07-01" {
+        "2026-07-01"
+    } else {
+        "2025-07-01"
+    }
+}
+
+/// What the generator draws from: the agencies with their weights and handlers, the categories.
+struct Universe {
+    agencies: Vec<i64>,
+    agency_weights: Vec<u64>,
+    handlers: HashMap<i64, Vec<i64>>,
+    categories: Vec<String>,
+    category_weights: Vec<u64>,
+    state_weights: Vec<u64>,
+    track_weights: Vec<u64>,
+}
+
+impl Universe {
+    async fn load(store: &SqlStore) -> Result<Self> {
+        let rows = sqlx::query("SELECT id, kind FROM agencies ORDER BY id")
+            .fetch_all(&store.write)
+            .await?;
+        let mut agencies = Vec::new();
+        let mut agency_weights = Vec::new();
+        for r in &rows {
+            agencies.push(r.try_get::<i64, _>("id")?);
+            agency_weights.push(agency_weight(&r.try_get::<String, _>("kind")?));
+        }
+        let rows = sqlx::query("SELECT code FROM categories ORDER BY position, code")
+            .fetch_all(&store.write)
+            .await?;
+        let mut categories = Vec::new();
+        let mut category_weights = Vec::new();
+        for r in &rows {
+            let code: String = r.try_get("code")?;
+            category_weights.push(category_weight(&code));
+            categories.push(code);
+        }
+        if agencies.is_empty() || categories.is_empty() {
+            return Err(StoreError::Corrupt(
+                "synthetic cases need agencies and categories: seed the demo city first".into(),
+            ));
+        }
+        let rows = sqlx::query(
+            "SELECT id, agency_id FROM users WHERE role = $1 AND active = 1 \
+             AND agency_id IS NOT NULL ORDER BY id",
+        )
+        .bind(Role::Handler.code())
+        .fetch_all(&store.write)
+        .await?;
+        let mut handlers: HashMap<i64, Vec<i64>> = HashMap::new();
+        for r in &rows {
+            handlers
+                .entry(r.try_get("agency_id")?)
+                .or_default()
+                .push(r.try_get("id")?);
+        }
+        Ok(Universe {
+            agencies,
+            agency_weights,
+            handlers,
+            categories,
+            category_weights,
+            state_weights: STATES.iter().map(|s| s.2).collect(),
+            track_weights: TRACKS.iter().map(|t| t.1).collect(),
+        })
+    }
+
+    fn track(&self, rng: &mut Rng) -> &'static str {
+        TRACKS[rng.weighted(&self.track_weights)].0.code()
+    }
+
+    /// Case number `n` (1-based over all synthetic cases of the database).
+    fn case(
+        &self,
+        rng: &mut Rng,
+        n: u64,
+        spec: &SyntheticSpec,
+        pending_per_mille: u64,
+    ) -> CaseSpec {
+        let today = spec.today;
+        let agency = self.agencies[rng.weighted(&self.agency_weights)];
+        let category = self.categories[rng.weighted(&self.category_weights)].clone();
+        let (state, phase, _) = STATES[rng.weighted(&self.state_weights)];
+        let anonymous = rng.chance(300);
+        let channel = if rng.chance(150) { "api" } else { "web" };
+        let mut track = None;
+        let mut forward_hops = 0;
+        let mut forwarded_by = None;
+        let mut assignee = None;
+        let mut clock = None;
+        let mut due_on = None;
+        let mut overdue = false;
+        // Seconds into the working day the report arrived (08:00–17:00).
+        let at_hour = i64::try_from(rng.below(9 * 3_600)).unwrap_or(0) + 8 * 3_600;
+        let received: Date;
+        let mut updated_at: Option<i64> = None;
+
+        match phase {
+            Phase::Triage | Phase::Resolution => {
+                let (name, length, overdue_per_mille) = if phase == Phase::Triage {
+                    // 7 working days is about 10 calendar days.
+                    ("triage", 10, TRIAGE_OVERDUE)
+                } else {
+                    ("resolution", 30, RESOLUTION_OVERDUE)
+                };
+                let late = rng.chance(overdue_per_mille);
+                let pending = late && rng.below(1_000_000) < pending_per_mille;
+                let due = if pending {
+                    // Fell due in the last days; the scan has not marked it yet.
+                    working_day(add_days(today, -rng.days(1, 3)), false)
+                } else if late {
+                    working_day(add_days(today, -rng.days(1, 90)), false)
+                } else {
+                    working_day(add_days(today, rng.days(0, length)), true)
+                };
+                let started = add_days(due, -length);
+                received = if phase == Phase::Triage {
+                    started
+                } else {
+                    // Triage took a few days before the acceptance started the resolution clock.
+                    add_days(started, -rng.days(3, 20))
+                };
+                let breached_at = (late && !pending).then(|| {
+                    local_time(add_days(due, 1), i64::try_from(rng.below(300)).unwrap_or(0))
+                });
+                overdue = breached_at.is_some();
+                due_on = Some(due);
+                updated_at = Some(local_time(
+                    if phase == Phase::Triage {
+                        received
+                    } else {
+                        started
+                    },
+                    at_hour + 3_600,
+                ));
+                clock = Some(ClockSpec {
+                    name,
+                    started_on: started,
+                    ops: "[]".into(),
+                    due_on: Some(due),
+                    breached_at,
+                });
+                if phase == Phase::Resolution {
+                    track = Some(resolution_track(rng));
+                    assignee = self.handler(rng, agency);
+                } else if state != CaseState::Received && rng.chance(500) {
+                    // Classified during triage.
+                    track = Some(self.track(rng));
+                }
+                if state == CaseState::Forwarded {
+                    forward_hops = 1;
+                    forwarded_by = self.other_agency(rng, agency);
+                }
+            }
+            Phase::Suspended => {
+                let paused = add_days(today, -rng.days(1, 300));
+                let started = add_days(paused, -rng.days(5, 29));
+                received = add_days(started, -rng.days(3, 20));
+                track = Some(resolution_track(rng));
+                assignee = self.handler(rng, agency);
+                updated_at = Some(local_time(paused, at_hour));
+                clock = Some(ClockSpec {
+                    name: "resolution",
+                    started_on: started,
+                    ops: format!(r#"[{{"op":"pause","on":"{}"}}]"#, iso(paused)),
+                    due_on: None,
+                    breached_at: None,
+                });
+            }
+            Phase::Done => {
+                received = add_days(today, -rng.days(0, 729));
+                if state != CaseState::Duplicate || rng.chance(500) {
+                    track = Some(self.track(rng));
+                }
+            }
+        }
+        let received_at = local_time(received, at_hour).min(spec.now);
+        let updated_at = updated_at
+            .unwrap_or_else(|| received_at + rng.days(1, 120) * 86_400)
+            .clamp(received_at, spec.now.max(received_at));
+
+        // Unique: the first 8 bytes are a bijection of the case number.
+        let mut receipt_lookup = mix(n ^ spec.seed).to_be_bytes().to_vec();
+        receipt_lookup.extend(rng.bytes(24));
+        let identity =
+            (!anonymous).then(|| (rng.bytes_between(96, 320), rng.bytes(88), rng.bytes(88)));
+        CaseSpec {
+            reference: format!("{SYNTHETIC_PREFIX}-{}-{n:07}", received.year()),
+            receipt_lookup,
+            agency,
+            category,
+            state: state.code(),
+            channel,
+            anonymous,
+            track,
+            forward_hops,
+            forwarded_by,
+            assignee,
+            received_at,
+            updated_at,
+            content: rng.bytes_between(256, 1_280),
+            key_reporter: rng.bytes(88),
+            key_recovery: rng.bytes(88),
+            identity,
+            due_on,
+            overdue,
+            clock,
+        }
+    }
+
+    fn handler(&self, rng: &mut Rng, agency: i64) -> Option<i64> {
+        let list = self.handlers.get(&agency)?;
+        let i = usize::try_from(rng.below(u64::try_from(list.len()).unwrap_or(1))).ok()?;
+        list.get(i).copied()
+    }
+
+    fn other_agency(&self, rng: &mut Rng, agency: i64) -> Option<i64> {
+        let others: Vec<i64> = self
+            .agencies
+            .iter()
+            .copied()
+            .filter(|a| *a != agency)
+            .collect();
+        let i = usize::try_from(rng.below(u64::try_from(others.len()).ok()?)).ok()?;
+        others.get(i).copied()
+    }
+}
+
+/// `($k+1, …, $k+per_row<tail>)` for each row, numbered from `$1`.
+fn values(rows: usize, per_row: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(rows * per_row * 6);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..per_row {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(r * per_row + c + 1).to_string());
+        }
+        sql.push_str(tail);
+        sql.push(')');
+    }
+    sql
+}
+
+const CASE_INSERT: &str = "INSERT INTO cases (reference, receipt_lookup, agency_id, category, \
+     state, channel, anonymous, track, forward_hops, forwarded_by, assignee_id, received_at, \
+     updated_at, content_sealed, case_key_reporter, case_key_recovery, identity_sealed, \
+     identity_key_reporter, identity_key_recovery, due_on, overdue, demo) VALUES ";
+const CASE_BINDS: usize = 21;
+const CLOCK_INSERT: &str = "INSERT INTO case_clocks (case_id, clock, rule_id, rule_set, \
+     agency_id, started_on, ops, due_on, breached_at, created_at) VALUES ";
+const CLOCK_BINDS: usize = 10;
+
+impl SqlStore {
+    /// One batch in one transaction: the cases, their clocks, one audit event.
+    async fn insert_synthetic(&self, mut cases: Vec<CaseSpec>, now: i64) -> Result<()> {
+        let first = cases.first().map(|c| c.reference.clone());
+        let last = cases.last().map(|c| c.reference.clone());
+        let count = cases.len();
+        let mut tx = self.write.begin().await?;
+        let mut clocks: Vec<(i64, i64, ClockSpec)> = Vec::new();
+        while !cases.is_empty() {
+            let rest = cases.split_off(cases.len().min(ROWS_PER_STATEMENT));
+            let chunk = std::mem::replace(&mut cases, rest);
+            let sql = format!(
+                "{CASE_INSERT}{} RETURNING id, reference",
+                values(chunk.len(), CASE_BINDS, ", 1")
+            );
+            let mut q = sqlx::query(&sql);
+            let mut pending: HashMap<String, (i64, ClockSpec)> = HashMap::new();
+            for c in chunk {
+                let (identity, identity_reporter, identity_recovery) = match c.identity {
+                    Some((i, r, k)) => (Some(i), Some(r), Some(k)),
+                    None => (None, None, None),
+                };
+                q = q
+                    .bind(c.reference.clone())
+                    .bind(c.receipt_lookup)
+                    .bind(c.agency)
+                    .bind(c.category)
+                    .bind(c.state)
+                    .bind(c.channel)
+                    .bind(i64::from(c.anonymous))
+                    .bind(c.track)
+                    .bind(c.forward_hops)
+                    .bind(c.forwarded_by)
+                    .bind(c.assignee)
+                    .bind(c.received_at)
+                    .bind(c.updated_at)
+                    .bind(c.content)
+                    .bind(c.key_reporter)
+                    .bind(c.key_recovery)
+                    .bind(identity)
+                    .bind(identity_reporter)
+                    .bind(identity_recovery)
+                    .bind(c.due_on.map(iso))
+                    .bind(i64::from(c.overdue));
+                if let Some(clock) = c.clock {
+                    pending.insert(c.reference, (c.agency, clock));
+                }
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                let reference: String = row.try_get("reference")?;
+                if let Some((agency, clock)) = pending.remove(&reference) {
+                    clocks.push((row.try_get("id")?, agency, clock));
+                }
+            }
+        }
+        while !clocks.is_empty() {
+            let rest = clocks.split_off(clocks.len().min(ROWS_PER_STATEMENT));
+            let chunk = std::mem::replace(&mut clocks, rest);
+            let sql = format!("{CLOCK_INSERT}{}", values(chunk.len(), CLOCK_BINDS, ""));
+            let mut q = sqlx::query(&sql);
+            for (case, agency, c) in chunk {
+                q = q
+                    .bind(case)
+                    .bind(c.name)
+                    .bind(c.name)
+                    .bind(rule_set(c.started_on))
+                    .bind(agency)
+                    .bind(iso(c.started_on))
+                    .bind(c.ops)
+                    .bind(c.due_on.map(iso))
+                    .bind(c.breached_at)
+                    .bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let audit = AuditEntry::new(now, "cli", "demo.synthetic_cases", None)
+            .with_detail(serde_json::json!({ "cases": count, "first": first, "last": last }));
+        append_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl SyntheticStore for SqlStore {
+    async fn generate_cases(&self, spec: &SyntheticSpec) -> Result<u64> {
+        let universe = Universe::load(self).await?;
+        // Numbering goes on after the synthetic cases already there, so references stay unique
+        // when the generator runs again.
+        let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cases WHERE reference LIKE $1")
+            .bind(format!("{SYNTHETIC_PREFIX}-%"))
+            .fetch_one(&self.write)
+            .await?
+            .try_get("n")?;
+        let start = u64::try_from(existing).unwrap_or(0);
+        let mut rng = Rng(mix(spec.seed ^ mix(start)));
+        // Chance (per million) that an overdue clock is left for the scan.
+        let expected_overdue = (spec.cases as f64 * OVERDUE_SHARE).max(1.0);
+        let pending_per_mille = ((spec.pending_breaches as f64 / expected_overdue) * 1e6) as u64;
+        let batch = u64::try_from(spec.batch_rows.max(1)).unwrap_or(5_000);
+        let mut done = 0u64;
+        while done < spec.cases {
+            let n = batch.min(spec.cases - done);
+            let cases = (0..n)
+                .map(|i| universe.case(&mut rng, start + done + i + 1, spec, pending_per_mille))
+                .collect();
+            self.insert_synthetic(cases, spec.now).await?;
+            done += n;
+            if let Some(progress) = &spec.progress {
+                progress(done);
+            }
+        }
+        // Planner statistics for the new distribution. On PostgreSQL, VACUUM also sets the
+        // visibility map (index-only scans) and the hint bits, as autovacuum would shortly after
+        // a bulk load: measurements then do not depend on whether it has run yet.
+        match self.backend {
+            Backend::Sqlite => self.write.execute("ANALYZE").await?,
+            Backend::Postgres => self.write.execute("VACUUM (ANALYZE)").await?,
+        };
+        Ok(done)
+    }
+
+    async fn explain_inbox(&self, q: &InboxQuery, analyze: bool) -> Result<Vec<String>> {
+        // Keep in step with `SqlStore::inbox` (sql.rs): the same fragments, the same order.
+        let order = match q.order {
+            InboxOrder::NewestFirst => "received_at DESC, id DESC",
+            InboxOrder::OldestFirst => "received_at ASC, id ASC",
+            InboxOrder::DueFirst => "due_on ASC NULLS LAST, id ASC",
+        };
+        let mut conditions = vec!["agency_id = $1".to_owned()];
+        let mut texts: Vec<String> = Vec::new();
+        let mut param = |value: String, template: &str, conditions: &mut Vec<String>| {
+            texts.push(value);
+            conditions.push(template.replace('?', &format!("${}", texts.len() + 1)));
+        };
+        if let Some(st) = q.filter.state {
+            param(st.code().to_owned(), "state = ?", &mut conditions);
+        }
+        if let Some(t) = q.filter.track {
+            param(t.code().to_owned(), "track = ?", &mut conditions);
+        }
+        if let Some(c) = &q.filter.category {
+            param(c.clone(), "category = ?", &mut conditions);
+        }
+        if let Some(d) = &q.filter.due_by {
+            param(d.clone(), "due_on <= ?", &mut conditions);
+        }
+        if q.filter.overdue {
+            conditions.push("overdue = 1".to_owned());
+        }
+        let filter = conditions.join(" AND ");
+        let limit_at = texts.len() + 2;
+        let per_page = i64::from(q.per_page.clamp(1, 200));
+        let offset = i64::from(q.page.max(1) - 1) * per_page;
+        let page_sql = format!(
+            "SELECT id, reference, category, state, received_at, updated_at, anonymous, demo, \
+             track, due_on, overdue FROM cases WHERE {filter} ORDER BY {order} \
+             LIMIT ${limit_at} OFFSET ${}",
+            limit_at + 1
+        );
+        let count_sql = format!("SELECT COUNT(*) AS n FROM cases WHERE {filter}");
+        let explain = match (self.backend, analyze) {
+            (Backend::Sqlite, _) => "EXPLAIN QUERY PLAN",
+            (Backend::Postgres, false) => "EXPLAIN",
+            (Backend::Postgres, true) => "EXPLAIN (ANALYZE, BUFFERS)",
+        };
+        let mut out = Vec::new();
+        for (label, sql, paged) in [("page", page_sql, true), ("count", count_sql, false)] {
+            out.push(format!("-- {label}: {sql}"));
+            let sql = format!("{explain} {sql}");
+            let mut query = sqlx::query(&sql).bind(q.agency.0);
+            for t in &texts {
+                query = query.bind(t.clone());
+            }
+            if paged {
+                query = query.bind(per_page).bind(offset);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                let line: String = match self.backend {
+                    // (id, parent, notused, detail)
+                    Backend::Sqlite => row.try_get("detail")?,
+                    Backend::Postgres => row.try_get(0)?,
+                };
+                out.push(line);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn overdue_candidates(&self, today: &str) -> Result<u64> {
+        // The candidate query of `JobStore::scan_overdue`, counted.
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM case_clocks WHERE completed_on IS NULL \
+             AND due_on IS NOT NULL AND due_on < $1 AND breached_at IS NULL",
+        )
+        .bind(today)
+        .fetch_one(&self.read)
+        .await?
+        .try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
