@@ -308,3 +308,7 @@ notification-overdue = Case overdue
 notification-superior-followup = A subordinate agency's case is overdue: demand a report (Law on Denunciation Art. 38)
 notification-due-soon = Case due soon
 notification-suspension-review = Suspended case to review
+transition-extend-referral = Record the investigators' extension
+link-re-denunciation-of = re-denunciation of this case
+link-linked-from-re-denunciation-of = denounced again in this case
+error-ping-pong = This case was already forwarded once; forwarding it again needs the agency lead.

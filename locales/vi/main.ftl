@@ -308,3 +308,7 @@ notification-overdue = Hồ sơ quá hạn
 notification-superior-followup = Hồ sơ quá hạn của cơ quan cấp dưới: cần yêu cầu báo cáo (Điều 38 Luật Tố cáo)
 notification-due-soon = Hồ sơ sắp đến hạn
 notification-suspension-review = Hồ sơ tạm đình chỉ cần xem xét lại
+transition-extend-referral = Ghi nhận gia hạn của cơ quan điều tra
+link-re-denunciation-of = tố cáo tiếp của hồ sơ này
+link-linked-from-re-denunciation-of = có đơn tố cáo tiếp
+error-ping-pong = Hồ sơ đã chuyển một lần; chuyển tiếp lần nữa phải do lãnh đạo cơ quan quyết định.

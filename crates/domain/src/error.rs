@@ -22,6 +22,8 @@ pub enum DomainError {
     ForwardToSelf,
     #[error("this decision does not belong to the case's legal track")]
     WrongTrack,
+    #[error("a case forwarded once moves on only on the agency lead's decision")]
+    SecondForwardNeedsLead,
     #[error("deadline: {0}")]
     Deadline(#[from] crate::deadline::DeadlineError),
 }
@@ -36,6 +38,7 @@ impl DomainError {
             DomainError::NotFound => "error-not-found",
             DomainError::ForwardToSelf => "error-forward-self",
             DomainError::WrongTrack => "error-wrong-track",
+            DomainError::SecondForwardNeedsLead => "error-ping-pong",
             DomainError::Deadline(e) => e.code(),
         }
     }

@@ -107,9 +107,9 @@ fn may_decide(role: Role, kind: TransitionKind, c: &CaseFacts) -> bool {
         | K::MarkDuplicate
         | K::Archive => desk,
         K::Assign | K::Extend | K::Terminate => lead,
-        K::ReferCriminal => desk || worker,
-        K::RecordInvestigation
-        | K::StartVerification
+        // The desk that referred crime information follows it to the investigators' decision.
+        K::ReferCriminal | K::ExtendReferral | K::RecordInvestigation => desk || worker,
+        K::StartVerification
         | K::Suspend
         | K::Resume
         | K::Conclude
@@ -193,7 +193,13 @@ mod tests {
         let lead_only = [K::Assign, K::Extend, K::Terminate];
         match role {
             Role::AgencyLead => true,
-            Role::IntakeOfficer => desk.contains(&kind) || kind == K::ReferCriminal,
+            Role::IntakeOfficer => {
+                desk.contains(&kind)
+                    || matches!(
+                        kind,
+                        K::ReferCriminal | K::ExtendReferral | K::RecordInvestigation
+                    )
+            }
             Role::Handler => !desk.contains(&kind) && !lead_only.contains(&kind),
             _ => false,
         }

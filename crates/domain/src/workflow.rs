@@ -26,6 +26,9 @@ pub enum TransitionKind {
     ReferCriminal,
     /// The investigating agency's decision, which ends the referral (CPC Art. 147).
     RecordInvestigation,
+    /// The investigating agency extends its time to decide (CPC Art. 147: to 2 months, then by
+    /// up to 2 more with the procuracy).
+    ExtendReferral,
     /// The same matter as an earlier case (linked to the original).
     MarkDuplicate,
     /// Anonymous information archived with reasons (Art. 25).
@@ -103,7 +106,7 @@ const RESOLVING: &[Track] = &[
 ];
 
 impl TransitionKind {
-    pub const ALL: [TransitionKind; 20] = [
+    pub const ALL: [TransitionKind; 21] = [
         K::StartTriage,
         K::RefuseForwarded,
         K::Classify,
@@ -112,6 +115,7 @@ impl TransitionKind {
         K::Forward,
         K::ReferCriminal,
         K::RecordInvestigation,
+        K::ExtendReferral,
         K::MarkDuplicate,
         K::Archive,
         K::Assign,
@@ -136,6 +140,7 @@ impl TransitionKind {
             K::Forward => "forward",
             K::ReferCriminal => "refer_criminal",
             K::RecordInvestigation => "record_investigation",
+            K::ExtendReferral => "extend_referral",
             K::MarkDuplicate => "mark_duplicate",
             K::Archive => "archive",
             K::Assign => "assign",
@@ -164,7 +169,7 @@ impl TransitionKind {
             K::NotAccept => &[S::Triage],
             K::Forward => &[S::Received, S::Triage],
             K::ReferCriminal => &[S::Triage, S::Verifying, S::Concluded],
-            K::RecordInvestigation => &[S::CriminalReferral],
+            K::RecordInvestigation | K::ExtendReferral => &[S::CriminalReferral],
             K::Assign => &[
                 S::Accepted,
                 S::Verifying,
@@ -216,6 +221,7 @@ impl TransitionKind {
             K::Suspend | K::Terminate => &[F::Reasons, F::DocumentNumber],
             K::Resume => &[F::DocumentNumber],
             K::Extend => &[F::Complexity, F::Reasons],
+            K::ExtendReferral => &[F::Reasons],
             K::Conclude => &[F::Finding, F::DocumentNumber],
             K::Handle => &[F::Note],
         }
@@ -236,10 +242,15 @@ impl TransitionKind {
                 F::Note,
                 F::Delivery,
             ],
-            K::Suspend | K::Resume | K::Terminate | K::Conclude | K::RecordInvestigation => {
-                &[F::DecisionDate, F::LegalBasis, F::Note]
-            }
+            K::Suspend
+            | K::Resume
+            | K::Terminate
+            | K::Conclude
+            | K::RecordInvestigation
+            | K::ExtendReferral => &[F::DecisionDate, F::LegalBasis, F::Note],
             K::Publish | K::Close | K::StartVerification | K::Handle => &[F::Note],
+            // A re-denunciation names the case it follows (Law on Denunciation Art. 37).
+            K::Classify => &[F::Original],
             _ => &[],
         }
     }
@@ -263,7 +274,7 @@ impl TransitionKind {
             K::RecordInvestigation | K::Close => S::Closed,
             K::MarkDuplicate => S::Duplicate,
             K::Archive => S::Archived,
-            K::Assign | K::Extend => from,
+            K::Assign | K::Extend | K::ExtendReferral => from,
             K::StartVerification | K::Resume => S::Verifying,
             K::Suspend => S::Suspended,
             K::Terminate => S::Terminated,
@@ -606,6 +617,7 @@ pub fn clock_ops(kind: TransitionKind, track: Option<Track>) -> Vec<ClockOp> {
             ]
         }
         K::RecordInvestigation => vec![CompleteAll],
+        K::ExtendReferral => vec![Extend("criminal_decision")],
         // Art. 34: the suspended time does not count.
         K::Suspend => vec![Pause(resolution)],
         K::Resume => vec![Resume(resolution)],

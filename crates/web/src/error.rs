@@ -67,6 +67,9 @@ impl AppError {
             AppError::Domain(DomainError::Forbidden) => {
                 simple(StatusCode::FORBIDDEN, "error-forbidden")
             }
+            AppError::Domain(e @ DomainError::SecondForwardNeedsLead) => {
+                simple(StatusCode::FORBIDDEN, e.code())
+            }
             AppError::Domain(DomainError::NotFound) | AppError::Store(StoreError::NotFound) => {
                 simple(StatusCode::NOT_FOUND, "error-not-found")
             }

@@ -794,8 +794,21 @@ async fn staff_case(
         .case_by_reference(reference)
         .await?
         .ok_or(DomainError::NotFound)?;
-    if !can(&s.actor, action, Some(&case.facts())) {
+    let facts = case.facts();
+    // Whoever may not read the case learns nothing about it, not even that it exists.
+    if !can(&s.actor, Action::ReadCase, Some(&facts)) {
         return Err(DomainError::NotFound.into());
+    }
+    // Whoever may read it is told plainly why a decision is not theirs to take.
+    if !can(&s.actor, action, Some(&facts)) {
+        let ping_pong =
+            action == Action::Transition(TransitionKind::Forward) && facts.forward_hops >= 1;
+        return Err(if ping_pong {
+            DomainError::SecondForwardNeedsLead
+        } else {
+            DomainError::Forbidden
+        }
+        .into());
     }
     let wrapped = st
         .store
@@ -959,7 +972,14 @@ pub async fn staff_transition(
                         code: "field-unknown-case",
                     }])
                 })?;
-            Some((other.id, "duplicate_of".to_owned()))
+            {
+                let kind = if decision.kind == TransitionKind::MarkDuplicate {
+                    "duplicate_of"
+                } else {
+                    "re_denunciation_of"
+                };
+                Some((other.id, kind.to_owned()))
+            }
         }
         None => None,
     };

@@ -50,6 +50,7 @@ on_both_engines!(
     a_denunciation_walks_every_state_with_hand_computed_deadlines,
     a_later_rule_set_applies_only_to_clocks_started_after_it,
     an_overdue_case_is_flagged_and_escalated_once_by_the_scheduler,
+    a_crime_referral_is_followed_to_the_investigators_decision,
 );
 
 mod specs {
@@ -512,12 +513,12 @@ mod specs {
         );
         // Only the lead signs an extension.
         let ext = serde_json::json!({"kind": "extend", "complexity": "complex", "reasons": "Nhiều nội dung"});
+        let refused = app.transition_api(&handler, &reference, ext.clone()).await;
         assert_eq!(
-            app.transition_api(&handler, &reference, ext.clone())
-                .await
-                .status,
-            404
+            refused.status, 403,
+            "the handler reads the case but may not extend"
         );
+        assert!(refused.body.contains("error-forbidden"));
         assert_eq!(app.transition_api(&lead, &reference, ext).await.status, 200);
         let events = app.store.events(case.id).await.unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -591,7 +592,8 @@ mod specs {
         assert_eq!(back.json()["state"], "TRIAGE");
         // A second forwarding is ping-pong: the intake officer cannot, the lead can.
         let again = app.transition_api(&hk, &reference, fw("sxd")).await;
-        assert_eq!(again.status, 404, "{}", again.body);
+        assert_eq!(again.status, 403, "{}", again.body);
+        assert!(again.body.contains("error-ping-pong"));
         let lead = app.staff_token("hoankiem.lanhdao").await;
         assert_eq!(
             app.transition_api(&lead, &reference, fw("sxd"))
@@ -1298,5 +1300,81 @@ mod specs {
                 .count(),
             2
         );
+    }
+
+    /// CPC Art. 147: the investigating agency decides within 20 days, up to 2 months, and 2 more
+    /// with the procuracy.
+    pub async fn a_crime_referral_is_followed_to_the_investigators_decision(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, receipt) = app
+            .submit_api("budget", "Tham ô 2 tỷ đồng tiền dự án")
+            .await;
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        let decide = |body: serde_json::Value| {
+            let (app, reference, officer) = (&app, reference.clone(), officer.clone());
+            async move { app.transition_api(&officer, &reference, body).await }
+        };
+        assert_eq!(
+            decide(serde_json::json!({"kind": "start_triage"}))
+                .await
+                .status,
+            200
+        );
+        let missing =
+            decide(serde_json::json!({"kind": "refer_criminal", "track": "crime_information"}))
+                .await;
+        assert_eq!(
+            missing.status, 422,
+            "agency, evidence list and document number are required"
+        );
+        let r = decide(serde_json::json!({
+            "kind": "refer_criminal", "track": "crime_information",
+            "to_agency": app.agency("csdt").to_string(),
+            "evidence": "Đơn tố giác; bảng kê chứng từ; sao kê tài khoản",
+            "delivery": "Biên bản giao nhận số 12/BB ngày 27/11/2026",
+            "document_number": "30/CV-TTTP", "decision_date": "2026-11-27"
+        }))
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let due = |clocks: Vec<ClockSeen>| {
+            clocks
+                .into_iter()
+                .find(|c| c.0 == "criminal_decision")
+                .and_then(|c| c.1)
+        };
+        // 20 calendar days from Fri 27 Nov 2026 → Thu 17 Dec.
+        assert_eq!(
+            due(app.clocks_of(&officer, &reference).await).as_deref(),
+            Some("2026-12-17")
+        );
+        let ext = decide(
+            serde_json::json!({"kind": "extend_referral", "reasons": "Cơ quan điều tra gia hạn"}),
+        )
+        .await;
+        assert_eq!(ext.status, 200, "{}", ext.body);
+        // Up to 2 months from the start → Wed 27 Jan 2027.
+        assert_eq!(
+            due(app.clocks_of(&officer, &reference).await).as_deref(),
+            Some("2027-01-27")
+        );
+        let ext = decide(
+            serde_json::json!({"kind": "extend_referral", "reasons": "Viện kiểm sát gia hạn"}),
+        )
+        .await;
+        assert_eq!(ext.status, 200, "{}", ext.body);
+        // 2 more months → Sat 27 Mar 2027, a day off → Mon 29 Mar.
+        assert_eq!(
+            due(app.clocks_of(&officer, &reference).await).as_deref(),
+            Some("2027-03-29")
+        );
+        let third =
+            decide(serde_json::json!({"kind": "extend_referral", "reasons": "Lần ba"})).await;
+        assert_eq!(third.status, 409, "the Code allows no third extension");
+        let outcome = decide(serde_json::json!({"kind": "record_investigation", "outcome": "prosecute", "document_number": "01/QĐ-CSĐT"})).await;
+        assert_eq!(outcome.status, 200, "{}", outcome.body);
+        let reporter = app.reporter_login(&receipt).await;
+        let view = app.reporter_case_json(&reporter).await;
+        assert_eq!(view["state"], "CLOSED");
+        assert_eq!(view["track"], "crime_information");
     }
 }
