@@ -312,3 +312,5 @@ transition-extend-referral = Record the investigators' extension
 link-re-denunciation-of = re-denunciation of this case
 link-linked-from-re-denunciation-of = denounced again in this case
 error-ping-pong = This case was already forwarded once; forwarding it again needs the agency lead.
+inbox-all-agencies = all agencies
+inbox-overseer-hint = You see the deadlines and states of every agency's cases, never their content.

@@ -130,12 +130,11 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             }
     };
     match (action, case) {
-        (Action::ViewInbox, None) => {
-            matches!(
-                actor.role,
-                Role::IntakeOfficer | Role::Handler | Role::AgencyLead
-            )
-        }
+        // Overseers see the metadata of every agency's cases (deadlines, states), never content.
+        (Action::ViewInbox, None) => matches!(
+            actor.role,
+            Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::Overseer
+        ),
         (Action::ReadCase | Action::Reply, Some(c)) => works_case(c),
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
@@ -227,7 +226,9 @@ mod tests {
                     _ => (false, false),
                 };
                 let expected_no_case = match action {
-                    Action::ViewInbox => matches!(role, IntakeOfficer | Handler | AgencyLead),
+                    Action::ViewInbox => {
+                        matches!(role, IntakeOfficer | Handler | AgencyLead | Overseer)
+                    }
                     Action::VerifyAudit => role == Auditor,
                     Action::ManageLegalData => role == Admin,
                     _ => false,

@@ -254,7 +254,8 @@ pub enum InboxOrder {
 
 #[derive(Clone, Debug)]
 pub struct InboxQuery {
-    pub agency: AgencyId,
+    /// `None`: every agency (overseers, who see metadata only).
+    pub agency: Option<AgencyId>,
     pub order: InboxOrder,
     pub filter: InboxFilter,
     /// 1-based.
@@ -265,6 +266,8 @@ pub struct InboxQuery {
 /// Inbox filters (all optional, combined with AND).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InboxFilter {
+    /// Overseers only: one agency.
+    pub agency: Option<AgencyId>,
     pub state: Option<CaseState>,
     pub track: Option<Track>,
     pub category: Option<String>,
@@ -277,6 +280,7 @@ pub struct InboxFilter {
 pub struct InboxRow {
     pub id: CaseId,
     pub reference: String,
+    pub agency: AgencyId,
     pub category: String,
     pub state: CaseState,
     pub received_at: i64,

@@ -84,6 +84,90 @@ pub(crate) async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) 
     Ok(())
 }
 
+/// The SQL of an inbox query: the page (whose last two parameters are LIMIT and OFFSET) and
+/// the count, sharing the filter values. Benchmarks explain exactly these statements.
+pub(crate) struct InboxStatements {
+    pub(crate) page: String,
+    pub(crate) count: String,
+    pub(crate) values: Vec<Value>,
+    pub(crate) per_page: i64,
+    pub(crate) offset: i64,
+}
+
+impl InboxStatements {
+    pub(crate) fn of(q: &InboxQuery) -> Self {
+        let order = match q.order {
+            InboxOrder::NewestFirst => "received_at DESC, id DESC",
+            InboxOrder::OldestFirst => "received_at ASC, id ASC",
+            InboxOrder::DueFirst => "due_on ASC NULLS LAST, id ASC",
+        };
+        // The filter is built from fixed fragments; every value is a bound parameter.
+        let mut conditions: Vec<String> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        let mut param = |value: Value, template: &str| {
+            values.push(value);
+            conditions.push(template.replace('?', &format!("${}", values.len())));
+        };
+        if let Some(agency) = q.agency {
+            param(Value::Int(agency.0), "agency_id = ?");
+        }
+        if let Some(st) = q.filter.state {
+            param(Value::Text(st.code().to_owned()), "state = ?");
+        }
+        if let Some(t) = q.filter.track {
+            param(Value::Text(t.code().to_owned()), "track = ?");
+        }
+        if let Some(c) = &q.filter.category {
+            param(Value::Text(c.clone()), "category = ?");
+        }
+        if let Some(d) = &q.filter.due_by {
+            param(Value::Text(d.clone()), "due_on <= ?");
+        }
+        if q.filter.overdue {
+            conditions.push("overdue = 1".to_owned());
+        }
+        let filter = if conditions.is_empty() {
+            "1 = 1".to_owned()
+        } else {
+            conditions.join(" AND ")
+        };
+        let limit_at = values.len() + 1;
+        let per_page = i64::from(q.per_page.clamp(1, 200));
+        let offset = i64::from(q.page.max(1) - 1) * per_page;
+        InboxStatements {
+            page: format!(
+                "SELECT id, reference, agency_id, category, state, received_at, updated_at, \
+                 anonymous, demo, track, due_on, overdue FROM cases WHERE {filter} \
+                 ORDER BY {order} LIMIT ${limit_at} OFFSET ${}",
+                limit_at + 1
+            ),
+            count: format!("SELECT COUNT(*) AS n FROM cases WHERE {filter}"),
+            values,
+            per_page,
+            offset,
+        }
+    }
+}
+
+/// A value bound to a dynamically assembled query.
+pub(crate) enum Value {
+    Int(i64),
+    Text(String),
+}
+
+pub(crate) fn bind_values<'q>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    values: &[Value],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for v in values {
+        query = match v {
+            Value::Int(i) => query.bind(*i),
+            Value::Text(t) => query.bind(t.clone()),
+        };
+    }
+    query
+}
+
 async fn insert_clocks(
     tx: &mut Transaction<'_, Any>,
     case: CaseId,
@@ -732,64 +816,23 @@ impl Store for SqlStore {
     }
 
     async fn inbox(&self, q: &InboxQuery) -> Result<InboxPage> {
-        let order = match q.order {
-            InboxOrder::NewestFirst => "received_at DESC, id DESC",
-            InboxOrder::OldestFirst => "received_at ASC, id ASC",
-            InboxOrder::DueFirst => "due_on ASC NULLS LAST, id ASC",
-        };
-        // The filter is built from fixed fragments; every value is a bound parameter.
-        let mut conditions = vec!["agency_id = $1".to_owned()];
-        let mut texts: Vec<String> = Vec::new();
-        let mut param = |value: String, template: &str, conditions: &mut Vec<String>| {
-            texts.push(value);
-            conditions.push(template.replace('?', &format!("${}", texts.len() + 1)));
-        };
-        if let Some(st) = q.filter.state {
-            param(st.code().to_owned(), "state = ?", &mut conditions);
-        }
-        if let Some(t) = q.filter.track {
-            param(t.code().to_owned(), "track = ?", &mut conditions);
-        }
-        if let Some(c) = &q.filter.category {
-            param(c.clone(), "category = ?", &mut conditions);
-        }
-        if let Some(d) = &q.filter.due_by {
-            param(d.clone(), "due_on <= ?", &mut conditions);
-        }
-        if q.filter.overdue {
-            conditions.push("overdue = 1".to_owned());
-        }
-        let filter = conditions.join(" AND ");
-        let limit_at = texts.len() + 2;
-        let per_page = i64::from(q.per_page.clamp(1, 200));
-        let offset = i64::from(q.page.max(1) - 1) * per_page;
-        let sql = format!(
-            "SELECT id, reference, category, state, received_at, updated_at, anonymous, demo, \
-             track, due_on, overdue FROM cases WHERE {filter} ORDER BY {order} \
-             LIMIT ${limit_at} OFFSET ${}",
-            limit_at + 1
-        );
-        let mut query = sqlx::query(&sql).bind(q.agency.0);
-        for t in &texts {
-            query = query.bind(t.clone());
-        }
-        let rows = query
-            .bind(per_page)
-            .bind(offset)
+        let st = InboxStatements::of(q);
+        let rows = bind_values(sqlx::query(&st.page), &st.values)
+            .bind(st.per_page)
+            .bind(st.offset)
             .fetch_all(&self.read)
             .await?;
-        let count_sql = format!("SELECT COUNT(*) AS n FROM cases WHERE {filter}");
-        let mut count = sqlx::query(&count_sql).bind(q.agency.0);
-        for t in &texts {
-            count = count.bind(t.clone());
-        }
-        let total: i64 = count.fetch_one(&self.read).await?.try_get("n")?;
+        let total: i64 = bind_values(sqlx::query(&st.count), &st.values)
+            .fetch_one(&self.read)
+            .await?
+            .try_get("n")?;
         let rows = rows
             .iter()
             .map(|r| {
                 Ok(InboxRow {
                     id: CaseId(r.try_get("id")?),
                     reference: r.try_get("reference")?,
+                    agency: AgencyId(r.try_get("agency_id")?),
                     category: r.try_get("category")?,
                     state: state(&r.try_get::<String, _>("state")?)?,
                     received_at: r.try_get("received_at")?,

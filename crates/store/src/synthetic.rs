@@ -14,10 +14,9 @@
 //!   case events of the earlier steps are not generated.
 //!
 //! Rows are inserted in batches (one transaction per batch, with one `demo.synthetic_cases`
-//! audit event each), as multi-row `INSERT … VALUES` statements of at most
-//! [`ROWS_PER_STATEMENT`] rows, which keeps every statement under the bound-parameter limits of
-//! both engines (PostgreSQL 65,535; SQLite 32,766). The randomness is a seeded SplitMix64, so a
-//! seed gives the same data set (the store has no other source of randomness and needs none).
+//! audit event each), as multi-row `INSERT … VALUES` statements of at most [`rows_per_statement`]
+//! rows. The randomness is a seeded SplitMix64, so a seed gives the same data set (the store has
+//! no other source of randomness and needs none).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,12 +27,21 @@ use time::{Date, Weekday};
 
 use crate::audit::AuditEntry;
 use crate::backend::Backend;
-use crate::records::{InboxOrder, InboxQuery};
+use crate::records::InboxQuery;
 use crate::sql::{append_audit, SqlStore};
 use crate::{Result, StoreError};
 
-/// Rows per `INSERT` statement: 21 bound values per case row, so 21,000 parameters.
-pub const ROWS_PER_STATEMENT: usize = 1_000;
+/// Rows per multi-row `INSERT` (21 bound values per case row). PostgreSQL: 1,000 rows, 21,000
+/// parameters, well under its limit of 65,535. SQLite: 40 rows (840 parameters), because
+/// binding costs O(parameters²) there: sqlx looks up the name of every `$n` parameter with
+/// `sqlite3_bind_parameter_name`, which walks the statement's list of names; at 21,000
+/// parameters that walk took 95 % of the time (0.5 s per statement).
+pub fn rows_per_statement(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 40,
+        Backend::Postgres => 1_000,
+    }
+}
 
 /// Prefix of synthetic references.
 pub const SYNTHETIC_PREFIX: &str = "SY";
@@ -564,10 +572,11 @@ impl SqlStore {
         let first = cases.first().map(|c| c.reference.clone());
         let last = cases.last().map(|c| c.reference.clone());
         let count = cases.len();
+        let per_statement = rows_per_statement(self.backend);
         let mut tx = self.write.begin().await?;
         let mut clocks: Vec<(i64, i64, ClockSpec)> = Vec::new();
         while !cases.is_empty() {
-            let rest = cases.split_off(cases.len().min(ROWS_PER_STATEMENT));
+            let rest = cases.split_off(cases.len().min(per_statement));
             let chunk = std::mem::replace(&mut cases, rest);
             let sql = format!(
                 "{CASE_INSERT}{} RETURNING id, reference",
@@ -614,7 +623,7 @@ impl SqlStore {
             }
         }
         while !clocks.is_empty() {
-            let rest = clocks.split_off(clocks.len().min(ROWS_PER_STATEMENT));
+            let rest = clocks.split_off(clocks.len().min(per_statement));
             let chunk = std::mem::replace(&mut clocks, rest);
             let sql = format!("{CLOCK_INSERT}{}", values(chunk.len(), CLOCK_BINDS, ""));
             let mut q = sqlx::query(&sql);
@@ -681,59 +690,20 @@ impl SyntheticStore for SqlStore {
     }
 
     async fn explain_inbox(&self, q: &InboxQuery, analyze: bool) -> Result<Vec<String>> {
-        // Keep in step with `SqlStore::inbox` (sql.rs): the same fragments, the same order.
-        let order = match q.order {
-            InboxOrder::NewestFirst => "received_at DESC, id DESC",
-            InboxOrder::OldestFirst => "received_at ASC, id ASC",
-            InboxOrder::DueFirst => "due_on ASC NULLS LAST, id ASC",
-        };
-        let mut conditions = vec!["agency_id = $1".to_owned()];
-        let mut texts: Vec<String> = Vec::new();
-        let mut param = |value: String, template: &str, conditions: &mut Vec<String>| {
-            texts.push(value);
-            conditions.push(template.replace('?', &format!("${}", texts.len() + 1)));
-        };
-        if let Some(st) = q.filter.state {
-            param(st.code().to_owned(), "state = ?", &mut conditions);
-        }
-        if let Some(t) = q.filter.track {
-            param(t.code().to_owned(), "track = ?", &mut conditions);
-        }
-        if let Some(c) = &q.filter.category {
-            param(c.clone(), "category = ?", &mut conditions);
-        }
-        if let Some(d) = &q.filter.due_by {
-            param(d.clone(), "due_on <= ?", &mut conditions);
-        }
-        if q.filter.overdue {
-            conditions.push("overdue = 1".to_owned());
-        }
-        let filter = conditions.join(" AND ");
-        let limit_at = texts.len() + 2;
-        let per_page = i64::from(q.per_page.clamp(1, 200));
-        let offset = i64::from(q.page.max(1) - 1) * per_page;
-        let page_sql = format!(
-            "SELECT id, reference, category, state, received_at, updated_at, anonymous, demo, \
-             track, due_on, overdue FROM cases WHERE {filter} ORDER BY {order} \
-             LIMIT ${limit_at} OFFSET ${}",
-            limit_at + 1
-        );
-        let count_sql = format!("SELECT COUNT(*) AS n FROM cases WHERE {filter}");
+        // Exactly the statements `SqlStore::inbox` runs.
+        let st = crate::sql::InboxStatements::of(q);
         let explain = match (self.backend, analyze) {
             (Backend::Sqlite, _) => "EXPLAIN QUERY PLAN",
             (Backend::Postgres, false) => "EXPLAIN",
             (Backend::Postgres, true) => "EXPLAIN (ANALYZE, BUFFERS)",
         };
         let mut out = Vec::new();
-        for (label, sql, paged) in [("page", page_sql, true), ("count", count_sql, false)] {
+        for (label, sql, paged) in [("page", &st.page, true), ("count", &st.count, false)] {
             out.push(format!("-- {label}: {sql}"));
             let sql = format!("{explain} {sql}");
-            let mut query = sqlx::query(&sql).bind(q.agency.0);
-            for t in &texts {
-                query = query.bind(t.clone());
-            }
+            let mut query = crate::sql::bind_values(sqlx::query(&sql), &st.values);
             if paged {
-                query = query.bind(per_page).bind(offset);
+                query = query.bind(st.per_page).bind(st.offset);
             }
             for row in query.fetch_all(&self.read).await? {
                 let line: String = match self.backend {

@@ -180,6 +180,7 @@ pub async fn seed(st: &AppState, params: PasswordParams) -> AppResult<DemoCity> 
     }
     for (username, role, display) in [
         ("admin", Role::Admin, "Quản trị hệ thống"),
+        ("giamsat", Role::Overseer, "Giám sát, Thanh tra Thành phố"),
         ("kiemtoan", Role::Auditor, "Kiểm tra nhật ký"),
     ] {
         let account = StaffAccount {

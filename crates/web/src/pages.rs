@@ -443,6 +443,9 @@ struct InboxPage {
     params: service::InboxParams,
     legal: std::sync::Arc<crate::legal::Legal>,
     today: time::Date,
+    /// Overseers see every agency's metadata and cannot open cases.
+    overseer: bool,
+    agencies: Vec<Agency>,
 }
 
 impl InboxPage {
@@ -457,6 +460,18 @@ impl InboxPage {
                 }
             },
         )
+    }
+
+    fn agency_of(&self, id: &minhbach_domain::AgencyId) -> String {
+        AgencyName::find(&self.agencies, *id).name(&self.t)
+    }
+
+    fn agency_label(&self, a: &Agency) -> String {
+        if self.t.is_vi() {
+            a.name_vi.clone()
+        } else {
+            a.name_en.clone()
+        }
     }
 
     fn states(&self) -> Vec<&'static str> {
@@ -474,12 +489,14 @@ impl InboxPage {
     }
 
     /// Whether a filter currently has this value (to keep the form as the reader left it).
-    fn selected(&self, field: &str, value: &str) -> bool {
+    fn selected(&self, field: &str, value: impl AsRef<str>) -> bool {
+        let value = value.as_ref();
         let p = &self.params;
         let current = match field {
             "state" => &p.state,
             "track" => &p.track,
             "category" => &p.category,
+            "agency" => &p.agency,
             "overdue" => &p.overdue,
             "due" => &p.due,
             _ => return false,
@@ -549,6 +566,8 @@ async fn staff_inbox(
         params: q.clone(),
         legal: st.legal(),
         today: st.today(),
+        overseer: s.actor.role == minhbach_domain::Role::Overseer,
+        agencies,
     }))
 }
 

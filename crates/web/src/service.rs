@@ -719,6 +719,8 @@ pub struct InboxParams {
     pub state: Option<String>,
     pub track: Option<String>,
     pub category: Option<String>,
+    /// Overseers: one agency's id.
+    pub agency: Option<String>,
     /// `1` or `true`: only overdue cases.
     pub overdue: Option<String>,
     /// `week`: due by the end of this week.
@@ -749,6 +751,9 @@ impl InboxParams {
         let end_of_week =
             today + time::Duration::days(i64::from(6 - today.weekday().number_days_from_monday()));
         minhbach_store::InboxFilter {
+            agency: non_empty(&self.agency)
+                .and_then(|a| a.parse().ok())
+                .map(AgencyId),
             state: non_empty(&self.state).and_then(|s| CaseState::from_code(&s)),
             track: non_empty(&self.track).and_then(|t| Track::from_code(&t)),
             category: non_empty(&self.category),
@@ -765,9 +770,14 @@ pub async fn inbox(
     filter: minhbach_store::InboxFilter,
     page: u32,
 ) -> AppResult<InboxPage> {
-    let agency = match s.actor.agency {
-        Some(agency) if can(&s.actor, Action::ViewInbox, None) => agency,
-        _ => return Err(DomainError::Forbidden.into()),
+    if !can(&s.actor, Action::ViewInbox, None) {
+        return Err(DomainError::Forbidden.into());
+    }
+    // Agency staff see their own agency; overseers every agency, or the one they filter on.
+    let agency = match (s.actor.role, s.actor.agency) {
+        (minhbach_domain::Role::Overseer, _) => filter.agency,
+        (_, Some(own)) => Some(own),
+        (_, None) => return Err(DomainError::Forbidden.into()),
     };
     Ok(st
         .store

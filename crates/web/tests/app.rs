@@ -51,6 +51,7 @@ on_both_engines!(
     a_later_rule_set_applies_only_to_clocks_started_after_it,
     an_overdue_case_is_flagged_and_escalated_once_by_the_scheduler,
     a_crime_referral_is_followed_to_the_investigators_decision,
+    an_overseer_sees_every_agencys_deadlines_but_no_content,
 );
 
 mod specs {
@@ -1376,5 +1377,52 @@ mod specs {
         let view = app.reporter_case_json(&reporter).await;
         assert_eq!(view["state"], "CLOSED");
         assert_eq!(view["track"], "crime_information");
+    }
+
+    pub async fn an_overseer_sees_every_agencys_deadlines_but_no_content(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (ward, _) = app
+            .submit_api_to("land", "NỘI-DUNG-PHƯỜNG", Some("caugiay"))
+            .await;
+        let (dept, _) = app
+            .submit_api_to("construction", "NỘI-DUNG-SỞ", Some("sxd"))
+            .await;
+        let overseer = app.staff_token("giamsat").await;
+        let all = app
+            .get_json("/api/v1/staff/inbox?order=newest", &overseer)
+            .await;
+        assert_eq!(all.status, 200, "{}", all.body);
+        assert!(all.body.contains(&ward) && all.body.contains(&dept));
+        assert!(!all.body.contains("NỘI-DUNG"), "metadata only");
+        let one = app
+            .get_json(
+                &format!("/api/v1/staff/inbox?agency={}", app.agency("sxd")),
+                &overseer,
+            )
+            .await;
+        assert!(one.body.contains(&dept) && !one.body.contains(&ward));
+        assert_eq!(
+            app.get_json(&format!("/api/v1/staff/cases/{ward}"), &overseer)
+                .await
+                .status,
+            404
+        );
+        // Agency staff cannot widen their inbox with the agency filter.
+        let officer = app.staff_token("caugiay.tiepnhan").await;
+        let mine = app
+            .get_json(
+                &format!("/api/v1/staff/inbox?agency={}", app.agency("sxd")),
+                &officer,
+            )
+            .await;
+        assert!(mine.body.contains(&ward) && !mine.body.contains(&dept));
+        let cookie = app.staff_cookie("giamsat").await;
+        let page = app.get("/staff/inbox", Some(&cookie)).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("tất cả cơ quan") && page.body.contains(&dept));
+        assert!(
+            !page.body.contains(&format!("/staff/cases/{dept}")),
+            "no link to content"
+        );
     }
 }

@@ -89,7 +89,7 @@ fn ms(d: Duration) -> String {
 
 fn query(agency: AgencyId, page: u32, overdue: bool) -> InboxQuery {
     InboxQuery {
-        agency,
+        agency: Some(agency),
         order: InboxOrder::DueFirst,
         filter: InboxFilter {
             overdue,
