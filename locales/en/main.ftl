@@ -314,3 +314,4 @@ link-linked-from-re-denunciation-of = denounced again in this case
 error-ping-pong = This case was already forwarded once; forwarding it again needs the agency lead.
 inbox-all-agencies = all agencies
 inbox-overseer-hint = You see the deadlines and states of every agency's cases, never their content.
+field-referred_to = Referred to

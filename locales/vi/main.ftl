@@ -314,3 +314,4 @@ link-linked-from-re-denunciation-of = có đơn tố cáo tiếp
 error-ping-pong = Hồ sơ đã chuyển một lần; chuyển tiếp lần nữa phải do lãnh đạo cơ quan quyết định.
 inbox-all-agencies = tất cả cơ quan
 inbox-overseer-hint = Bạn thấy thời hạn và tình trạng hồ sơ của mọi cơ quan, không thấy nội dung phản ánh.
+field-referred_to = Chuyển đến

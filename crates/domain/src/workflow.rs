@@ -248,7 +248,8 @@ impl TransitionKind {
             | K::Conclude
             | K::RecordInvestigation
             | K::ExtendReferral => &[F::DecisionDate, F::LegalBasis, F::Note],
-            K::Publish | K::Close | K::StartVerification | K::Handle => &[F::Note],
+            K::Publish | K::Close | K::StartVerification => &[F::Note],
+            K::Extend => &[F::DecisionDate],
             // A re-denunciation names the case it follows (Law on Denunciation Art. 37).
             K::Classify => &[F::Original],
             _ => &[],

@@ -322,7 +322,18 @@ pub async fn reporter_session(st: &AppState, token: SessionToken) -> AppResult<R
 }
 
 pub async fn reporter_view(st: &AppState, s: &ReporterSession) -> AppResult<CaseView> {
-    let view = case_view(st, &s.case, &s.case_key, None).await?;
+    let mut view = case_view(st, &s.case, &s.case_key, None).await?;
+    // The reporter sees the state, the agency, the reasons given and the deadline; not the
+    // agency's internal notes, evidence lists, document numbers or other cases.
+    view.links.clear();
+    for e in &mut view.events {
+        e.note = None;
+        e.evidence = None;
+        e.delivery = None;
+        e.document_number = None;
+        e.legal_basis = None;
+        e.detail.clear();
+    }
     st.store
         .audit(&AuditEntry::new(
             st.now(),
@@ -906,7 +917,7 @@ impl DecisionTexts {
 }
 
 /// Codes of a decision (never free text), kept in clear with the event.
-fn decision_detail(d: &Decision, effect: &Effect) -> String {
+fn decision_detail(d: &Decision, effect: &Effect, referred_to: Option<&str>) -> String {
     let mut detail = serde_json::Map::new();
     let mut put = |k: &str, v: Option<&str>| {
         if let Some(v) = v {
@@ -918,6 +929,7 @@ fn decision_detail(d: &Decision, effect: &Effect) -> String {
     put("finding", d.finding.map(|f| f.code()));
     put("outcome", d.outcome.map(|o| o.code()));
     put("original", d.original.as_deref());
+    put("referred_to", referred_to);
     serde_json::Value::Object(detail).to_string()
 }
 
@@ -993,6 +1005,17 @@ pub async fn staff_transition(
         }
         None => None,
     };
+    // A referral stays with the agency that follows it; the investigating body is recorded.
+    let referred_to = match (decision.kind, decision.to_agency) {
+        (TransitionKind::ReferCriminal, Some(to)) => st
+            .store
+            .agencies()
+            .await?
+            .into_iter()
+            .find(|a| a.id == to)
+            .map(|a| a.name_vi),
+        _ => None,
+    };
     let rows = st.store.clocks(case.id).await?;
     let on = decision.decision_date.unwrap_or_else(|| st.today());
     let ops = minhbach_domain::clock_ops(decision.kind, effect.track);
@@ -1024,7 +1047,7 @@ pub async fn staff_transition(
                 document_number: decision.document_number.clone(),
                 decision_date,
                 legal_basis: decision.legal_basis.clone(),
-                detail: decision_detail(&decision, &effect),
+                detail: decision_detail(&decision, &effect, referred_to.as_deref()),
                 new_wraps,
                 extra_wraps,
                 link,

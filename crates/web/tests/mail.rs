@@ -4,6 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// The web suite's TestApp, for the end-to-end test below (this binary uses only part of it).
+#[allow(dead_code)]
+#[path = "support/mod.rs"]
+mod support;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -361,4 +366,97 @@ async fn notifications_reach_a_real_smtp_server_without_report_content() {
     );
     assert!(vi_body.contains("Cơ quan: Thanh tra Thành phố Hà Nội\n"));
     assert!(vi_body.ends_with("không chứa nội dung phản ánh hay thông tin về người phản ánh."));
+}
+
+/// End to end: a real report with unique markers in its text and the reporter's name becomes
+/// overdue; the scheduler's overdue scan notifies the agency lead, and the mail job sends the
+/// notification through the real SMTP server. The captured mail names the case and links to it,
+/// and carries neither marker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_alert_mail_carries_no_report_text_or_identity() {
+    use minhbach_web::scheduler::{Scheduler, SchedulerSettings};
+    use std::sync::Arc;
+    use time::macros::datetime;
+    if !aiosmtpd_available() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED an_overdue_alert_mail_carries_no_report_text_or_identity: \
+             python3 cannot import aiosmtpd ***\n"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("maildir");
+    let port = free_port();
+    let _server = start_smtp_server(port, &maildir, &dir.path().join("aiosmtpd.log"));
+    let app =
+        support::TestApp::spawn_at(support::Engine::Sqlite, datetime!(2026-11-02 09:00 +7)).await;
+    let text_marker = "MAILTEXTMARKER7c1";
+    let name_marker = "MAILNAMEMARKER9e4";
+    let form = app.report_form().await;
+    let agency = app.agency("caugiay").to_string();
+    let r = app
+        .post_form(
+            "/report",
+            &[
+                ("token", form.as_str()),
+                ("category", "land"),
+                ("agency", agency.as_str()),
+                ("what", &format!("Cán bộ nhận tiền {text_marker}")),
+                ("identity", "confidential"),
+                ("name", &format!("Trần Thị {name_marker}")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let reference = r.body.split("HN-2026-").nth(1).unwrap()[..6].to_owned();
+    let reference = format!("HN-2026-{reference}");
+    sqlx::query(
+        "UPDATE users SET email = 'lanhdao@caugiay.test' WHERE username = 'caugiay.lanhdao'",
+    )
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    app.set_time(datetime!(2026-11-13 09:00 +7));
+    let mailer = SmtpMailer::new(&SmtpSettings {
+        host: "127.0.0.1".to_owned(),
+        port,
+        username: None,
+        password: None,
+        tls: SmtpTls::None,
+        from: "Minh Bạch <no-reply@minhbach.test>".to_owned(),
+    })
+    .unwrap();
+    let legal = app.state.clone();
+    let scheduler = Scheduler::new(
+        app.state.clone(),
+        app.store.clone(),
+        Arc::new(move || legal.legal().calendar.clone()),
+        Arc::new(mailer),
+        "node-mail",
+        "https://minhbach.test",
+        SchedulerSettings::default(),
+    );
+    let report = scheduler.run_once().await.unwrap();
+    assert!(report.mails_sent >= 1, "{report:?}");
+    let raw: Vec<u8> = delivered(&maildir, usize::try_from(report.mails_sent).unwrap()).concat();
+    let text = String::from_utf8_lossy(&raw);
+    let all = [text_marker, name_marker, "Cán bộ nhận tiền", "Trần Thị"];
+    for m in all {
+        assert!(!text.contains(m), "{m} reached the mail");
+        let qp: String = m
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("={b:02X}")
+                }
+            })
+            .collect();
+        assert!(!text.contains(&qp), "{m} reached the mail encoded");
+    }
+    assert!(text.contains("lanhdao@caugiay.test"));
+    assert!(text.contains(&reference), "the mail names the case");
 }
