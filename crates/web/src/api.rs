@@ -150,6 +150,8 @@ async fn staff_logout(State(st): State<AppState>, Staff(s, _): Staff) -> AppResu
 #[derive(Serialize)]
 struct InboxItem {
     reference: String,
+    /// The agency holding the case (overseers see several).
+    agency: i64,
     track: Option<&'static str>,
     /// Nearest open deadline (ISO date), if any.
     due_on: Option<String>,
@@ -187,6 +189,7 @@ async fn inbox(
             .into_iter()
             .map(|r| InboxItem {
                 reference: r.reference,
+                agency: r.agency.0,
                 track: r.track.map(|t| t.code()),
                 due_on: r.due_on,
                 overdue: r.overdue,
