@@ -315,3 +315,4 @@ error-ping-pong = This case was already forwarded once; forwarding it again need
 inbox-all-agencies = all agencies
 inbox-overseer-hint = You see the deadlines and states of every agency's cases, never their content.
 field-referred_to = Referred to
+inbox-total-more = more than { $count } cases

@@ -315,3 +315,4 @@ error-ping-pong = Hồ sơ đã chuyển một lần; chuyển tiếp lần nữ
 inbox-all-agencies = tất cả cơ quan
 inbox-overseer-hint = Bạn thấy thời hạn và tình trạng hồ sơ của mọi cơ quan, không thấy nội dung phản ánh.
 field-referred_to = Chuyển đến
+inbox-total-more = hơn { $count } hồ sơ

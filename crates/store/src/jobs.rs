@@ -137,6 +137,10 @@ pub trait JobStore: Send + Sync + 'static {
 
 const DAY_SECS: i64 = 86_400;
 
+/// Clocks breached per transaction by the overdue scan: a backlog after a day without the
+/// scheduler commits in a few large transactions rather than one per clock.
+const SCAN_BATCH: usize = 200;
+
 /// Creates `kind` notifications for the active users chosen by `who` (a condition on `users`
 /// whose parameters start at `$4`). Returns how many.
 async fn notify(
@@ -183,23 +187,22 @@ async fn notify_leads(
 }
 
 impl SqlStore {
-    /// One clock: breach it if nobody did, and raise everything that goes with a breach.
-    async fn breach_clock(&self, clock_id: i64, today: &str, now: i64) -> Result<OverdueReport> {
+    /// One clock, inside the caller's transaction (a savepoint): breach it if nobody did, and
+    /// raise everything that goes with a breach. `None` when there was nothing to do, and the
+    /// caller rolls the savepoint back.
+    async fn breach_clock(
+        tx: &mut Transaction<'_, Any>,
+        clock_id: i64,
+        case: CaseId,
+        today: &str,
+        now: i64,
+    ) -> Result<Option<OverdueReport>> {
         let mut report = OverdueReport::default();
-        let Some(row) = sqlx::query("SELECT case_id FROM case_clocks WHERE id = $1")
-            .bind(clock_id)
-            .fetch_optional(&self.read)
-            .await?
-        else {
-            return Ok(report);
-        };
-        let case = CaseId(row.try_get("case_id")?);
-        let mut tx = self.write.begin().await?;
         // The case row first, as a decision does (cases, then clocks, then the audit head), so
         // that a scan and a decision on the same case queue instead of deadlocking.
         sqlx::query("UPDATE cases SET overdue = 1 WHERE id = $1")
             .bind(case.0)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         // Exactly once: only the transaction that moves breached_at from NULL goes on.
         let Some(clock) = sqlx::query(
@@ -211,11 +214,10 @@ impl SqlStore {
         .bind(now)
         .bind(clock_id)
         .bind(today)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         else {
-            tx.rollback().await?;
-            return Ok(report);
+            return Ok(None);
         };
         let name: String = clock.try_get("clock")?;
         let rule_id: String = clock.try_get("rule_id")?;
@@ -225,7 +227,7 @@ impl SqlStore {
 
         // The agency lead and every overseer are alerted (LEGAL.md, "When a deadline passes").
         report.notifications += notify(
-            &mut tx,
+            tx,
             case,
             NOTIFY_OVERDUE,
             now,
@@ -244,7 +246,7 @@ impl SqlStore {
                  FROM agencies a LEFT JOIN organisation o ON o.id = 1 WHERE a.id = $1",
             )
             .bind(agency.0)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .map(|r| r.try_get("superior"))
             .transpose()?
@@ -260,14 +262,13 @@ impl SqlStore {
                     .bind(superior.0)
                     .bind(clock_id)
                     .bind(now)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?
                     .rows_affected();
                     if opened == 1 {
                         report.followup_tasks = 1;
                         report.notifications +=
-                            notify_leads(&mut tx, case, superior, NOTIFY_SUPERIOR_FOLLOWUP, now)
-                                .await?;
+                            notify_leads(tx, case, superior, NOTIFY_SUPERIOR_FOLLOWUP, now).await?;
                     }
                 }
                 None => tracing::warn!(
@@ -280,9 +281,8 @@ impl SqlStore {
         let entry = AuditEntry::new(now, "system", "deadline.breached", Some(case)).with_detail(
             serde_json::json!({ "clock": name, "rule_id": rule_id, "due_on": due_on }),
         );
-        append_audit(&mut tx, &entry).await?;
-        tx.commit().await?;
-        Ok(report)
+        append_audit(tx, &entry).await?;
+        Ok(Some(report))
     }
 
     async fn remind_clock(&self, clock_id: i64, today: &str, now: i64) -> Result<u64> {
@@ -470,20 +470,35 @@ impl JobStore for SqlStore {
     }
 
     async fn scan_overdue(&self, today: &str, now: i64) -> Result<OverdueReport> {
-        let ids = sqlx::query(
-            "SELECT id FROM case_clocks WHERE completed_on IS NULL AND due_on IS NOT NULL \
-             AND due_on < $1 AND breached_at IS NULL ORDER BY id",
+        let rows = sqlx::query(
+            "SELECT id, case_id FROM case_clocks WHERE completed_on IS NULL \
+             AND due_on IS NOT NULL AND due_on < $1 AND breached_at IS NULL ORDER BY id",
         )
         .bind(today)
         .fetch_all(&self.read)
         .await?;
+        let clocks = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<i64, _>("id")?, CaseId(r.try_get("case_id")?))))
+            .collect::<Result<Vec<_>>>()?;
         let mut report = OverdueReport::default();
-        // One transaction per clock: short locks, and a failure leaves the others done.
-        for r in ids {
-            let one = self.breach_clock(r.try_get("id")?, today, now).await?;
-            report.breached += one.breached;
-            report.followup_tasks += one.followup_tasks;
-            report.notifications += one.notifications;
+        // Batches of clocks per durable transaction (one commit, one fsync), each clock in its
+        // own savepoint so that one found already breached by another node is simply undone.
+        for batch in clocks.chunks(SCAN_BATCH) {
+            let mut tx = self.write.begin().await?;
+            for (clock, case) in batch {
+                let mut sp = sqlx::Acquire::begin(&mut tx).await?;
+                match Self::breach_clock(&mut sp, *clock, *case, today, now).await? {
+                    Some(one) => {
+                        sp.commit().await?;
+                        report.breached += one.breached;
+                        report.followup_tasks += one.followup_tasks;
+                        report.notifications += one.notifications;
+                    }
+                    None => sp.rollback().await?,
+                }
+            }
+            tx.commit().await?;
         }
         Ok(report)
     }

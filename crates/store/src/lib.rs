@@ -20,7 +20,7 @@ pub use audit::{AuditEntry, AuditRecord, ChainError};
 pub use backend::{redact, Backend, StoreConfig};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
 pub use records::*;
-pub use sql::SqlStore;
+pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
 
 use minhbach_domain::{AgencyId, CaseId, UserId};

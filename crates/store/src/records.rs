@@ -295,7 +295,10 @@ pub struct InboxRow {
 #[derive(Clone, Debug)]
 pub struct InboxPage {
     pub rows: Vec<InboxRow>,
+    /// Exact up to the cap; see `total_capped`.
     pub total: i64,
+    /// More cases match than `total` says.
+    pub total_capped: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

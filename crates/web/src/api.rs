@@ -166,7 +166,10 @@ struct InboxItem {
 
 #[derive(Serialize)]
 struct Inbox {
+    /// Exact up to 10 000; see `total_capped`.
     total: i64,
+    /// More than `total` cases match.
+    total_capped: bool,
     page: u32,
     per_page: u32,
     cases: Vec<InboxItem>,
@@ -182,6 +185,7 @@ async fn inbox(
     let inbox = service::inbox(&st, &s, order, q.filter(st.today()), page).await?;
     Ok(Json(Inbox {
         total: inbox.total,
+        total_capped: inbox.total_capped,
         page,
         per_page: 25,
         cases: inbox

@@ -436,6 +436,7 @@ struct InboxPage {
     rows: Vec<InboxRow>,
     categories: Vec<Category>,
     total: i64,
+    total_capped: bool,
     page: u32,
     pages: u32,
     /// `due`, `newest` or `oldest`.
@@ -556,6 +557,7 @@ async fn staff_inbox(
         rows: inbox.rows,
         categories: st.store.categories().await?,
         total: inbox.total,
+        total_capped: inbox.total_capped,
         page: page_no,
         pages,
         order: match order {

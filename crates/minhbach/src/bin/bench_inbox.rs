@@ -7,7 +7,8 @@
 //! - the inbox exactly as the web layer asks for it: [`Store::inbox`] ordered by deadline, 25 per
 //!   page, for the agency with the most cases (or `--agency`): page 1, random pages 1–20, and
 //!   the same with the `overdue` filter. Each call runs the page query and the count query.
-//!   One client, back to back, after a warm-up; p50/p95/p99/max in milliseconds;
+//!   One client, back to back, after a warm-up; p50/p95/p99/max in milliseconds. Then the
+//!   overseers' inbox over every agency, page 1 (`--overseer-iterations`, fewer calls);
 //! - the overdue scan, [`JobStore::scan_overdue`], as the scheduler runs it. The first scan
 //!   marks the clocks that are past due (a one-shot measurement: it changes the database, so
 //!   run it on a copy you can throw away); the second scan finds nothing to do and shows the
@@ -56,6 +57,9 @@ struct Args {
     /// Only the inbox: leave the database unchanged.
     #[arg(long)]
     no_scan: bool,
+    /// Timed calls of the overseers' inbox (every agency, page 1; 0: skip it).
+    #[arg(long, default_value_t = 20)]
+    overseer_iterations: usize,
     /// PostgreSQL: EXPLAIN (ANALYZE, BUFFERS) instead of EXPLAIN.
     #[arg(long)]
     analyze: bool,
@@ -63,6 +67,7 @@ struct Args {
 
 struct Timing {
     name: String,
+    runs: usize,
     rows: usize,
     total: i64,
     p50: Duration,
@@ -87,9 +92,10 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
-fn query(agency: AgencyId, page: u32, overdue: bool) -> InboxQuery {
+/// `agency` None: the overseers' inbox over every agency.
+fn query(agency: Option<AgencyId>, page: u32, overdue: bool) -> InboxQuery {
     InboxQuery {
-        agency: Some(agency),
+        agency,
         order: InboxOrder::DueFirst,
         filter: InboxFilter {
             overdue,
@@ -103,9 +109,9 @@ fn query(agency: AgencyId, page: u32, overdue: bool) -> InboxQuery {
 /// Times `iterations` inbox calls; `random_pages` picks the page uniformly in 1–20 per call.
 async fn time_inbox(
     store: &SqlStore,
-    args: &Args,
+    (iterations, warmup): (usize, usize),
     name: &str,
-    agency: AgencyId,
+    agency: Option<AgencyId>,
     overdue: bool,
     random_pages: bool,
 ) -> Result<Timing> {
@@ -117,12 +123,12 @@ async fn time_inbox(
             1
         }
     };
-    for _ in 0..args.warmup {
+    for _ in 0..warmup {
         store.inbox(&query(agency, pick(), overdue)).await?;
     }
-    let mut times = Vec::with_capacity(args.iterations);
+    let mut times = Vec::with_capacity(iterations);
     let (mut rows, mut total) = (0, 0);
-    for _ in 0..args.iterations {
+    for _ in 0..iterations {
         let q = query(agency, pick(), overdue);
         let started = Instant::now();
         let page = store.inbox(&q).await?;
@@ -133,6 +139,7 @@ async fn time_inbox(
     times.sort_unstable();
     let t = Timing {
         name: name.to_owned(),
+        runs: times.len(),
         rows: rows / times.len().max(1),
         total,
         p50: percentile(&times, 50.0),
@@ -166,7 +173,7 @@ async fn main() -> Result<()> {
     // Cases per agency (the count the inbox shows), to pick the busiest.
     let mut per_agency = Vec::new();
     for a in store.agencies().await? {
-        let total = store.inbox(&query(a.id, 1, false)).await?.total;
+        let total = store.inbox(&query(Some(a.id), 1, false)).await?.total;
         per_agency.push((a, total));
     }
     let cases: i64 = per_agency.iter().map(|(_, n)| n).sum();
@@ -186,10 +193,18 @@ async fn main() -> Result<()> {
     );
 
     // Query plans.
-    let mut uses_index = true;
-    for overdue in [false, true] {
+    let mut without_index = Vec::new();
+    let overseer = args.overseer_iterations > 0;
+    for (who, overdue) in [
+        (Some(agency.id), false),
+        (Some(agency.id), true),
+        (None, false),
+    ] {
+        if who.is_none() && !overseer {
+            continue;
+        }
         let plan = store
-            .explain_inbox(&query(agency.id, 1, overdue), args.analyze)
+            .explain_inbox(&query(who, 1, overdue), args.analyze)
             .await?;
         println!();
         for line in &plan {
@@ -200,29 +215,32 @@ async fn main() -> Result<()> {
             .skip(1)
             .take_while(|l| !l.starts_with("-- count"))
             .collect();
-        if !page_plan.iter().any(|l| l.contains("cases_agency_due")) {
-            uses_index = false;
+        if who.is_some() && !page_plan.iter().any(|l| l.contains("cases_agency_due")) {
+            without_index.push(if overdue {
+                "overdue filter"
+            } else {
+                "no filter"
+            });
         }
     }
     println!();
-    if !uses_index {
-        println!("NOTE: a page query does not use the cases_agency_due index (see the plans).");
+    for which in without_index {
+        println!("NOTE: the page query ({which}) does not use the cases_agency_due index.");
     }
 
-    let inbox = vec![
-        time_inbox(&store, &args, "page 1", agency.id, false, false).await?,
-        time_inbox(&store, &args, "random page 1–20", agency.id, false, true).await?,
-        time_inbox(&store, &args, "overdue, page 1", agency.id, true, false).await?,
-        time_inbox(
-            &store,
-            &args,
-            "overdue, random page 1–20",
-            agency.id,
-            true,
-            true,
-        )
-        .await?,
+    let runs = (args.iterations, args.warmup);
+    let id = Some(agency.id);
+    let mut inbox = vec![
+        time_inbox(&store, runs, "page 1", id, false, false).await?,
+        time_inbox(&store, runs, "random page 1–20", id, false, true).await?,
+        time_inbox(&store, runs, "overdue, page 1", id, true, false).await?,
+        time_inbox(&store, runs, "overdue, random page 1–20", id, true, true).await?,
     ];
+    if overseer {
+        let runs = (args.overseer_iterations, args.warmup.min(2));
+        let name = "overseers: every agency, page 1";
+        inbox.push(time_inbox(&store, runs, name, None, false, false).await?);
+    }
 
     let mut scans = Vec::new();
     if !args.no_scan {
@@ -254,18 +272,19 @@ async fn main() -> Result<()> {
 
     println!();
     println!(
-        "{engine}, {cases} cases, agency `{}` ({agency_cases} cases), {} calls per line:",
-        agency.code, args.iterations
+        "{engine}, {cases} cases, agency `{}` ({agency_cases} cases):",
+        agency.code
     );
     println!();
     println!(
-        "| inbox by deadline, 25 per page | matching | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |"
+        "| inbox by deadline, 25 per page | calls | matching | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for t in &inbox {
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             t.name,
+            t.runs,
             t.total,
             ms(t.p50),
             ms(t.p95),
