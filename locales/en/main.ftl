@@ -316,3 +316,5 @@ inbox-all-agencies = all agencies
 inbox-overseer-hint = You see the deadlines and states of every agency's cases, never their content.
 field-referred_to = Referred to
 inbox-total-more = more than { $count } cases
+case-ping-pong = forwarded { $count } times
+case-forwarded-once = forwarded once

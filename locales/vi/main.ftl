@@ -316,3 +316,5 @@ inbox-all-agencies = tất cả cơ quan
 inbox-overseer-hint = Bạn thấy thời hạn và tình trạng hồ sơ của mọi cơ quan, không thấy nội dung phản ánh.
 field-referred_to = Chuyển đến
 inbox-total-more = hơn { $count } hồ sơ
+case-ping-pong = đã chuyển { $count } lần
+case-forwarded-once = đã chuyển một lần

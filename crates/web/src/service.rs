@@ -512,6 +512,7 @@ async fn case_view(
         events,
         available,
         track: case.track.map(Track::code),
+        forward_hops: case.forward_hops,
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
         clocks,
     })

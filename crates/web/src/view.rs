@@ -290,6 +290,8 @@ pub struct CaseView {
     /// Decisions offered now (staff only).
     pub available: Vec<DecisionForm>,
     pub track: Option<&'static str>,
+    /// How many times the case was forwarded; from the second time it is "ping-pong".
+    pub forward_hops: u32,
     /// Linked cases: (reference, kind).
     pub links: Vec<(String, String)>,
     pub clocks: Vec<ClockView>,

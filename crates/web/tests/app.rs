@@ -609,6 +609,14 @@ mod specs {
             view["agency"]["name_vi"], "Sở Xây dựng Hà Nội",
             "the reporter sees who is responsible now"
         );
+        let sxd = app.staff_cookie("sxd.tiepnhan").await;
+        let page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&sxd))
+            .await;
+        assert!(
+            page.body.contains("đã chuyển 2 lần"),
+            "ping-pong is flagged on the case"
+        );
     }
 
     pub async fn a_duplicate_links_to_the_original(engine: Engine) {
