@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use minhbach_domain::{CaseState, Role, Track};
+use minhbach_domain::{AgencyId, CaseState, Role, Track};
 use sqlx::{Executor, Row};
 use time::{Date, Weekday};
 
@@ -106,6 +106,8 @@ pub trait SyntheticStore: Send + Sync + 'static {
     async fn explain_inbox(&self, query: &InboxQuery, analyze: bool) -> Result<Vec<String>>;
     /// Open clocks that the overdue scan at `today` would mark breached.
     async fn overdue_candidates(&self, today: &str) -> Result<u64>;
+    /// Exact number of cases per agency (the inbox's own count stops at its cap).
+    async fn cases_per_agency(&self) -> Result<Vec<(AgencyId, i64)>>;
 }
 
 /// SplitMix64: small, fast, and good enough for test data.
@@ -715,6 +717,15 @@ impl SyntheticStore for SqlStore {
             }
         }
         Ok(out)
+    }
+
+    async fn cases_per_agency(&self) -> Result<Vec<(AgencyId, i64)>> {
+        sqlx::query("SELECT agency_id, COUNT(*) AS n FROM cases GROUP BY agency_id")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((AgencyId(r.try_get("agency_id")?), r.try_get("n")?)))
+            .collect()
     }
 
     async fn overdue_candidates(&self, today: &str) -> Result<u64> {

@@ -170,10 +170,14 @@ async fn main() -> Result<()> {
         Backend::Postgres => "PostgreSQL",
     };
 
-    // Cases per agency (the count the inbox shows), to pick the busiest.
+    // Exact cases per agency (the inbox's own count stops at its cap), to pick the busiest.
+    let counts = store.cases_per_agency().await?;
     let mut per_agency = Vec::new();
     for a in store.agencies().await? {
-        let total = store.inbox(&query(Some(a.id), 1, false)).await?.total;
+        let total = counts
+            .iter()
+            .find(|(id, _)| *id == a.id)
+            .map_or(0, |(_, n)| *n);
         per_agency.push((a, total));
     }
     let cases: i64 = per_agency.iter().map(|(_, n)| n).sum();
