@@ -57,30 +57,76 @@ fn role(code: &str) -> Result<Role> {
 /// Appends one audit event inside the caller's transaction. Taking the head row with an UPDATE
 /// locks it, so concurrent appenders on PostgreSQL chain one after the other.
 pub(crate) async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) -> Result<()> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+    append_audit_many(tx, std::slice::from_ref(e)).await
+}
+
+/// Rows per multi-row insert into the audit log (8 parameters each).
+const AUDIT_INSERT_ROWS: usize = 20;
+
+/// Appends several events in order, taking the head once: what a batch of scheduler work
+/// records without paying three statements per event.
+pub(crate) async fn append_audit_many(
+    tx: &mut Transaction<'_, Any>,
+    entries: &[AuditEntry],
+) -> Result<()> {
+    let Ok(n) = i64::try_from(entries.len()) else {
+        return Err(StoreError::Corrupt("too many audit events".into()));
+    };
+    if n == 0 {
+        return Ok(());
+    }
+    // Moving the head by n takes its row lock: concurrent appenders chain one after the other.
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n)
         .fetch_one(&mut **tx)
         .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let prev: Vec<u8> = head.try_get("hash")?;
-    let hash = chain_hash(&prev, seq, e);
+    let last: i64 = head.try_get("seq")?;
+    let mut prev: Vec<u8> = head.try_get("hash")?;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (k, e) in (0i64..).zip(entries) {
+        let seq = last - n + 1 + k;
+        let hash = chain_hash(&prev, seq, e);
+        rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(hash.clone())
+        .bind(prev)
         .execute(&mut **tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, case_id, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(seq)
-    .bind(e.at)
-    .bind(e.actor.clone())
-    .bind(e.action.clone())
-    .bind(e.case.map(|c| c.0))
-    .bind(e.detail.clone())
-    .bind(prev)
-    .bind(hash)
-    .execute(&mut **tx)
-    .await?;
+    for chunk in rows.chunks(AUDIT_INSERT_ROWS) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let b = r * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, action, case_id, detail, prev_hash, hash) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for (seq, e, prev_hash, hash) in chunk {
+            q = q
+                .bind(*seq)
+                .bind(e.at)
+                .bind(e.actor.clone())
+                .bind(e.action.clone())
+                .bind(e.case.map(|c| c.0))
+                .bind(e.detail.clone())
+                .bind(prev_hash.clone())
+                .bind(hash.clone());
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
