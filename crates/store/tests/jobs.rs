@@ -12,11 +12,10 @@ use minhbach_store::jobs::MAIL_SKIPPED;
 use minhbach_store::*;
 use sqlx::Row;
 
-#[derive(Clone, Copy)]
-enum Engine {
-    Sqlite,
-    Postgres,
-}
+#[macro_use]
+mod common;
+
+use common::Engine;
 
 /// Two nodes on one database, seeded with:
 /// agencies 1 ward (superior: 2), 2 district (no superior), 3 inspectorate (the default);
@@ -32,19 +31,6 @@ struct World {
     lead_i: UserId,
     overseer: UserId,
     _dir: tempfile::TempDir,
-}
-
-fn config(engine: Engine, dir: &tempfile::TempDir, schema: &str) -> StoreConfig {
-    match engine {
-        Engine::Sqlite => {
-            StoreConfig::new(format!("sqlite://{}", dir.path().join("s.db").display()))
-        }
-        Engine::Postgres => {
-            let mut c = StoreConfig::new(std::env::var("MINHBACH_TEST_POSTGRES").unwrap());
-            c.schema = Some(schema.to_owned());
-            c
-        }
-    }
 }
 
 fn audit(a: &str) -> AuditEntry {
@@ -70,9 +56,9 @@ async fn user(s: &SqlStore, name: &str, agency: Option<i64>, role: Role) -> User
 
 async fn world(engine: Engine) -> World {
     let dir = tempfile::tempdir().unwrap();
-    let schema = format!("t_{:012x}", rand::random::<u64>() >> 16);
+    let schema = common::unique_schema();
     let a = Arc::new(
-        SqlStore::open(&config(engine, &dir, &schema))
+        SqlStore::open(&common::config(engine, &dir, &schema))
             .await
             .unwrap(),
     );
@@ -138,7 +124,7 @@ async fn world(engine: Engine) -> World {
         .await
         .unwrap();
     let b = Arc::new(
-        SqlStore::open(&config(engine, &dir, &schema))
+        SqlStore::open(&common::config(engine, &dir, &schema))
             .await
             .unwrap(),
     );
@@ -613,27 +599,6 @@ async fn mails_are_claimed_once_and_users_without_address_skipped(engine: Engine
         .await
         .unwrap()
         .is_empty());
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Engine::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if std::env::var("MINHBACH_TEST_POSTGRES").map_or(true, |v| v.is_empty()) {
-                    // Straight to stderr: the test harness would swallow eprintln! of a passing test.
-                    use std::io::Write;
-                    let _ = writeln!(std::io::stderr(), "SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
-                    return;
-                }
-                super::$name(super::Engine::Postgres).await;
-            })*
-        }
-    };
 }
 
 on_both_engines!(

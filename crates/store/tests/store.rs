@@ -7,23 +7,13 @@ use std::sync::Arc;
 use minhbach_domain::{AgencyId, CaseState, Role, UserId};
 use minhbach_store::*;
 
-#[derive(Clone, Copy)]
-enum Engine {
-    Sqlite,
-    Postgres,
-}
+#[macro_use]
+mod common;
+
+use common::Engine;
 
 async fn open(engine: Engine, dir: &tempfile::TempDir) -> Arc<SqlStore> {
-    let config = match engine {
-        Engine::Sqlite => {
-            StoreConfig::new(format!("sqlite://{}", dir.path().join("s.db").display()))
-        }
-        Engine::Postgres => {
-            let mut c = StoreConfig::new(std::env::var("MINHBACH_TEST_POSTGRES").unwrap());
-            c.schema = Some(format!("t_{:012x}", rand::random::<u64>() >> 16));
-            c
-        }
-    };
+    let config = common::config(engine, dir, &common::unique_schema());
     let store = Arc::new(SqlStore::open(&config).await.unwrap());
     let audit = |a: &str| AuditEntry::new(1, "test", a, None);
     store
@@ -196,27 +186,6 @@ async fn concurrent_appends_keep_one_unbroken_chain(engine: Engine) {
         Ok(log.len())
     );
     assert_eq!(log.len(), 43);
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),*) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Engine::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if std::env::var("MINHBACH_TEST_POSTGRES").map_or(true, |v| v.is_empty()) {
-                    // Straight to stderr: the test harness would swallow eprintln! of a passing test.
-                    use std::io::Write;
-                    let _ = writeln!(std::io::stderr(), "SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
-                    return;
-                }
-                super::$name(super::Engine::Postgres).await;
-            })*
-        }
-    };
 }
 
 on_both_engines!(

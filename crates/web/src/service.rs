@@ -52,6 +52,17 @@ struct SealedIdentity {
     contact: String,
 }
 
+/// The ids of the configured agencies (what a form may name).
+async fn agency_ids(st: &AppState) -> AppResult<Vec<AgencyId>> {
+    Ok(st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}
+
 pub async fn organisation(st: &AppState) -> AppResult<Organisation> {
     st.store
         .organisation()
@@ -97,13 +108,7 @@ pub async fn submit_report(
         .into_iter()
         .map(|c| c.code)
         .collect();
-    let agencies: Vec<AgencyId> = st
-        .store
-        .agencies()
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+    let agencies = agency_ids(st).await?;
     let report = raw.validate(&categories, &agencies)?;
     let agency = report.agency.or(org.default_agency).ok_or_else(|| {
         DomainError::Invalid(vec![minhbach_domain::FieldError {
@@ -940,13 +945,7 @@ pub async fn staff_transition(
     reference: &str,
     input: &RawDecision,
 ) -> AppResult<CaseState> {
-    let agencies: Vec<AgencyId> = st
-        .store
-        .agencies()
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+    let agencies = agency_ids(st).await?;
     let decision = input.parse(&agencies)?;
     let (case, key) = staff_case(st, s, reference, Action::Transition(decision.kind)).await?;
     let effect = decision.apply(&CaseContext {
