@@ -831,6 +831,8 @@ mod specs {
             .await;
         let officer = app.staff_cookie("tttp.tiepnhan").await;
         let reporter = app.reporter_cookie(&receipt).await;
+        let admin = app.staff_cookie("admin").await;
+        let overseer = app.staff_cookie("giamsat").await;
         let pages: Vec<(String, Option<String>)> = vec![
             ("/".into(), None),
             ("/report".into(), None),
@@ -839,7 +841,14 @@ mod specs {
             ("/status/case".into(), Some(reporter)),
             ("/staff/inbox".into(), Some(officer.clone())),
             ("/staff/inbox?order=oldest".into(), Some(officer.clone())),
-            (format!("/staff/cases/{reference}"), Some(officer)),
+            (format!("/staff/cases/{reference}"), Some(officer.clone())),
+            ("/staff/notifications".into(), Some(officer.clone())),
+            (
+                "/staff/inbox?state=RECEIVED&overdue=1&due=week".into(),
+                Some(officer.clone()),
+            ),
+            ("/staff/inbox".into(), Some(overseer)),
+            ("/admin/legal".into(), Some(admin)),
             ("/no-such-page".into(), None),
         ];
         for (path, cookie) in pages {
