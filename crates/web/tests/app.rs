@@ -53,6 +53,7 @@ on_both_engines!(
     a_crime_referral_is_followed_to_the_investigators_decision,
     an_overseer_sees_every_agencys_deadlines_but_no_content,
     two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once,
+    every_route_answers_every_role_as_the_policy_says,
 );
 
 mod specs {
@@ -1534,6 +1535,107 @@ mod specs {
         assert_eq!(
             minhbach_store::audit::verify(&log, Some(head)),
             Ok(log.len())
+        );
+    }
+
+    /// DESIGN.md property 8: every staff route, every role, the expected answer. A case of the
+    /// caller's agency, not assigned to anyone; `-` is a caller without a session.
+    pub async fn every_route_answers_every_role_as_the_policy_says(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, _) = app
+            .submit_api_to("land", "Kiểm tra phân quyền", Some("tttp"))
+            .await;
+        let case = format!("/api/v1/staff/cases/{reference}");
+        let page = format!("/staff/cases/{reference}");
+        // (user, inbox, read case, reply, decide start_triage, admin page)
+        let table: [(&str, u16, u16, u16, u16, u16); 7] = [
+            ("tttp.tiepnhan", 200, 200, 201, 200, 403),
+            ("tttp.lanhdao", 200, 200, 201, 409, 403), // the case is already in triage by then
+            ("tttp.xuly", 200, 404, 404, 404, 403),    // not assigned: the case is hidden
+            ("caugiay.tiepnhan", 200, 404, 404, 404, 403),
+            ("giamsat", 200, 404, 404, 404, 403),
+            ("admin", 403, 404, 404, 404, 200),
+            ("kiemtoan", 403, 404, 404, 404, 403),
+        ];
+        for (user, inbox, read, reply, decide, admin) in table {
+            let token = app.staff_token(user).await;
+            let cookie = app.staff_cookie(user).await;
+            assert_eq!(
+                app.get_json("/api/v1/staff/inbox", &token).await.status,
+                inbox,
+                "{user} inbox (API)"
+            );
+            assert_eq!(
+                app.get("/staff/inbox", Some(&cookie)).await.status,
+                inbox,
+                "{user} inbox (page)"
+            );
+            let seen = app.get_json(&case, &token).await;
+            assert_eq!(seen.status, read, "{user} case (API)");
+            assert_eq!(
+                seen.body.contains("Kiểm tra phân quyền"),
+                read == 200,
+                "{user} content"
+            );
+            assert_eq!(
+                app.get(&page, Some(&cookie)).await.status,
+                read,
+                "{user} case (page)"
+            );
+            let r = app
+                .post_json(
+                    &format!("{case}/messages"),
+                    serde_json::json!({"body": "Xin chào"}),
+                    Some(&token),
+                )
+                .await;
+            assert_eq!(r.status, reply, "{user} reply");
+            let r = app
+                .transition_api(
+                    &token,
+                    &reference,
+                    serde_json::json!({"kind": "start_triage"}),
+                )
+                .await;
+            assert_eq!(r.status, decide, "{user} decision: {}", r.body);
+            assert_eq!(
+                app.get("/admin/legal", Some(&cookie)).await.status,
+                admin,
+                "{user} admin page"
+            );
+            assert_eq!(
+                app.get("/staff/notifications", Some(&cookie)).await.status,
+                200,
+                "{user} notifications"
+            );
+        }
+        // Without a session: every staff route asks to sign in, and the reporter's status page too.
+        for path in [
+            "/staff/inbox",
+            page.as_str(),
+            "/staff/notifications",
+            "/admin/legal",
+            "/status/case",
+        ] {
+            assert_eq!(app.get(path, None).await.status, 401, "- {path}");
+        }
+        for path in [
+            "/api/v1/staff/inbox",
+            case.as_str(),
+            "/api/v1/reporter/case",
+        ] {
+            assert_eq!(app.get(path, None).await.status, 401, "- {path}");
+        }
+        // A reporter's token opens no staff route, and a staff token no reporter route.
+        let reporter = app.reporter_login(&app.receipt_of(&reference)).await;
+        assert_eq!(
+            app.get_json("/api/v1/staff/inbox", &reporter).await.status,
+            401
+        );
+        let officer = app.staff_token("tttp.tiepnhan").await;
+        assert_eq!(
+            app.get_json("/api/v1/reporter/case", &officer).await.status,
+            401
         );
     }
 }
