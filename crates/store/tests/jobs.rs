@@ -62,18 +62,7 @@ async fn world(engine: Engine) -> World {
             .await
             .unwrap(),
     );
-    a.create_organisation(
-        &NewOrganisation {
-            name: "T".into(),
-            reference_prefix: "HN".into(),
-            recovery_public_key: vec![1; 32],
-            demo: false,
-            now: 1,
-        },
-        &audit("org"),
-    )
-    .await
-    .unwrap();
+    common::create_organisation(&a).await;
     for (code, kind) in [
         ("ward", "ward"),
         ("district", "district"),

@@ -16,19 +16,7 @@ async fn open(engine: Engine, dir: &tempfile::TempDir) -> Arc<SqlStore> {
     let config = common::config(engine, dir, &common::unique_schema());
     let store = Arc::new(SqlStore::open(&config).await.unwrap());
     let audit = |a: &str| AuditEntry::new(1, "test", a, None);
-    store
-        .create_organisation(
-            &NewOrganisation {
-                name: "T".into(),
-                reference_prefix: "HN".into(),
-                recovery_public_key: vec![1; 32],
-                demo: false,
-                now: 1,
-            },
-            &audit("org"),
-        )
-        .await
-        .unwrap();
+    common::create_organisation(&store).await;
     store
         .create_agency(
             &NewAgency {

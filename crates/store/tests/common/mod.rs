@@ -2,7 +2,7 @@
 //! every test on both (PostgreSQL when `MINHBACH_TEST_POSTGRES` holds a URL; each test then uses
 //! its own schema).
 
-use minhbach_store::StoreConfig;
+use minhbach_store::{AuditEntry, NewOrganisation, SqlStore, Store, StoreConfig};
 
 #[derive(Clone, Copy)]
 pub enum Engine {
@@ -23,6 +23,21 @@ pub fn config(engine: Engine, dir: &tempfile::TempDir, schema: &str) -> StoreCon
             c
         }
     }
+}
+
+/// Creates the organisation every store test starts from.
+pub async fn create_organisation(store: &SqlStore) {
+    let org = NewOrganisation {
+        name: "T".into(),
+        reference_prefix: "HN".into(),
+        recovery_public_key: vec![1; 32],
+        demo: false,
+        now: 1,
+    };
+    store
+        .create_organisation(&org, &AuditEntry::new(1, "test", "org", None))
+        .await
+        .unwrap();
 }
 
 /// A schema name no other test uses.
