@@ -333,9 +333,7 @@ mod tests {
 
     use minhbach_crypto::{PasswordParams, ServerSecret};
     use minhbach_domain::{AgencyId, Role};
-    use minhbach_store::{
-        AuditEntry, Category, NewAgency, NewOrganisation, NewUser, SqlStore, Store, StoreConfig,
-    };
+    use minhbach_store::{AuditEntry, Category, SqlStore, Store, StoreConfig};
     use sqlx::Row;
     use time::macros::{date, datetime};
 
@@ -368,30 +366,36 @@ mod tests {
         assert_ne!(node_name("h"), node_name("h"));
     }
 
-    async fn user(s: &SqlStore, name: &str, agency: Option<i64>, role: Role, email: &str) {
-        let id = s
-            .create_user(
-                &NewUser {
-                    username: name.into(),
-                    display_name: name.into(),
-                    agency: agency.map(AgencyId),
-                    role,
-                    password_hash: "x".into(),
-                    public_key: vec![0; 32],
-                    kek_salt: vec![0; 28],
-                    secret_key_sealed: vec![0; 60],
-                    secret_key_recovery: vec![0; 90],
-                    totp_sealed: None,
-                    now: 1,
-                },
-                &AuditEntry::new(1, "test", "user.created", None),
-            )
-            .await
-            .unwrap();
+    /// A staff account made the way the product makes them, with a mail address.
+    async fn user(
+        st: &AppState,
+        store: &SqlStore,
+        name: &str,
+        agency: Option<i64>,
+        role: Role,
+        email: &str,
+    ) {
+        let account = crate::admin::StaffAccount {
+            username: name,
+            display_name: name,
+            password: "test password",
+            agency: agency.map(AgencyId),
+            role,
+            totp: None,
+        };
+        let (id, _) = crate::admin::create_staff(
+            st.store.as_ref(),
+            &st.secret,
+            &account,
+            PasswordParams::TEST,
+            1,
+        )
+        .await
+        .unwrap();
         sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
             .bind(email)
             .bind(id.0)
-            .execute(s.pool())
+            .execute(store.pool())
             .await
             .unwrap();
     }
@@ -401,54 +405,67 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("s.db").display());
         let store = Arc::new(SqlStore::open(&StoreConfig::new(url)).await.unwrap());
-        let a = |x: &str| AuditEntry::new(1, "test", x, None);
-        store
-            .create_organisation(
-                &NewOrganisation {
-                    name: "T".into(),
-                    reference_prefix: "HN".into(),
-                    recovery_public_key: vec![1; 32],
-                    demo: false,
-                    now: 1,
-                },
-                &a("org"),
-            )
+        // 00:30 in Hanoi is still the 9th in UTC: "today" must be the Vietnam date.
+        let clock = Arc::new(FixedClock::new(datetime!(2026-03-10 00:30 +7)));
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let state = AppState::new(
+            store.clone(),
+            ServerSecret::generate(&mut rand::rngs::OsRng),
+            dyn_clock,
+            WebConfig {
+                password: PasswordParams::TEST,
+                ..WebConfig::default()
+            },
+        )
+        .unwrap();
+        let st = state.clone();
+        crate::admin::create_organisation(store.as_ref(), "T", "HN", false, 1)
             .await
             .unwrap();
         for code in ["ward", "tt"] {
-            store
-                .create_agency(
-                    &NewAgency {
-                        code: code.into(),
-                        name_vi: format!("Cơ quan {code}"),
-                        name_en: code.into(),
-                        kind: code.into(),
-                        now: 1,
-                    },
-                    &a("agency"),
-                )
-                .await
-                .unwrap();
-        }
-        store
-            .set_default_agency(AgencyId(2), &a("default"))
-            .await
-            .unwrap();
-        store
-            .upsert_category(
-                &Category {
-                    code: "land".into(),
-                    name_vi: "Đất".into(),
-                    name_en: "Land".into(),
-                    position: 0,
-                },
-                &a("cat"),
+            crate::admin::create_agency(
+                store.as_ref(),
+                code,
+                &format!("Cơ quan {code}"),
+                code,
+                code,
+                1,
             )
             .await
             .unwrap();
-        user(&store, "lead", Some(1), Role::AgencyLead, "lead@a.test").await;
-        user(&store, "tt_lead", Some(2), Role::AgencyLead, "tt@a.test").await;
-        user(&store, "overseer", None, Role::Overseer, "o@a.test").await;
+        }
+        store
+            .set_default_agency(AgencyId(2), &AuditEntry::new(1, "test", "default", None))
+            .await
+            .unwrap();
+        let land = Category {
+            code: "land".into(),
+            name_vi: "Đất".into(),
+            name_en: "Land".into(),
+            position: 0,
+        };
+        crate::admin::create_category(store.as_ref(), land, 1)
+            .await
+            .unwrap();
+        user(
+            &st,
+            &store,
+            "lead",
+            Some(1),
+            Role::AgencyLead,
+            "lead@a.test",
+        )
+        .await;
+        user(
+            &st,
+            &store,
+            "tt_lead",
+            Some(2),
+            Role::AgencyLead,
+            "tt@a.test",
+        )
+        .await;
+        user(&st, &store, "overseer", None, Role::Overseer, "o@a.test").await;
         let case: i64 = sqlx::query(
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
@@ -476,19 +493,6 @@ mod tests {
             .unwrap();
         }
 
-        // 00:30 in Hanoi is still the 9th in UTC: "today" must be the Vietnam date.
-        let clock = Arc::new(FixedClock::new(datetime!(2026-03-10 00:30 +7)));
-        let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let state = AppState::new(
-            store.clone(),
-            ServerSecret::generate(&mut rand::rngs::OsRng),
-            dyn_clock,
-            WebConfig {
-                password: PasswordParams::TEST,
-                ..WebConfig::default()
-            },
-        )
-        .unwrap();
         let mailer = Arc::new(Capture::default());
         let scheduler = Scheduler::new(
             state,
