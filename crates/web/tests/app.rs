@@ -1362,31 +1362,25 @@ mod specs {
                 .find(|c| c.0 == "criminal_decision")
                 .and_then(|c| c.1)
         };
-        // 20 calendar days from Fri 27 Nov 2026 → Thu 17 Dec.
+        // 20 calendar days from Fri 27 Nov 2026 → Thu 17 Dec; the investigators' first extension
+        // runs up to 2 months from the start → Wed 27 Jan 2027; the procuracy's adds 2 more months
+        // → Sat 27 Mar 2027, a day off → Mon 29 Mar.
         assert_eq!(
             due(app.clocks_of(&officer, &reference).await).as_deref(),
             Some("2026-12-17")
         );
-        let ext = decide(
-            serde_json::json!({"kind": "extend_referral", "reasons": "Cơ quan điều tra gia hạn"}),
-        )
-        .await;
-        assert_eq!(ext.status, 200, "{}", ext.body);
-        // Up to 2 months from the start → Wed 27 Jan 2027.
-        assert_eq!(
-            due(app.clocks_of(&officer, &reference).await).as_deref(),
-            Some("2027-01-27")
-        );
-        let ext = decide(
-            serde_json::json!({"kind": "extend_referral", "reasons": "Viện kiểm sát gia hạn"}),
-        )
-        .await;
-        assert_eq!(ext.status, 200, "{}", ext.body);
-        // 2 more months → Sat 27 Mar 2027, a day off → Mon 29 Mar.
-        assert_eq!(
-            due(app.clocks_of(&officer, &reference).await).as_deref(),
-            Some("2027-03-29")
-        );
+        for (reasons, expected) in [
+            ("Cơ quan điều tra gia hạn", "2027-01-27"),
+            ("Viện kiểm sát gia hạn", "2027-03-29"),
+        ] {
+            let ext =
+                decide(serde_json::json!({"kind": "extend_referral", "reasons": reasons})).await;
+            assert_eq!(ext.status, 200, "{}", ext.body);
+            assert_eq!(
+                due(app.clocks_of(&officer, &reference).await).as_deref(),
+                Some(expected)
+            );
+        }
         let third =
             decide(serde_json::json!({"kind": "extend_referral", "reasons": "Lần ba"})).await;
         assert_eq!(third.status, 409, "the Code allows no third extension");
