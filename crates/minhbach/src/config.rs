@@ -34,6 +34,13 @@ pub struct Config {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub database_max_connections: u32,
+    /// Free space (MiB) kept in the directory of the database (SQLite) or the data directory:
+    /// below it, new reports, messages and decisions are refused with 503 and the operators
+    /// alerted, while reading goes on. 0 turns the refusal off.
+    pub free_space_reserve_mib: u64,
+    /// Operators mailed when free space falls below the reserve and when it recovers
+    /// (comma-separated; needs `smtp_host`).
+    pub alert_mail_to: String,
     /// Log filter, e.g. `info` or `minhbach=debug`.
     pub log: String,
     /// The address staff use to reach the site, for links in notification mails.
@@ -72,6 +79,8 @@ impl Default for Config {
             argon2_iterations: web.password.iterations,
             argon2_parallelism: web.password.parallelism,
             database_max_connections: 8,
+            free_space_reserve_mib: 64,
+            alert_mail_to: String::new(),
             log: "info".into(),
             public_url: "http://127.0.0.1:8080".into(),
             scheduler: true,
@@ -143,6 +152,27 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", data.join("minhbach.db").display()))
+    }
+
+    /// The directory whose free space the store guards: the SQLite database's, else the data
+    /// directory (PostgreSQL answers a full disk of its own with an error the store recognises).
+    pub fn space_dir(&self, data: &Path) -> PathBuf {
+        let url = self.database_url(data);
+        url.strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .and_then(|file| Path::new(file).parent().map(Path::to_path_buf))
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or_else(|| data.to_path_buf())
+    }
+
+    pub fn alert_addresses(&self) -> Vec<String> {
+        self.alert_mail_to
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect()
     }
 
     pub fn secret_file(&self, data: &Path) -> PathBuf {
@@ -225,6 +255,35 @@ mod tests {
             c.database_url(Path::new("data")),
             "sqlite://data/minhbach.db"
         );
+    }
+
+    #[test]
+    fn free_space_is_guarded_where_the_database_lives() {
+        let data = Path::new("/srv/minhbach");
+        let c = Config::from_sources(None, data, env(&[])).unwrap();
+        assert_eq!(c.space_dir(data), Path::new("/srv/minhbach"));
+        assert_eq!(c.free_space_reserve_mib, 64);
+        let c = Config::from_sources(
+            None,
+            data,
+            env(&[
+                ("MINHBACH_DATABASE_URL", "sqlite:///var/db/m.db?mode=rwc"),
+                (
+                    "MINHBACH_ALERT_MAIL_TO",
+                    "ops@example.org, , it@example.org",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.space_dir(data), Path::new("/var/db"));
+        assert_eq!(c.alert_addresses(), ["ops@example.org", "it@example.org"]);
+        let c = Config::from_sources(
+            None,
+            data,
+            env(&[("MINHBACH_DATABASE_URL", "postgres://u@h/db")]),
+        )
+        .unwrap();
+        assert_eq!(c.space_dir(data), Path::new("/srv/minhbach"));
     }
 
     #[test]

@@ -178,9 +178,7 @@ async fn main() -> anyhow::Result<()> {
             if no_serve {
                 return Ok(());
             }
-            if config.scheduler {
-                start_scheduler(&st, store, &config)?;
-            }
+            start_background(&st, store, &config)?;
             run(st, &config).await
         }
         Command::Init {
@@ -241,6 +239,10 @@ async fn open_store(data: &Path, config: &Config) -> anyhow::Result<Arc<SqlStore
     let url = config.database_url(data);
     let mut store_config = StoreConfig::new(url.clone());
     store_config.max_connections = config.database_max_connections;
+    store_config.space = Some(minhbach_store::SpaceGuard {
+        dir: config.space_dir(data),
+        reserve_bytes: config.free_space_reserve_mib.saturating_mul(1 << 20),
+    });
     let store = SqlStore::open(&store_config)
         .await
         .with_context(|| format!("opening the database {}", minhbach_store::redact(&url)))?;
@@ -271,17 +273,34 @@ async fn serve(data: &Path, config: &Config, demo: bool) -> anyhow::Result<()> {
     } else if st.store.organisation().await?.is_none() {
         eprintln!("The organisation is not set up yet: run `minhbach init` (or `minhbach demo` to try it).");
     }
-    if config.scheduler {
-        start_scheduler(&st, store, config)?;
-    }
+    start_background(&st, store, config)?;
     run(st, config).await
 }
 
-/// Starts the in-process scheduler: overdue scan, reminders, suspension reviews, mail.
-fn start_scheduler(st: &AppState, store: Arc<SqlStore>, config: &Config) -> anyhow::Result<()> {
-    use minhbach_web::scheduler::{node_name, Scheduler, SchedulerSettings};
+/// Starts what runs beside the server: the free-space monitor and, if configured, the scheduler.
+fn start_background(st: &AppState, store: Arc<SqlStore>, config: &Config) -> anyhow::Result<()> {
     let mailer = minhbach_web::mail::mailer(config.smtp()?.as_ref())
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?;
+    minhbach_web::space::SpaceMonitor::new(
+        st.store.clone(),
+        mailer.clone(),
+        config.alert_addresses(),
+    )
+    .spawn(std::time::Duration::from_secs(15));
+    if config.scheduler {
+        start_scheduler(st, store, mailer, config);
+    }
+    Ok(())
+}
+
+/// Starts the in-process scheduler: overdue scan, reminders, suspension reviews, mail.
+fn start_scheduler(
+    st: &AppState,
+    store: Arc<SqlStore>,
+    mailer: Arc<dyn minhbach_web::mail::Mailer>,
+    config: &Config,
+) {
+    use minhbach_web::scheduler::{node_name, Scheduler, SchedulerSettings};
     let legal = st.clone();
     let calendar = Arc::new(move || legal.legal().calendar.clone());
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
@@ -295,7 +314,6 @@ fn start_scheduler(st: &AppState, store: Arc<SqlStore>, config: &Config) -> anyh
         SchedulerSettings::default(),
     )
     .spawn();
-    Ok(())
 }
 
 async fn run(st: AppState, config: &Config) -> anyhow::Result<()> {

@@ -32,6 +32,8 @@ pub struct StoreConfig {
     /// PostgreSQL only: a schema to create and use (tests isolate themselves this way).
     pub schema: Option<String>,
     pub max_connections: u32,
+    /// Refuse writes that grow the data when the data directory has less free space than this.
+    pub space: Option<crate::SpaceGuard>,
 }
 
 impl StoreConfig {
@@ -40,6 +42,7 @@ impl StoreConfig {
             url: url.into(),
             schema: None,
             max_connections: 8,
+            space: None,
         }
     }
 }

@@ -14,10 +14,11 @@
 //! Notifications and mails carry no content: a kind, a case reference and an agency.
 
 use minhbach_domain::{AgencyId, CaseId, CaseState, Role, UserId};
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 
 use crate::audit::AuditEntry;
 use crate::sql::{append_audit_many, SqlStore};
+use crate::write::{WriteKind, WriteTx};
 use crate::Result;
 
 /// Notification kinds (the `notifications.kind` column).
@@ -144,7 +145,7 @@ const SCAN_BATCH: usize = 200;
 /// Creates `kind` notifications for the active users chosen by `who` (a condition on `users`
 /// whose parameters start at `$4`). Returns how many.
 async fn notify(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTx,
     case: CaseId,
     kind: &str,
     now: i64,
@@ -168,7 +169,7 @@ async fn notify(
 
 /// Notifies the leads of `agency`.
 async fn notify_leads(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTx,
     case: CaseId,
     agency: AgencyId,
     kind: &str,
@@ -198,7 +199,7 @@ impl SqlStore {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         // The cases first, as a decision locks them (cases, then clocks, then the audit head),
         // so that a scan and a decision on the same case queue instead of deadlocking.
         let sql = format!(
@@ -295,7 +296,7 @@ impl SqlStore {
     }
 
     async fn remind_clock(&self, clock_id: i64, today: &str, now: i64) -> Result<u64> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         // Once per clock: reminded_at moves from NULL in one transaction only.
         let Some(clock) = sqlx::query(
             "UPDATE case_clocks SET reminded_at = $1 \
@@ -331,7 +332,7 @@ impl SqlStore {
     }
 
     async fn review_case(&self, case: CaseId, cutoff: i64, now: i64) -> Result<Option<u64>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         // A no-op write that locks the case (PostgreSQL) or takes the writer (SQLite), so two
         // nodes cannot both find "no recent review" and both open one.
         let Some(row) = sqlx::query(
@@ -386,6 +387,7 @@ const SUSPENSION_DUE: &str =
 #[async_trait::async_trait]
 impl JobStore for SqlStore {
     async fn ensure_periodic(&self, kind: &str, first_run_at: i64) -> Result<bool> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         // The partial unique index jobs_one_pending_per_kind allows one pending job per kind;
         // both engines accept it as the conflict target.
         let done = sqlx::query(
@@ -394,12 +396,14 @@ impl JobStore for SqlStore {
         )
         .bind(kind)
         .bind(first_run_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn claim_job(&self, owner: &str, now: i64, lease_secs: i64) -> Result<Option<Job>> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         // The outer WHERE repeats the lease condition: on PostgreSQL a concurrent claimer that
         // waited for the row lock re-checks it on the committed row and gets nothing.
         let row = sqlx::query(
@@ -412,8 +416,9 @@ impl JobStore for SqlStore {
         .bind(owner)
         .bind(now.saturating_add(lease_secs))
         .bind(now)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         row.map(|r| {
             Ok(Job {
                 id: r.try_get("id")?,
@@ -434,7 +439,7 @@ impl JobStore for SqlStore {
         now: i64,
         next_run_at: Option<i64>,
     ) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         let done = sqlx::query(
             "UPDATE jobs SET done_at = $1, lease_until = NULL, last_error = NULL \
              WHERE id = $2 AND lease_owner = $3 AND done_at IS NULL",
@@ -464,6 +469,7 @@ impl JobStore for SqlStore {
     }
 
     async fn fail_job(&self, job_id: i64, owner: &str, error: &str, retry_at: i64) -> Result<bool> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         let error: String = error.chars().take(1000).collect();
         let done = sqlx::query(
             "UPDATE jobs SET last_error = $1, run_at = $2, lease_owner = NULL, lease_until = NULL \
@@ -473,8 +479,9 @@ impl JobStore for SqlStore {
         .bind(retry_at)
         .bind(job_id)
         .bind(owner)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -555,7 +562,7 @@ impl JobStore for SqlStore {
         lease_secs: i64,
         limit: i64,
     ) -> Result<Vec<MailToSend>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         sqlx::query(
             "UPDATE notifications SET mail_sent_at = $1 WHERE mail_sent_at IS NULL \
              AND user_id IN (SELECT id FROM users WHERE email IS NULL OR email = '' \
@@ -607,26 +614,30 @@ impl JobStore for SqlStore {
     }
 
     async fn mail_sent(&self, notification_id: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         sqlx::query(
             "UPDATE notifications SET mail_sent_at = $1, mail_lease_until = NULL \
              WHERE id = $2 AND mail_sent_at IS NULL",
         )
         .bind(now)
         .bind(notification_id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn mail_skipped(&self, notification_id: i64) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         sqlx::query(
             "UPDATE notifications SET mail_sent_at = $1, mail_lease_until = NULL \
              WHERE id = $2 AND mail_sent_at IS NULL",
         )
         .bind(MAIL_SKIPPED)
         .bind(notification_id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -654,6 +665,7 @@ impl JobStore for SqlStore {
     }
 
     async fn mark_read(&self, user: UserId, notification_id: i64, now: i64) -> Result<bool> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         let done = sqlx::query(
             "UPDATE notifications SET read_at = $1 \
              WHERE id = $2 AND user_id = $3 AND read_at IS NULL",
@@ -661,8 +673,9 @@ impl JobStore for SqlStore {
         .bind(now)
         .bind(notification_id)
         .bind(user.0)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -15,6 +15,7 @@ pub mod jobs;
 mod records;
 mod sql;
 pub mod synthetic;
+mod write;
 
 pub use audit::{AuditEntry, AuditRecord, ChainError};
 pub use backend::{redact, Backend, StoreConfig};
@@ -22,13 +23,21 @@ pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderR
 pub use records::*;
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
+pub use write::{SpaceGuard, SpaceStatus, WriteKind};
 
 use minhbach_domain::{AgencyId, CaseId, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The disk is full, or the data directory is below its free-space reserve: nothing was
+    /// written.
+    #[error("storage full: nothing was written")]
+    Full,
+    /// The database stayed locked or out of connections past the wait: nothing was written.
+    #[error("database busy: nothing was written")]
+    Busy,
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The row changed since it was read (a concurrent decision): nothing was written.
@@ -43,6 +52,35 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<sqlx::Error> for StoreError {
+    /// Sorts out the failures a user should hear about as "try again later" rather than as an
+    /// internal error: a full disk and a database that stayed busy.
+    fn from(e: sqlx::Error) -> Self {
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return StoreError::Busy;
+        }
+        if let sqlx::Error::Database(db) = &e {
+            let code = db.code().unwrap_or_default();
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended result codes: the primary code is the low byte.
+                match code.parse::<u32>().map(|n| n & 0xff) {
+                    Ok(13) => return StoreError::Full,    // SQLITE_FULL
+                    Ok(5 | 6) => return StoreError::Busy, // SQLITE_BUSY, SQLITE_LOCKED
+                    _ => {}
+                }
+            } else {
+                // SQLSTATEs of PostgreSQL.
+                match code.as_ref() {
+                    "53100" => return StoreError::Full,           // disk_full
+                    "53300" | "55P03" => return StoreError::Busy, // too many connections, lock
+                    _ => {}
+                }
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything minhbach keeps. One implementation today ([`SqlStore`], for both engines); the
@@ -50,6 +88,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[async_trait::async_trait]
 pub trait Store: JobStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
+    /// Free space of the data directory against its reserve, when a guard is configured.
+    fn space(&self) -> Option<std::io::Result<SpaceStatus>>;
 
     // Organisation, agencies, categories, users.
     async fn organisation(&self) -> Result<Option<Organisation>>;

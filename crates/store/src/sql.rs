@@ -2,17 +2,19 @@
 
 use minhbach_domain::{AgencyId, CaseId, CaseState, Role, Track, UserId};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::{Any, AnyPool, Row};
 
 use crate::audit::{chain_hash, AuditEntry, AuditRecord};
 use crate::backend::{self, Backend, StoreConfig};
 use crate::records::*;
+use crate::write::{SpaceGuard, SpaceStatus, WriteKind, WriteTx};
 use crate::{Result, Store, StoreError};
 
 pub struct SqlStore {
     pub(crate) backend: Backend,
     pub(crate) read: AnyPool,
     pub(crate) write: AnyPool,
+    space: Option<SpaceGuard>,
 }
 
 impl SqlStore {
@@ -24,7 +26,16 @@ impl SqlStore {
             backend,
             read,
             write,
+            space: config.space.clone(),
         })
+    }
+
+    /// Opens a write transaction (see [`WriteTx`]), after the free-space guard allows it.
+    pub(crate) async fn begin_write(&self, kind: WriteKind) -> Result<WriteTx> {
+        if let Some(guard) = &self.space {
+            guard.check(kind)?;
+        }
+        WriteTx::begin(&self.write, self.backend).await
     }
 
     /// The write pool, for tests that inspect or tamper with raw tables.
@@ -56,7 +67,7 @@ fn role(code: &str) -> Result<Role> {
 
 /// Appends one audit event inside the caller's transaction. Taking the head row with an UPDATE
 /// locks it, so concurrent appenders on PostgreSQL chain one after the other.
-pub(crate) async fn append_audit(tx: &mut Transaction<'_, Any>, e: &AuditEntry) -> Result<()> {
+pub(crate) async fn append_audit(tx: &mut WriteTx, e: &AuditEntry) -> Result<()> {
     append_audit_many(tx, std::slice::from_ref(e)).await
 }
 
@@ -65,10 +76,7 @@ const AUDIT_INSERT_ROWS: usize = 20;
 
 /// Appends several events in order, taking the head once: what a batch of scheduler work
 /// records without paying three statements per event.
-pub(crate) async fn append_audit_many(
-    tx: &mut Transaction<'_, Any>,
-    entries: &[AuditEntry],
-) -> Result<()> {
+pub(crate) async fn append_audit_many(tx: &mut WriteTx, entries: &[AuditEntry]) -> Result<()> {
     let Ok(n) = i64::try_from(entries.len()) else {
         return Err(StoreError::Corrupt("too many audit events".into()));
     };
@@ -223,7 +231,7 @@ pub(crate) fn bind_values<'q>(
 }
 
 async fn insert_clocks(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut WriteTx,
     case: CaseId,
     clocks: &[NewClock],
     now: i64,
@@ -247,11 +255,7 @@ async fn insert_clocks(
     Ok(())
 }
 
-async fn insert_wraps(
-    tx: &mut Transaction<'_, Any>,
-    case: CaseId,
-    wraps: &[(UserId, Vec<u8>)],
-) -> Result<()> {
+async fn insert_wraps(tx: &mut WriteTx, case: CaseId, wraps: &[(UserId, Vec<u8>)]) -> Result<()> {
     for (user, wrapped) in wraps {
         sqlx::query("INSERT INTO case_keys (case_id, user_id, wrapped) VALUES ($1, $2, $3)")
             .bind(case.0)
@@ -331,6 +335,10 @@ impl Store for SqlStore {
         self.backend
     }
 
+    fn space(&self) -> Option<std::io::Result<SpaceStatus>> {
+        self.space.as_ref().map(SpaceGuard::status)
+    }
+
     async fn organisation(&self) -> Result<Option<Organisation>> {
         let row = sqlx::query(
             "SELECT name, reference_prefix, recovery_public_key, default_agency_id, demo \
@@ -353,7 +361,7 @@ impl Store for SqlStore {
     }
 
     async fn create_organisation(&self, org: &NewOrganisation, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         sqlx::query(
             "INSERT INTO organisation (id, name, reference_prefix, recovery_public_key, demo, \
              created_at) VALUES (1, $1, $2, $3, $4, $5)",
@@ -371,7 +379,7 @@ impl Store for SqlStore {
     }
 
     async fn set_default_agency(&self, agency: AgencyId, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         let done = sqlx::query("UPDATE organisation SET default_agency_id = $1 WHERE id = 1")
             .bind(agency.0)
             .execute(&mut *tx)
@@ -385,7 +393,7 @@ impl Store for SqlStore {
     }
 
     async fn create_agency(&self, a: &NewAgency, audit: &AuditEntry) -> Result<AgencyId> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         let row = sqlx::query(
             "INSERT INTO agencies (code, name_vi, name_en, kind, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -413,7 +421,7 @@ impl Store for SqlStore {
     }
 
     async fn upsert_category(&self, c: &Category, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         sqlx::query(
             "INSERT INTO categories (code, name_vi, name_en, position) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (code) DO UPDATE SET name_vi = excluded.name_vi, \
@@ -449,7 +457,7 @@ impl Store for SqlStore {
     }
 
     async fn create_user(&self, u: &NewUser, audit: &AuditEntry) -> Result<UserId> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         let row = sqlx::query(
             "INSERT INTO users (username, display_name, agency_id, role, password_hash, \
              public_key, kek_salt, secret_key_sealed, secret_key_recovery, totp_sealed, active, \
@@ -499,14 +507,16 @@ impl Store for SqlStore {
     }
 
     async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         let done = sqlx::query(
             "UPDATE users SET totp_last_step = $1 \
              WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
         )
         .bind(step)
         .bind(user.0)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -531,7 +541,7 @@ impl Store for SqlStore {
     }
 
     async fn submit(&self, c: &NewCase, audit: &AuditEntry) -> Result<(CaseId, String)> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         if let Some(nonce) = &c.nonce_hash {
             let fresh = sqlx::query(
                 "INSERT INTO form_nonces (nonce_hash, used_at) VALUES ($1, $2) \
@@ -715,7 +725,7 @@ impl Store for SqlStore {
     }
 
     async fn add_message(&self, m: &NewMessage, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         sqlx::query(
             "INSERT INTO messages (case_id, sender, user_id, created_at, body_sealed) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -738,7 +748,7 @@ impl Store for SqlStore {
     }
 
     async fn transition(&self, c: &CaseChange, audit: &AuditEntry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         let done = sqlx::query(
             "UPDATE cases SET state = $1, agency_id = $2, updated_at = $3, \
              track = COALESCE($4, track), \
@@ -963,7 +973,7 @@ impl Store for SqlStore {
         document: &str,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         sqlx::query(
             "INSERT INTO rule_sets (effective_from, document, imported_at) VALUES ($1, $2, $3) \
              ON CONFLICT (effective_from) DO UPDATE SET document = excluded.document, \
@@ -985,7 +995,7 @@ impl Store for SqlStore {
         document: &str,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         sqlx::query(
             "INSERT INTO calendar_years (year, document, imported_at) VALUES ($1, $2, $3) \
              ON CONFLICT (year) DO UPDATE SET document = excluded.document, \
@@ -1002,6 +1012,7 @@ impl Store for SqlStore {
     }
 
     async fn create_session(&self, s: &NewSession) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, kind, user_id, case_id, sealed_key, created_at, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1013,8 +1024,9 @@ impl Store for SqlStore {
         .bind(s.sealed_key.clone())
         .bind(s.now)
         .bind(s.expires_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1045,23 +1057,27 @@ impl Store for SqlStore {
     }
 
     async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash.to_vec())
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
     async fn audit(&self, entry: &AuditEntry) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         append_audit(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())

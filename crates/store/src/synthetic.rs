@@ -29,6 +29,7 @@ use crate::audit::AuditEntry;
 use crate::backend::Backend;
 use crate::records::InboxQuery;
 use crate::sql::{append_audit, SqlStore};
+use crate::write::WriteKind;
 use crate::{Result, StoreError};
 
 /// Rows per multi-row `INSERT` (21 bound values per case row). PostgreSQL: 1,000 rows, 21,000
@@ -575,7 +576,7 @@ impl SqlStore {
         let last = cases.last().map(|c| c.reference.clone());
         let count = cases.len();
         let per_statement = rows_per_statement(self.backend);
-        let mut tx = self.write.begin().await?;
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
         let mut clocks: Vec<(i64, i64, ClockSpec)> = Vec::new();
         while !cases.is_empty() {
             let rest = cases.split_off(cases.len().min(per_statement));

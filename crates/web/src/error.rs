@@ -89,10 +89,33 @@ impl AppError {
             AppError::NotInitialised => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-not-initialised")
             }
+            // Nothing was written, and trying later will work: never a 500, never a receipt.
+            AppError::Store(StoreError::Full) => {
+                simple(StatusCode::SERVICE_UNAVAILABLE, "error-storage-full")
+            }
+            AppError::Store(StoreError::Busy) => {
+                simple(StatusCode::SERVICE_UNAVAILABLE, "error-busy")
+            }
             AppError::Store(_) | AppError::Crypto(_) | AppError::Internal(_) => {
                 simple(StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
             }
         }
+    }
+}
+
+impl AppError {
+    /// Seconds after which the same request may succeed, for a 503.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            AppError::Store(StoreError::Full) => Some(300),
+            AppError::Store(StoreError::Busy) => Some(5),
+            _ => None,
+        }
+    }
+
+    /// A refusal that wrote nothing and may succeed later (storage full, database busy).
+    pub fn is_unavailable(&self) -> bool {
+        self.retry_after().is_some()
     }
 }
 
@@ -103,6 +126,11 @@ impl IntoResponse for AppError {
             tracing::error!(error = %self, "request failed");
         }
         let mut response = status.into_response();
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         response.extensions_mut().insert(info);
         response
     }

@@ -15,6 +15,7 @@ pub mod pages;
 pub mod scheduler;
 pub mod security;
 pub mod service;
+pub mod space;
 pub mod view;
 
 use std::sync::Arc;

@@ -239,6 +239,24 @@ async fn report_submit(
         Err(AppError::Domain(DomainError::Invalid(errors))) => {
             again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
+        // Storage full or database busy: nothing recorded, no receipt; the text stays with the
+        // reporter to send again.
+        Err(e) if e.is_unavailable() => {
+            let key = match e {
+                AppError::Store(minhbach_store::StoreError::Full) => "error-storage-full-form",
+                _ => "error-busy",
+            };
+            let mut r = again(
+                Vec::new(),
+                Some(st.i18n.text(lang, key, None)),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await?;
+            if let Some(seconds) = e.retry_after() {
+                r.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            }
+            Ok(r)
+        }
         Err(e) => Err(e),
     }
 }
