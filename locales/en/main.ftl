@@ -163,6 +163,7 @@ error-not-initialised = The system is not set up yet. An administrator must run 
 error-internal = Something went wrong. Nothing was half-written; please try again later.
 error-storage-full = The service cannot record anything new right now: its storage is nearly full. Nothing was recorded and no receipt was issued. The problem is logged for the operators; please try again later. Reports already sent are safe and can still be followed with their receipt.
 error-storage-full-form = Your report could not be recorded: the service's storage is nearly full. Nothing was recorded and no receipt was issued. What you wrote is kept below: please send it again later.
+error-storage-full-message = Your message could not be sent: the service's storage is nearly full. Nothing was recorded. What you wrote is kept below: please send it again later.
 error-busy = The service is busy. Nothing was recorded; please try again in a moment.
 
 state-criminal-referral = Referred to investigators

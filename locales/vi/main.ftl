@@ -163,6 +163,7 @@ error-not-initialised = Hệ thống chưa được thiết lập. Quản trị 
 error-internal = Đã xảy ra lỗi. Không có dữ liệu nào bị ghi dở; vui lòng thử lại sau.
 error-storage-full = Hệ thống tạm thời không thể ghi nhận thông tin mới vì bộ nhớ lưu trữ sắp đầy. Chưa có gì được ghi nhận và không có mã hồ sơ nào được cấp. Sự cố đã được ghi lại cho người vận hành; vui lòng thử lại sau. Các phản ánh đã gửi vẫn an toàn và vẫn theo dõi được bằng mã hồ sơ.
 error-storage-full-form = Chưa thể ghi nhận phản ánh của bạn vì bộ nhớ lưu trữ của hệ thống sắp đầy. Chưa có gì được ghi nhận và chưa có mã hồ sơ nào được cấp. Nội dung bạn viết vẫn được giữ nguyên bên dưới: vui lòng gửi lại sau.
+error-storage-full-message = Chưa gửi được tin nhắn của bạn vì bộ nhớ lưu trữ của hệ thống sắp đầy. Chưa có gì được ghi nhận. Nội dung bạn viết vẫn được giữ nguyên bên dưới: vui lòng gửi lại sau.
 error-busy = Hệ thống đang bận. Chưa có gì được ghi nhận; vui lòng thử lại sau giây lát.
 
 state-criminal-referral = Đã chuyển cơ quan điều tra

@@ -18,7 +18,9 @@ import os
 import re
 import subprocess
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -185,7 +187,8 @@ def test_below_the_reserve_writes_are_refused_reading_goes_on_and_operators_are_
     data = workdir / "data"
     data.mkdir()
     server = Server(data, workdir / "server.log").start()
-    early = server.submit(report_text(300))
+    early_text = report_text(300)
+    early = server.submit(early_text)
     assert early.status == 201
     receipt = early.json()["receipt"]
     server.stop()
@@ -198,6 +201,8 @@ def test_below_the_reserve_writes_are_refused_reading_goes_on_and_operators_are_
         "MINHBACH_SMTP_TLS": "none",
         "MINHBACH_ALERT_MAIL_TO": "ops@example.org",
         "MINHBACH_LOG": "error",
+        # Plain HTTP in this test: cookies without the __Host- prefix and Secure flag.
+        "MINHBACH_SECURE_COOKIES": "false",
     })
     server.start()
 
@@ -218,6 +223,25 @@ def test_below_the_reserve_writes_are_refused_reading_goes_on_and_operators_are_
     s, c = server.open_case(receipt)
     assert s.status == 200, (s.status, s.text)
     assert c is not None and c.status == 200, c and (c.status, c.text)
+
+    # In the browser too; a message that cannot be recorded stays in its box.
+    browser = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                          urllib.request.HTTPCookieProcessor())
+    login = browser.open(f"{server.base}/status?lang=en").read().decode()
+    token = re.search(r'name="token" value="([0-9a-f]+)"', login).group(1)
+    page = browser.open(f"{server.base}/status?lang=en", urllib.parse.urlencode(
+        {"token": token, "receipt": receipt}).encode()).read().decode()
+    assert early_text in page, "the reporter reads the case while writes are refused"
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+    message = "fault-message " + report_text(50)
+    try:
+        browser.open(f"{server.base}/status/case/messages?lang=en", urllib.parse.urlencode(
+            {"csrf": csrf, "body": message}).encode())
+        raise AssertionError("a message was accepted below the reserve")
+    except urllib.error.HTTPError as e:
+        again = e.read().decode()
+        assert e.code == 503, e.code
+        assert message in again and "storage is nearly full" in again, again[:2000]
 
     # The operators were told: the log at error level and a mail.
     deadline = time.monotonic() + 30

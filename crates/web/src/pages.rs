@@ -315,6 +315,9 @@ struct StatusCase {
     t: Tr,
     case: CaseView,
     csrf: String,
+    /// A message that could not be sent, shown again in the box.
+    draft: String,
+    notice: Option<String>,
 }
 
 async fn status_case(
@@ -327,6 +330,8 @@ async fn status_case(
         t: tr(&st, lang, "/status/case").await,
         case,
         csrf: s.token.csrf(&st.secret),
+        draft: String::new(),
+        notice: None,
     }))
 }
 
@@ -358,10 +363,32 @@ impl HasCsrf for CsrfOnly {
 
 async fn status_message(
     State(st): State<AppState>,
+    lang: Lang,
     Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
 ) -> AppResult<Response> {
-    service::reporter_message(&st, &s, &form.body).await?;
-    Ok(Redirect::to("/status/case#messages").into_response())
+    match service::reporter_message(&st, &s, &form.body).await {
+        Ok(()) => Ok(Redirect::to("/status/case#messages").into_response()),
+        // Storage full or database busy: the case page again, with the message in its box.
+        Err(e) if e.is_unavailable() => {
+            let key = match e {
+                AppError::Store(minhbach_store::StoreError::Full) => "error-storage-full-message",
+                _ => "error-busy",
+            };
+            let mut r = page(StatusCase {
+                t: tr(&st, lang, "/status/case").await,
+                case: service::reporter_view(&st, &s).await?,
+                csrf: s.token.csrf(&st.secret),
+                draft: form.body,
+                notice: Some(st.i18n.text(lang, key, None)),
+            });
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            if let Some(seconds) = e.retry_after() {
+                r.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            }
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn signed_out(st: &AppState, name: &str) -> Response {

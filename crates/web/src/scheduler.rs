@@ -28,13 +28,17 @@ pub const JOB_SCAN_OVERDUE: &str = "scan_overdue";
 pub const JOB_REMIND_DUE_SOON: &str = "remind_due_soon";
 pub const JOB_REVIEW_SUSPENDED: &str = "review_suspended";
 pub const JOB_SEND_MAIL: &str = "send_mail";
+/// Deletes expired sessions: reporters and staff open one at every visit, and the table would
+/// otherwise only grow.
+pub const JOB_EXPIRE_SESSIONS: &str = "expire_sessions";
 
 /// The periodic jobs and their period in seconds.
-pub const PERIODIC: [(&str, i64); 4] = [
+pub const PERIODIC: [(&str, i64); 5] = [
     (JOB_SCAN_OVERDUE, 5 * 60),
     (JOB_REMIND_DUE_SOON, 60 * 60),
     (JOB_REVIEW_SUSPENDED, 24 * 60 * 60),
     (JOB_SEND_MAIL, 60),
+    (JOB_EXPIRE_SESSIONS, 15 * 60),
 ];
 
 /// A failed job is tried again after this long (its error is kept in `jobs.last_error`).
@@ -85,6 +89,7 @@ pub struct RunReport {
     pub mails_skipped: u32,
     /// To be retried when their lease expires.
     pub mails_failed: u32,
+    pub sessions_expired: u64,
 }
 
 pub struct Scheduler {
@@ -265,6 +270,14 @@ impl Scheduler {
                 report.suspension_reviews.notifications += r.notifications;
             }
             JOB_SEND_MAIL => self.send_mails(now, report).await.map_err(store_error)?,
+            JOB_EXPIRE_SESSIONS => {
+                report.sessions_expired += self
+                    .state
+                    .store
+                    .delete_expired_sessions(now)
+                    .await
+                    .map_err(store_error)?;
+            }
             // Perhaps a newer node's job: released, not dropped.
             other => return Err(format!("unknown job kind {other}")),
         }
@@ -504,8 +517,25 @@ mod tests {
             SchedulerSettings::default(),
         );
 
+        // One session long expired, one still open.
+        for (token, expires_at) in [(1u8, 0), (2, i64::MAX)] {
+            store
+                .create_session(&minhbach_store::NewSession {
+                    token_hash: vec![token; 32],
+                    kind: minhbach_store::SessionKind::Reporter,
+                    user: None,
+                    case: None,
+                    sealed_key: vec![0; 48],
+                    now: 0,
+                    expires_at,
+                })
+                .await
+                .unwrap();
+        }
+
         let r = scheduler.run_once().await.unwrap();
-        assert_eq!(r.jobs_run, 4, "{r:?}");
+        assert_eq!(r.jobs_run, 5, "{r:?}");
+        assert_eq!(r.sessions_expired, 1);
         assert_eq!((r.overdue.breached, r.overdue.followup_tasks), (1, 1));
         assert_eq!(r.due_soon.items, 1);
         // overdue: lead + overseer; follow-up: the inspectorate's lead; due soon: the lead.
@@ -539,7 +569,7 @@ mod tests {
             .unwrap()
             .try_get("n")
             .unwrap();
-        assert_eq!(pending, 4, "one pending run per periodic job");
+        assert_eq!(pending, 5, "one pending run per periodic job");
         let log = store.audit_log().await.unwrap();
         assert_eq!(
             minhbach_store::audit::verify(&log, Some(store.audit_head().await.unwrap())),

@@ -1,0 +1,3 @@
+//! What the benchmark programs share; the server and its commands are the `minhbach` binary.
+
+pub mod loadgen;
