@@ -190,7 +190,7 @@ impl Config {
     }
 
     /// SMTP settings, if mail is configured.
-    pub fn smtp(&self) -> anyhow::Result<Option<minhbach_web::mail::SmtpSettings>> {
+    pub fn smtp(&self) -> anyhow::Result<Option<minhbach_app::mail::SmtpSettings>> {
         if self.smtp_host.trim().is_empty() {
             return Ok(None);
         }
@@ -198,7 +198,7 @@ impl Config {
             .smtp_tls
             .parse()
             .map_err(|e| anyhow::anyhow!("smtp_tls: {e}"))?;
-        Ok(Some(minhbach_web::mail::SmtpSettings {
+        Ok(Some(minhbach_app::mail::SmtpSettings {
             host: self.smtp_host.clone(),
             port: self.smtp_port,
             username: self.smtp_username.clone(),

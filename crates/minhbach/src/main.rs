@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use minhbach_app::clock::{Clock, SystemClock};
 use minhbach_crypto::{recovery_key_to_text, ServerSecret};
 use minhbach_domain::Role;
 use minhbach_store::{audit, SqlStore, Store, StoreConfig};
 use minhbach_web::admin::{self, StaffAccount};
-use minhbach_web::clock::{Clock, SystemClock};
 use minhbach_web::{demo, AppState};
 
 use crate::config::Config;
@@ -279,9 +279,9 @@ async fn serve(data: &Path, config: &Config, demo: bool) -> anyhow::Result<()> {
 
 /// Starts what runs beside the server: the free-space monitor and, if configured, the scheduler.
 fn start_background(st: &AppState, store: Arc<SqlStore>, config: &Config) -> anyhow::Result<()> {
-    let mailer = minhbach_web::mail::mailer(config.smtp()?.as_ref())
+    let mailer = minhbach_app::mail::mailer(config.smtp()?.as_ref())
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?;
-    minhbach_web::space::SpaceMonitor::new(
+    minhbach_app::space::SpaceMonitor::new(
         st.store.clone(),
         mailer.clone(),
         config.alert_addresses(),
@@ -297,7 +297,7 @@ fn start_background(st: &AppState, store: Arc<SqlStore>, config: &Config) -> any
 fn start_scheduler(
     st: &AppState,
     store: Arc<SqlStore>,
-    mailer: Arc<dyn minhbach_web::mail::Mailer>,
+    mailer: Arc<dyn minhbach_app::mail::Mailer>,
     config: &Config,
 ) {
     use minhbach_web::scheduler::{node_name, Scheduler, SchedulerSettings};
@@ -445,14 +445,11 @@ async fn legal_import(
     let st = open(data, config).await?;
     let store = st.store.as_ref();
     if calendar {
-        let year = minhbach_web::legal::import_calendar_year(store, &document, "cli", st.now())
-            .await
-            .map_err(cli_error)?;
+        let year =
+            minhbach_app::legal::import_calendar_year(store, &document, "cli", st.now()).await?;
         println!("calendar {year} imported");
     } else {
-        let from = minhbach_web::legal::import_rule_set(store, &document, "cli", st.now())
-            .await
-            .map_err(cli_error)?;
+        let from = minhbach_app::legal::import_rule_set(store, &document, "cli", st.now()).await?;
         println!("rule set in force from {from} imported; it applies to clocks that start on or after that date");
     }
     Ok(())

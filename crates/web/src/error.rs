@@ -136,4 +136,15 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<minhbach_app::Error> for AppError {
+    fn from(e: minhbach_app::Error) -> Self {
+        match e {
+            minhbach_app::Error::Domain(e) => AppError::Domain(e),
+            minhbach_app::Error::Store(e) => AppError::Store(e),
+            minhbach_app::Error::Crypto(e) => AppError::Crypto(e),
+            minhbach_app::Error::InvalidDocument(m) => AppError::BadRequest(m),
+        }
+    }
+}
+
 pub type AppResult<T> = Result<T, AppError>;

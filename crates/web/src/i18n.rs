@@ -6,33 +6,7 @@ use std::collections::HashMap;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Lang {
-    Vi,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Vi, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        Lang::ALL.into_iter().find(|l| l.code() == code)
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Vi => Lang::En,
-            Lang::En => Lang::Vi,
-        }
-    }
-}
+pub use minhbach_app::Lang;
 
 pub const SOURCES: [(Lang, &str); 2] = [
     (Lang::Vi, include_str!("../../../locales/vi/main.ftl")),

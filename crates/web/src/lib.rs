@@ -4,18 +4,13 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
-pub mod clock;
-pub mod clocks;
 pub mod demo;
 pub mod error;
 pub mod i18n;
-pub mod legal;
-pub mod mail;
 pub mod pages;
 pub mod scheduler;
 pub mod security;
 pub mod service;
-pub mod space;
 pub mod view;
 
 use std::sync::Arc;
@@ -25,9 +20,9 @@ use axum::Router;
 use minhbach_crypto::{PasswordParams, ServerSecret};
 use minhbach_store::Store;
 
-use crate::clock::Clock;
 use crate::i18n::I18n;
 use crate::security::Throttle;
+use minhbach_app::clock::Clock;
 
 /// Settings of the web layer (the binary fills them from the configuration file).
 #[derive(Clone, Debug)]
@@ -68,7 +63,7 @@ impl Default for WebConfig {
 
 pub struct Inner {
     /// Deadline rules and the working-day calendar in force (replaced when an admin imports).
-    pub legal: std::sync::RwLock<Arc<legal::Legal>>,
+    pub legal: std::sync::RwLock<Arc<minhbach_app::legal::Legal>>,
     pub store: Arc<dyn Store>,
     pub secret: ServerSecret,
     pub clock: Arc<dyn Clock>,
@@ -96,7 +91,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: WebConfig,
     ) -> Result<Self, String> {
-        let shipped = legal::Legal::shipped().map_err(|e| e.to_string())?;
+        let shipped = minhbach_app::legal::Legal::shipped().map_err(|e| e.to_string())?;
         Ok(AppState(Arc::new(Inner {
             legal: std::sync::RwLock::new(Arc::new(shipped)),
             store,
@@ -115,10 +110,13 @@ impl AppState {
 
     /// Today in Vietnam (UTC+7): the day deadlines are counted from.
     pub fn today(&self) -> time::Date {
-        self.clock.now().to_offset(view::LOCAL_OFFSET).date()
+        self.clock
+            .now()
+            .to_offset(minhbach_app::clock::LOCAL_OFFSET)
+            .date()
     }
 
-    pub fn legal(&self) -> Arc<legal::Legal> {
+    pub fn legal(&self) -> Arc<minhbach_app::legal::Legal> {
         match self.legal.read() {
             Ok(l) => l.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -128,7 +126,7 @@ impl AppState {
     /// Loads the rule sets and calendar stored in the database (storing the shipped ones that
     /// are missing). Call at start-up and after an import.
     pub async fn load_legal(&self) -> error::AppResult<()> {
-        let loaded = legal::Legal::load(self.store.as_ref(), self.now()).await?;
+        let loaded = minhbach_app::legal::Legal::load(self.store.as_ref(), self.now()).await?;
         match self.legal.write() {
             Ok(mut l) => *l = Arc::new(loaded),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),

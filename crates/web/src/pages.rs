@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::security::{check_form_token, issue_form_token, SessionToken};
 use crate::service;
-use crate::view::{page, AgencyName, CaseView, Tr, LANG_COOKIE};
+use crate::view::{page, AgencyName, CaseView, ReaderLang, Tr, LANG_COOKIE};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -77,7 +77,7 @@ struct Landing {
     t: Tr,
 }
 
-async fn landing(State(st): State<AppState>, lang: Lang) -> Response {
+async fn landing(State(st): State<AppState>, ReaderLang(lang): ReaderLang) -> Response {
     page(Landing {
         t: tr(&st, lang, "/").await,
     })
@@ -179,7 +179,10 @@ async fn report_page(
     })
 }
 
-async fn report_form(State(st): State<AppState>, lang: Lang) -> AppResult<Response> {
+async fn report_form(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+) -> AppResult<Response> {
     service::organisation(&st).await?;
     Ok(page(
         report_page(&st, lang, RawReport::default(), Vec::new(), None).await?,
@@ -206,7 +209,7 @@ struct ReceiptPage {
 /// everything the reporter typed, so nothing is lost.
 async fn report_submit(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     WebForm(form): WebForm<ReportForm>,
 ) -> AppResult<Response> {
     let again = |errors, notice, status| {
@@ -268,7 +271,7 @@ struct StatusLogin {
     token: String,
 }
 
-async fn status_login(State(st): State<AppState>, lang: Lang) -> Response {
+async fn status_login(State(st): State<AppState>, ReaderLang(lang): ReaderLang) -> Response {
     page(StatusLogin {
         t: tr(&st, lang, "/status").await,
         token: form_token(&st, FORM_STATUS),
@@ -322,7 +325,7 @@ struct StatusCase {
 
 async fn status_case(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Reporter(s, _): Reporter,
 ) -> AppResult<Response> {
     let case = service::reporter_view(&st, &s).await?;
@@ -363,7 +366,7 @@ impl HasCsrf for CsrfOnly {
 
 async fn status_message(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
 ) -> AppResult<Response> {
     match service::reporter_message(&st, &s, &form.body).await {
@@ -415,7 +418,7 @@ struct StaffLogin {
     demo_code: Option<String>,
 }
 
-async fn staff_login_page(State(st): State<AppState>, lang: Lang) -> Response {
+async fn staff_login_page(State(st): State<AppState>, ReaderLang(lang): ReaderLang) -> Response {
     let t = tr(&st, lang, "/staff/login").await;
     let demo_code = t.demo.then(|| crate::demo::demo_code(st.now()));
     page(StaffLogin {
@@ -487,7 +490,7 @@ struct InboxPage {
     /// `due`, `newest` or `oldest`.
     order: &'static str,
     params: service::InboxParams,
-    legal: std::sync::Arc<crate::legal::Legal>,
+    legal: std::sync::Arc<minhbach_app::legal::Legal>,
     today: time::Date,
     /// Overseers see every agency's metadata and cannot open cases.
     overseer: bool,
@@ -552,7 +555,7 @@ impl InboxPage {
 
     /// Working days from today to an ISO due date.
     fn days_left(&self, due: &str) -> Option<i64> {
-        let due = crate::clocks::parse_date(due).ok()?;
+        let due = minhbach_app::clocks::parse_date(due).ok()?;
         Some(self.legal.calendar.working_days_between(self.today, due))
     }
 
@@ -581,7 +584,7 @@ impl InboxPage {
 
 async fn staff_inbox(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Staff(s, _): Staff,
     Query(q): Query<service::InboxParams>,
 ) -> AppResult<Response> {
@@ -671,7 +674,7 @@ impl CasePage {
 
 async fn staff_case(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Staff(s, _): Staff,
     Path(reference): Path<String>,
 ) -> AppResult<Response> {
@@ -784,7 +787,7 @@ async fn admin_page(
 
 async fn admin_legal(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Staff(s, _): Staff,
 ) -> AppResult<Response> {
     require_admin(&s)?;
@@ -818,11 +821,11 @@ async fn save_legal(
     require_admin(s)?;
     let actor = format!("user:{}", s.user.id.0);
     let saved = if calendar {
-        crate::legal::import_calendar_year(st.store.as_ref(), document, &actor, st.now())
+        minhbach_app::legal::import_calendar_year(st.store.as_ref(), document, &actor, st.now())
             .await
             .map(|_| ())
     } else {
-        crate::legal::import_rule_set(st.store.as_ref(), document, &actor, st.now())
+        minhbach_app::legal::import_rule_set(st.store.as_ref(), document, &actor, st.now())
             .await
             .map(|_| ())
     };
@@ -831,7 +834,7 @@ async fn save_legal(
             st.load_legal().await?;
             Ok(Redirect::to("/admin/legal").into_response())
         }
-        Err(AppError::BadRequest(message)) => {
+        Err(minhbach_app::Error::InvalidDocument(message)) => {
             let (cal, rules) = if calendar {
                 (document.to_owned(), String::new())
             } else {
@@ -841,13 +844,13 @@ async fn save_legal(
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn admin_calendar(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Csrf(Staff(s, _), form): Csrf<Staff, DocumentForm>,
 ) -> AppResult<Response> {
     save_legal(&st, lang, &s, &form.document, true).await
@@ -855,7 +858,7 @@ async fn admin_calendar(
 
 async fn admin_rules(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Csrf(Staff(s, _), form): Csrf<Staff, DocumentForm>,
 ) -> AppResult<Response> {
     save_legal(&st, lang, &s, &form.document, false).await
@@ -873,7 +876,7 @@ struct NotificationsPage {
 /// In-app notifications: what needs attention on which case (never content).
 async fn staff_notifications(
     State(st): State<AppState>,
-    lang: Lang,
+    ReaderLang(lang): ReaderLang,
     Staff(s, _): Staff,
 ) -> AppResult<Response> {
     let items = st.store.notifications_for(s.user.id, 100).await?;

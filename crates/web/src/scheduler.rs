@@ -20,9 +20,9 @@ use minhbach_store::{Job, JobStore, OverdueReport, ReminderReport, StoreError};
 use time::Date;
 
 use crate::i18n::Lang;
-use crate::mail::{attention_mail, AttentionKind, MailError, Mailer, OutgoingMail};
-use crate::view::LOCAL_OFFSET;
 use crate::AppState;
+use minhbach_app::clock::LOCAL_OFFSET;
+use minhbach_app::mail::{attention_mail, AttentionKind, MailError, Mailer, OutgoingMail};
 
 pub const JOB_SCAN_OVERDUE: &str = "scan_overdue";
 pub const JOB_REMIND_DUE_SOON: &str = "remind_due_soon";
@@ -351,9 +351,9 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
-    use crate::clock::{Clock, FixedClock};
-    use crate::mail::BoxFuture;
     use crate::WebConfig;
+    use minhbach_app::clock::{Clock, FixedClock};
+    use minhbach_app::mail::BoxFuture;
 
     #[derive(Default)]
     struct Capture(Mutex<Vec<OutgoingMail>>);

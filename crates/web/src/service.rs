@@ -174,8 +174,12 @@ pub async fn submit_report(
         );
     }
     let now = st.now();
-    let year = st.clock.now().to_offset(crate::view::LOCAL_OFFSET).year();
-    let clocks = crate::clocks::plan(
+    let year = st
+        .clock
+        .now()
+        .to_offset(minhbach_app::clock::LOCAL_OFFSET)
+        .year();
+    let clocks = minhbach_app::clocks::plan(
         &st.legal(),
         &[],
         &minhbach_domain::workflow::ON_RECEIPT,
@@ -476,7 +480,7 @@ async fn case_view(
         .await?
         .iter()
         .map(|row| {
-            let clock = crate::clocks::rebuild(&legal, row)?;
+            let clock = minhbach_app::clocks::rebuild(&legal, row)?;
             let due = clock.due(&legal.calendar);
             let open = clock.completed_on().is_none();
             Ok(crate::view::ClockView {
@@ -486,7 +490,7 @@ async fn case_view(
                 unconfirmed: clock.rule().unconfirmed,
                 rule_set: row.rule_set.clone(),
                 started_on: row.started_on.clone(),
-                due_on: due.map(crate::clocks::iso),
+                due_on: due.map(minhbach_app::clocks::iso),
                 completed_on: row.completed_on.clone(),
                 met: row.met,
                 paused: clock.is_paused(),
@@ -775,7 +779,8 @@ impl InboxParams {
             track: non_empty(&self.track).and_then(|t| Track::from_code(&t)),
             category: non_empty(&self.category),
             overdue: matches!(self.overdue.as_deref(), Some("1" | "true" | "on")),
-            due_by: (self.due.as_deref() == Some("week")).then(|| crate::clocks::iso(end_of_week)),
+            due_by: (self.due.as_deref() == Some("week"))
+                .then(|| minhbach_app::clocks::iso(end_of_week)),
         }
     }
 }
@@ -1019,7 +1024,7 @@ pub async fn staff_transition(
     let rows = st.store.clocks(case.id).await?;
     let on = decision.decision_date.unwrap_or_else(|| st.today());
     let ops = minhbach_domain::clock_ops(decision.kind, effect.track);
-    let clocks = crate::clocks::plan(
+    let clocks = minhbach_app::clocks::plan(
         &st.legal(),
         &rows,
         &ops,

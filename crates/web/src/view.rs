@@ -11,27 +11,25 @@ use fluent_bundle::FluentArgs;
 use minhbach_domain::{AgencyId, CaseState};
 use minhbach_store::Agency;
 use serde::Serialize;
-use time::UtcOffset;
 
 use crate::error::{AppError, ErrorInfo};
 use crate::i18n::Lang;
 use crate::service::ReportContent;
 use crate::AppState;
 
-/// Vietnam keeps UTC+7 all year; dates are shown and years counted in local time.
-pub const LOCAL_OFFSET: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
-    Ok(o) => o,
-    Err(_) => UtcOffset::UTC,
-};
+pub use minhbach_app::clock::LOCAL_OFFSET;
 
 pub const LANG_COOKIE: &str = "mb_lang";
 
-/// The reader's language: `?lang=` first, then the language cookie, else Vietnamese.
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
+/// The reader's language, as an extractor: `?lang=` first, then the language cookie, else
+/// Vietnamese.
+pub struct ReaderLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReaderLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(lang_of(parts))
+        Ok(ReaderLang(lang_of(parts)))
     }
 }
 

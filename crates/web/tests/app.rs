@@ -1221,7 +1221,7 @@ mod specs {
             Some("2026-12-08")
         );
         // A new rule set from 1 December gives triage 10 working days.
-        let shipped = minhbach_web::legal::SHIPPED_RULE_SETS[1].1;
+        let shipped = minhbach_app::legal::SHIPPED_RULE_SETS[1].1;
         let later = shipped
             .replace("effective_from = 2026-07-01", "effective_from = 2026-12-01")
             .replacen(
@@ -1231,7 +1231,7 @@ mod specs {
             );
         assert_ne!(later, shipped);
         let at = app.state.now();
-        minhbach_web::legal::import_rule_set(app.store.as_ref(), &later, "test", at)
+        minhbach_app::legal::import_rule_set(app.store.as_ref(), &later, "test", at)
             .await
             .unwrap();
         app.state.load_legal().await.unwrap();
@@ -1250,7 +1250,7 @@ mod specs {
             triage_due(app.clocks_of(&officer, &after).await).as_deref(),
             Some("2026-12-16")
         );
-        let bad = minhbach_web::legal::import_rule_set(
+        let bad = minhbach_app::legal::import_rule_set(
             app.store.as_ref(),
             "effective_from = 2027-01-01\nsource = \"x\"\n[rules.triage]\nunit = \"weeks\"",
             "test",
@@ -1273,7 +1273,7 @@ mod specs {
             app.state.clone(),
             app.store.clone(),
             Arc::new(move || legal.legal().calendar.clone()),
-            Arc::new(minhbach_web::mail::NoMailer),
+            Arc::new(minhbach_app::mail::NoMailer),
             "node-a",
             "http://127.0.0.1",
             SchedulerSettings::default(),
@@ -1468,7 +1468,7 @@ mod specs {
                 app.state.clone(),
                 store,
                 Arc::new(move || legal.legal().calendar.clone()),
-                Arc::new(minhbach_web::mail::NoMailer),
+                Arc::new(minhbach_app::mail::NoMailer),
                 name,
                 "http://127.0.0.1",
                 SchedulerSettings::default(),

@@ -16,10 +16,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use minhbach_web::i18n::Lang;
-use minhbach_web::mail::{
+use minhbach_app::mail::{
     attention_mail, AttentionKind, Mailer, OutgoingMail, SmtpMailer, SmtpSettings, SmtpTls,
 };
+use minhbach_web::i18n::Lang;
 
 /// Kills and reaps the SMTP server however the test ends.
 struct ChildGuard(Child);

@@ -27,12 +27,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
 use clap::Parser;
+use minhbach_app::clock::{Clock, SystemClock};
 use minhbach_domain::AgencyId;
 use minhbach_store::{
     Backend, InboxFilter, InboxOrder, InboxQuery, JobStore, SqlStore, Store, StoreConfig,
     SyntheticStore,
 };
-use minhbach_web::clock::{Clock, SystemClock};
 use rand::Rng;
 
 #[derive(Parser, Debug)]
@@ -253,7 +253,7 @@ async fn main() -> Result<()> {
         let today = match &args.today {
             Some(t) => t.clone(),
             None => {
-                let d = now.to_offset(minhbach_web::view::LOCAL_OFFSET).date();
+                let d = now.to_offset(minhbach_app::clock::LOCAL_OFFSET).date();
                 format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
             }
         };

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use minhbach_app::clock::{Clock, FixedClock};
 use minhbach_crypto::{PasswordParams, ServerSecret};
 use minhbach_domain::UserId;
 use minhbach_store::{SqlStore, StoreConfig};
-use minhbach_web::clock::{Clock, FixedClock};
 use minhbach_web::{demo, AppState, WebConfig};
 use sqlx::Row;
 

@@ -5,6 +5,13 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
+/// Vietnam keeps UTC+7 all year; dates are shown, deadlines counted and years of references
+/// taken in local time.
+pub const LOCAL_OFFSET: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 0) {
+    Ok(o) => o,
+    Err(_) => time::UtcOffset::UTC,
+};
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> OffsetDateTime;
 }

@@ -6,7 +6,7 @@
 use minhbach_domain::{Calendar, DataError, RuleBook};
 use minhbach_store::{AuditEntry, Store};
 
-use crate::error::{AppError, AppResult};
+use crate::{Error, Result};
 
 /// Rule sets shipped with this release.
 pub const SHIPPED_RULE_SETS: [(&str, &str); 2] = [
@@ -32,12 +32,12 @@ pub struct Legal {
     pub calendar: Calendar,
 }
 
-fn data_error(e: DataError) -> AppError {
-    AppError::BadRequest(format!("legal data: {e}"))
+fn data_error(e: DataError) -> Error {
+    Error::InvalidDocument(format!("legal data: {e}"))
 }
 
 impl Legal {
-    pub fn from_documents(rule_sets: &[&str], years: &[&str]) -> AppResult<Legal> {
+    pub fn from_documents(rule_sets: &[&str], years: &[&str]) -> Result<Legal> {
         Ok(Legal {
             rules: RuleBook::from_toml(rule_sets).map_err(data_error)?,
             calendar: Calendar::from_toml_years(years).map_err(data_error)?,
@@ -45,7 +45,7 @@ impl Legal {
     }
 
     /// The data shipped with the product.
-    pub fn shipped() -> AppResult<Legal> {
+    pub fn shipped() -> Result<Legal> {
         let sets: Vec<&str> = SHIPPED_RULE_SETS.iter().map(|(_, d)| *d).collect();
         let years: Vec<&str> = SHIPPED_CALENDAR.iter().map(|(_, d)| *d).collect();
         Legal::from_documents(&sets, &years)
@@ -53,7 +53,7 @@ impl Legal {
 
     /// Loads the documents stored in the database, first storing the shipped ones that are
     /// missing (a new release brings its new rule sets and years; an admin's edits are kept).
-    pub async fn load(store: &dyn Store, now: i64) -> AppResult<Legal> {
+    pub async fn load(store: &dyn Store, now: i64) -> Result<Legal> {
         let docs = store.legal_documents().await?;
         for (effective_from, doc) in SHIPPED_RULE_SETS {
             if !docs.rule_sets.iter().any(|(e, _)| e == effective_from) {
@@ -87,12 +87,12 @@ pub async fn import_rule_set(
     document: &str,
     actor: &str,
     now: i64,
-) -> AppResult<String> {
+) -> Result<String> {
     let one = RuleBook::from_toml(&[document]).map_err(data_error)?;
     let set = one
         .sets()
         .first()
-        .ok_or_else(|| AppError::BadRequest("empty rule set".into()))?;
+        .ok_or_else(|| Error::InvalidDocument("empty rule set".into()))?;
     let effective_from = set.effective_from.to_string();
     let docs = store.legal_documents().await?;
     let mut all: Vec<&str> = docs
@@ -117,13 +117,13 @@ pub async fn import_calendar_year(
     document: &str,
     actor: &str,
     now: i64,
-) -> AppResult<i64> {
+) -> Result<i64> {
     let cal = Calendar::from_toml_years(&[document]).map_err(data_error)?;
     let year = cal
         .years()
         .next()
         .map(|y| i64::from(y.year))
-        .ok_or_else(|| AppError::BadRequest("no year".into()))?;
+        .ok_or_else(|| Error::InvalidDocument("no year".into()))?;
     let audit = AuditEntry::new(now, actor, "calendar.imported", None)
         .with_detail(serde_json::json!({ "year": year }));
     store.save_calendar_year(year, document, &audit).await?;

@@ -1,0 +1,21 @@
+//! The errors of the operations. Each says what went wrong in terms a caller can act on; `web`
+//! turns them into statuses and translated messages.
+
+use minhbach_domain::DomainError;
+use minhbach_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule of the product refused it (invalid input, forbidden, wrong state).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("crypto: {0}")]
+    Crypto(#[from] minhbach_crypto::CryptoError),
+    /// A document given to import (rule set, calendar year) is not valid.
+    #[error("invalid document: {0}")]
+    InvalidDocument(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

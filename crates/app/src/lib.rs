@@ -1,0 +1,17 @@
+//! The application layer of minhbach: what the product does, for `web` and the command line
+//! alike. Operations take typed input and return app-level types; nothing here knows HTTP,
+//! templates or translations (see `docs/architecture.md`).
+//!
+//! Moved here so far: the clock, the legal data in force and the deadline clocks it plans, mail,
+//! and the free-space monitor. The case operations, sessions and the scheduler follow.
+
+pub mod clock;
+pub mod clocks;
+pub mod error;
+pub mod lang;
+pub mod legal;
+pub mod mail;
+pub mod space;
+
+pub use error::{Error, Result};
+pub use lang::Lang;
