@@ -13,6 +13,12 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("crypto: {0}")]
     Crypto(#[from] minhbach_crypto::CryptoError),
+    /// The organisation is not set up yet (`minhbach init`).
+    #[error("the organisation is not set up")]
+    NotInitialised,
+    /// The organisation exists already: `init` runs once.
+    #[error("the organisation already exists")]
+    AlreadyInitialised,
     /// A document given to import (rule set, calendar year) is not valid.
     #[error("invalid document: {0}")]
     InvalidDocument(String),

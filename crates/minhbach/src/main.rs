@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use minhbach_app::admin::{self, StaffAccount};
 use minhbach_app::clock::{Clock, SystemClock};
 use minhbach_crypto::{recovery_key_to_text, ServerSecret};
 use minhbach_domain::Role;
 use minhbach_store::{audit, SqlStore, Store, StoreConfig};
-use minhbach_web::admin::{self, StaffAccount};
 use minhbach_web::{demo, AppState};
 
 use crate::config::Config;
@@ -300,13 +300,13 @@ fn start_scheduler(
     mailer: Arc<dyn minhbach_app::mail::Mailer>,
     config: &Config,
 ) {
-    use minhbach_web::scheduler::{node_name, Scheduler, SchedulerSettings};
+    use minhbach_app::scheduler::{node_name, Scheduler, SchedulerSettings};
     let legal = st.clone();
     let calendar = Arc::new(move || legal.legal().calendar.clone());
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
     Scheduler::new(
-        st.clone(),
         store,
+        st.clock.clone(),
         calendar,
         mailer,
         node_name(&host),
@@ -455,10 +455,6 @@ async fn legal_import(
     Ok(())
 }
 
-fn cli_error(e: minhbach_web::error::AppError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
-}
-
 async fn agency_command(
     data: &Path,
     config: &Config,
@@ -474,9 +470,8 @@ async fn agency_command(
             kind,
             default,
         } => {
-            let id = admin::create_agency(store, &code, &name_vi, &name_en, &kind, st.now())
-                .await
-                .map_err(cli_error)?;
+            let id =
+                admin::create_agency(store, &code, &name_vi, &name_en, &kind, st.now()).await?;
             if default {
                 let audit = minhbach_store::AuditEntry::new(
                     st.now(),
@@ -528,9 +523,7 @@ async fn category_command(
         name_en,
         position,
     };
-    admin::create_category(st.store.as_ref(), category, st.now())
-        .await
-        .map_err(cli_error)?;
+    admin::create_category(st.store.as_ref(), category, st.now()).await?;
     println!("category {code} saved");
     Ok(())
 }
@@ -582,8 +575,7 @@ async fn user_command(data: &Path, config: &Config, command: UserCommand) -> any
         config.password_params(),
         st.now(),
     )
-    .await
-    .map_err(cli_error)?;
+    .await?;
     println!("user {username} created (id {id}, role {})", role.code());
     if let Some(totp) = totp {
         let uri = totp

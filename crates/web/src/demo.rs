@@ -6,10 +6,10 @@ use minhbach_crypto::{PasswordParams, SecretKey};
 use minhbach_domain::{AgencyId, Channel, RawReport, Role};
 use minhbach_store::{AuditEntry, Category};
 
-use crate::admin::{self, StaffAccount};
 use crate::error::AppResult;
 use crate::service;
 use crate::AppState;
+use minhbach_app::admin::{self, StaffAccount};
 
 /// Password of every demo account (printed by `minhbach demo`).
 pub const DEMO_PASSWORD: &str = "minhbach-demo";

@@ -143,6 +143,8 @@ impl From<minhbach_app::Error> for AppError {
             minhbach_app::Error::Store(e) => AppError::Store(e),
             minhbach_app::Error::Crypto(e) => AppError::Crypto(e),
             minhbach_app::Error::InvalidDocument(m) => AppError::BadRequest(m),
+            minhbach_app::Error::NotInitialised => AppError::NotInitialised,
+            e @ minhbach_app::Error::AlreadyInitialised => AppError::BadRequest(e.to_string()),
         }
     }
 }

@@ -2,9 +2,7 @@
 //! input and an authenticated session, asks the domain policy, does the cryptography, persists
 //! through the store (one transaction with its audit event) and returns a view.
 
-use minhbach_crypto::{
-    self as crypto, PasswordParams, PublicKey, Receipt, SecretKey, SymmetricKey,
-};
+use minhbach_crypto::{self as crypto, PublicKey, Receipt, SecretKey, SymmetricKey};
 use minhbach_domain::{
     can, Action, Actor, AgencyId, CaseContext, CaseState, Channel, Decision, DomainError, Effect,
     Identity, MessageText, RawDecision, RawReport, ReasonText, Track, TransitionKind, UserId,
@@ -17,24 +15,15 @@ use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use minhbach_app::keys::{
+    aad, decode_kek_salt, staff_secret_aad, staff_wrap_aad, totp_aad, totp_sealing_key,
+    wrap_for_staff,
+};
+
 use crate::error::{AppError, AppResult};
 use crate::security::SessionToken;
 use crate::view::{AgencyName, CaseView, DecisionForm, EventView, MessageView};
 use crate::AppState;
-
-/// Associated data that binds every sealed blob to its case and purpose, so a blob copied to
-/// another row or column fails to open.
-pub fn aad(purpose: &str, receipt_lookup: &[u8]) -> Vec<u8> {
-    format!("minhbach/v1/{purpose}/{}", hex::encode(receipt_lookup)).into_bytes()
-}
-
-fn staff_wrap_aad(lookup: &[u8], user: UserId) -> Vec<u8> {
-    aad(&format!("wrap-staff-{}", user.0), lookup)
-}
-
-fn staff_secret_aad(user_id_or_name: &str) -> Vec<u8> {
-    format!("minhbach/v1/staff-secret/{user_id_or_name}").into_bytes()
-}
 
 /// The encrypted part of a report.
 #[derive(Serialize, Deserialize, Clone, Default)]
@@ -68,23 +57,6 @@ pub async fn organisation(st: &AppState) -> AppResult<Organisation> {
         .organisation()
         .await?
         .ok_or(AppError::NotInitialised)
-}
-
-/// Wraps a case key for each given staff member's public key.
-fn wrap_for_staff(
-    keys: &[(UserId, Vec<u8>)],
-    case_key: &SymmetricKey,
-    lookup: &[u8],
-) -> AppResult<Vec<(UserId, Vec<u8>)>> {
-    keys.iter()
-        .map(|(user, public)| {
-            let pk = PublicKey::try_from_slice(public)?;
-            Ok((
-                *user,
-                crypto::wrap_to_public(&pk, case_key, &staff_wrap_aad(lookup, *user), &mut OsRng),
-            ))
-        })
-        .collect()
 }
 
 pub struct Submitted {
@@ -533,84 +505,6 @@ pub struct StaffSession {
     pub user: UserRecord,
     pub actor: Actor,
     pub secret_key: SecretKey,
-}
-
-/// Salt and Argon2 parameters of a staff key-encryption key, stored together so that changing
-/// the configured parameters never locks anyone out.
-pub fn encode_kek_salt(salt: &[u8], p: PasswordParams) -> Vec<u8> {
-    let mut v = salt.to_vec();
-    for n in [p.memory_kib, p.iterations, p.parallelism] {
-        v.extend_from_slice(&n.to_be_bytes());
-    }
-    v
-}
-
-fn decode_kek_salt(v: &[u8]) -> Option<(&[u8], PasswordParams)> {
-    let (salt, params) = v.split_at_checked(v.len().checked_sub(12)?)?;
-    let n = |i: usize| {
-        params
-            .get(i..i + 4)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
-    };
-    Some((
-        salt,
-        PasswordParams {
-            memory_kib: n(0)?,
-            iterations: n(4)?,
-            parallelism: n(8)?,
-        },
-    ))
-}
-
-/// The key material of a new staff account.
-pub struct StaffKeys {
-    pub totp_sealed: Option<Vec<u8>>,
-    pub password_hash: String,
-    pub public_key: Vec<u8>,
-    pub kek_salt: Vec<u8>,
-    pub secret_key_sealed: Vec<u8>,
-    pub secret_key_recovery: Vec<u8>,
-}
-
-/// Creates a staff member's key pair, sealed under their password and under the recovery key.
-pub fn new_staff_keys(
-    username: &str,
-    password: &str,
-    params: PasswordParams,
-    recovery: &PublicKey,
-    totp: Option<(&crypto::ServerSecret, &crypto::TotpSecret)>,
-) -> AppResult<StaffKeys> {
-    let sk = SecretKey::generate(&mut OsRng);
-    let salt = crypto::password_salt(&mut OsRng);
-    let kek = crypto::password_kek(password, &salt, params)?;
-    let aad = staff_secret_aad(username);
-    let totp_sealed = totp.map(|(server, secret)| {
-        crypto::seal(
-            &totp_sealing_key(server),
-            secret.as_bytes(),
-            &totp_aad(username),
-            &mut OsRng,
-        )
-    });
-    Ok(StaffKeys {
-        totp_sealed,
-        password_hash: crypto::hash_password(password, params, &mut OsRng)?,
-        public_key: sk.public_key().as_bytes().to_vec(),
-        kek_salt: encode_kek_salt(&salt, params),
-        secret_key_sealed: crypto::seal_secret_key(&kek, &sk, &aad, &mut OsRng),
-        secret_key_recovery: crypto::seal_secret_key_to_public(recovery, &sk, &aad, &mut OsRng),
-    })
-}
-
-/// The key that seals staff TOTP secrets: derived from the server secret, which lives outside
-/// the database, so a database copy holds no usable second factor.
-pub fn totp_sealing_key(st_secret: &crypto::ServerSecret) -> SymmetricKey {
-    SymmetricKey::from_bytes(st_secret.mac("totp-seal", b""))
-}
-
-pub fn totp_aad(username: &str) -> Vec<u8> {
-    format!("minhbach/v1/totp/{username}").into_bytes()
 }
 
 /// Checks the second factor of a staff member whose role requires one. The step is burnt in the

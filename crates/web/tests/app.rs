@@ -1261,7 +1261,7 @@ mod specs {
     }
 
     pub async fn an_overdue_case_is_flagged_and_escalated_once_by_the_scheduler(engine: Engine) {
-        use minhbach_web::scheduler::{Scheduler, SchedulerSettings};
+        use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
         use std::sync::Arc;
         use time::macros::datetime;
         let app = TestApp::spawn_at(engine, datetime!(2026-11-02 09:00 +7)).await;
@@ -1270,8 +1270,8 @@ mod specs {
         app.set_time(datetime!(2026-11-13 09:00 +7));
         let legal = app.state.clone();
         let scheduler = Scheduler::new(
-            app.state.clone(),
             app.store.clone(),
+            app.state.clock.clone(),
             Arc::new(move || legal.legal().calendar.clone()),
             Arc::new(minhbach_app::mail::NoMailer),
             "node-a",
@@ -1445,7 +1445,7 @@ mod specs {
     pub async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(
         engine: Engine,
     ) {
-        use minhbach_web::scheduler::{Scheduler, SchedulerSettings};
+        use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
         use std::sync::Arc;
         use time::macros::datetime;
         let app = TestApp::spawn_at(engine, datetime!(2026-11-02 09:00 +7)).await;
@@ -1465,8 +1465,8 @@ mod specs {
         let node = |store: Arc<minhbach_store::SqlStore>, name: &str| {
             let legal = app.state.clone();
             Scheduler::new(
-                app.state.clone(),
                 store,
+                app.state.clock.clone(),
                 Arc::new(move || legal.legal().calendar.clone()),
                 Arc::new(minhbach_app::mail::NoMailer),
                 name,

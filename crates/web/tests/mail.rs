@@ -374,7 +374,7 @@ async fn notifications_reach_a_real_smtp_server_without_report_content() {
 /// and carries neither marker.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overdue_alert_mail_carries_no_report_text_or_identity() {
-    use minhbach_web::scheduler::{Scheduler, SchedulerSettings};
+    use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
     use std::sync::Arc;
     use time::macros::datetime;
     if !aiosmtpd_available() {
@@ -430,8 +430,8 @@ async fn an_overdue_alert_mail_carries_no_report_text_or_identity() {
     .unwrap();
     let legal = app.state.clone();
     let scheduler = Scheduler::new(
-        app.state.clone(),
         app.store.clone(),
+        app.state.clock.clone(),
         Arc::new(move || legal.legal().calendar.clone()),
         Arc::new(mailer),
         "node-mail",

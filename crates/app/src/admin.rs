@@ -6,8 +6,8 @@ use minhbach_domain::{AgencyId, Role, UserId};
 use minhbach_store::{AuditEntry, Category, NewAgency, NewOrganisation, NewUser, Store};
 use rand::rngs::OsRng;
 
-use crate::error::{AppError, AppResult};
-use crate::service::new_staff_keys;
+use crate::keys::new_staff_keys;
+use crate::{Error, Result};
 
 /// Creates the organisation and returns the recovery key's private half, which is not kept.
 pub async fn create_organisation(
@@ -16,11 +16,9 @@ pub async fn create_organisation(
     reference_prefix: &str,
     demo: bool,
     now: i64,
-) -> AppResult<SecretKey> {
+) -> Result<SecretKey> {
     if store.organisation().await?.is_some() {
-        return Err(AppError::BadRequest(
-            "the organisation already exists".into(),
-        ));
+        return Err(Error::AlreadyInitialised);
     }
     let recovery = SecretKey::generate(&mut OsRng);
     store
@@ -45,7 +43,7 @@ pub async fn create_agency(
     name_en: &str,
     kind: &str,
     now: i64,
-) -> AppResult<AgencyId> {
+) -> Result<AgencyId> {
     let agency = NewAgency {
         code: code.to_owned(),
         name_vi: name_vi.to_owned(),
@@ -62,7 +60,7 @@ pub async fn create_agency(
         .await?)
 }
 
-pub async fn create_category(store: &dyn Store, category: Category, now: i64) -> AppResult<()> {
+pub async fn create_category(store: &dyn Store, category: Category, now: i64) -> Result<()> {
     let audit = AuditEntry::new(now, "cli", "category.saved", None)
         .with_detail(serde_json::json!({ "code": category.code }));
     Ok(store.upsert_category(&category, &audit).await?)
@@ -87,11 +85,8 @@ pub async fn create_staff(
     account: &StaffAccount<'_>,
     params: PasswordParams,
     now: i64,
-) -> AppResult<(UserId, Option<TotpSecret>)> {
-    let org = store
-        .organisation()
-        .await?
-        .ok_or(AppError::NotInitialised)?;
+) -> Result<(UserId, Option<TotpSecret>)> {
+    let org = store.organisation().await?.ok_or(Error::NotInitialised)?;
     let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
     let totp = match (account.role.requires_second_factor(), account.totp) {
         (false, _) => None,

@@ -16,13 +16,12 @@ use minhbach_domain::Calendar;
 use minhbach_store::jobs::{
     NOTIFY_DUE_SOON, NOTIFY_OVERDUE, NOTIFY_SUPERIOR_FOLLOWUP, NOTIFY_SUSPENSION_REVIEW,
 };
-use minhbach_store::{Job, JobStore, OverdueReport, ReminderReport, StoreError};
+use minhbach_store::{Job, OverdueReport, ReminderReport, Store, StoreError};
 use time::Date;
 
-use crate::i18n::Lang;
-use crate::AppState;
-use minhbach_app::clock::LOCAL_OFFSET;
-use minhbach_app::mail::{attention_mail, AttentionKind, MailError, Mailer, OutgoingMail};
+use crate::clock::{Clock, LOCAL_OFFSET};
+use crate::mail::{attention_mail, AttentionKind, MailError, Mailer, OutgoingMail};
+use crate::Lang;
 
 pub const JOB_SCAN_OVERDUE: &str = "scan_overdue";
 pub const JOB_REMIND_DUE_SOON: &str = "remind_due_soon";
@@ -93,8 +92,8 @@ pub struct RunReport {
 }
 
 pub struct Scheduler {
-    pub state: AppState,
-    pub store: Arc<dyn JobStore>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
     pub calendar: CalendarSource,
     pub mailer: Arc<dyn Mailer>,
     /// Unique per running process (see [`node_name`]): a lease names its holder.
@@ -136,8 +135,8 @@ pub fn attention_kind(notification_kind: &str) -> Option<AttentionKind> {
 impl Scheduler {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        state: AppState,
-        store: Arc<dyn JobStore>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
         calendar: CalendarSource,
         mailer: Arc<dyn Mailer>,
         node: impl Into<String>,
@@ -145,8 +144,8 @@ impl Scheduler {
         settings: SchedulerSettings,
     ) -> Self {
         Scheduler {
-            state,
             store,
+            clock,
             calendar,
             mailer,
             node: node.into(),
@@ -159,13 +158,13 @@ impl Scheduler {
     /// A job that fails is released for a retry; only a store failure outside a job (claiming,
     /// finishing) ends the tick with an error.
     pub async fn run_once(&self) -> Result<RunReport, StoreError> {
-        let start = self.state.now();
+        let start = self.now();
         for (kind, _) in PERIODIC {
             self.store.ensure_periodic(kind, start).await?;
         }
         let mut report = RunReport::default();
         for _ in 0..MAX_JOBS_PER_TICK {
-            let now = self.state.now();
+            let now = self.now();
             let Some(job) = self
                 .store
                 .claim_job(&self.node, now, self.settings.lease_secs)
@@ -176,7 +175,7 @@ impl Scheduler {
             match self.run_job(&job, &mut report).await {
                 Ok(()) => {
                     let next = period(&job.kind).map(|p| now.saturating_add(p));
-                    let done_at = self.state.now();
+                    let done_at = self.now();
                     if self
                         .store
                         .finish_job(job.id, &self.node, done_at, next)
@@ -196,7 +195,7 @@ impl Scheduler {
                             job.id,
                             &self.node,
                             &error,
-                            self.state.now().saturating_add(RETRY_SECS),
+                            self.now().saturating_add(RETRY_SECS),
                         )
                         .await?;
                 }
@@ -226,13 +225,17 @@ impl Scheduler {
         })
     }
 
+    fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
     /// Today in Vietnam, the day deadlines are counted in.
     fn today(&self) -> Date {
-        self.state.clock.now().to_offset(LOCAL_OFFSET).date()
+        self.clock.now().to_offset(LOCAL_OFFSET).date()
     }
 
     async fn run_job(&self, job: &Job, report: &mut RunReport) -> Result<(), String> {
-        let now = self.state.now();
+        let now = self.now();
         let today = self.today();
         let store_error = |e: StoreError| e.to_string();
         match job.kind.as_str() {
@@ -272,7 +275,6 @@ impl Scheduler {
             JOB_SEND_MAIL => self.send_mails(now, report).await.map_err(store_error)?,
             JOB_EXPIRE_SESSIONS => {
                 report.sessions_expired += self
-                    .state
                     .store
                     .delete_expired_sessions(now)
                     .await
@@ -316,7 +318,7 @@ impl Scheduler {
             };
             match self.mailer.send(mail).await {
                 Ok(()) => {
-                    self.store.mail_sent(id, self.state.now()).await?;
+                    self.store.mail_sent(id, self.now()).await?;
                     report.mails_sent += 1;
                 }
                 Err(MailError::Smtp(error)) if !error.is_permanent() => {
@@ -351,9 +353,8 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
-    use crate::WebConfig;
-    use minhbach_app::clock::{Clock, FixedClock};
-    use minhbach_app::mail::BoxFuture;
+    use crate::clock::{Clock, FixedClock};
+    use crate::mail::BoxFuture;
 
     #[derive(Default)]
     struct Capture(Mutex<Vec<OutgoingMail>>);
@@ -381,7 +382,7 @@ mod tests {
 
     /// A staff account made the way the product makes them, with a mail address.
     async fn user(
-        st: &AppState,
+        secret: &ServerSecret,
         store: &SqlStore,
         name: &str,
         agency: Option<i64>,
@@ -396,15 +397,9 @@ mod tests {
             role,
             totp: None,
         };
-        let (id, _) = crate::admin::create_staff(
-            st.store.as_ref(),
-            &st.secret,
-            &account,
-            PasswordParams::TEST,
-            1,
-        )
-        .await
-        .unwrap();
+        let (id, _) = crate::admin::create_staff(store, secret, &account, PasswordParams::TEST, 1)
+            .await
+            .unwrap();
         sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
             .bind(email)
             .bind(id.0)
@@ -421,17 +416,7 @@ mod tests {
         // 00:30 in Hanoi is still the 9th in UTC: "today" must be the Vietnam date.
         let clock = Arc::new(FixedClock::new(datetime!(2026-03-10 00:30 +7)));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let state = AppState::new(
-            store.clone(),
-            ServerSecret::generate(&mut rand::rngs::OsRng),
-            dyn_clock,
-            WebConfig {
-                password: PasswordParams::TEST,
-                ..WebConfig::default()
-            },
-        )
-        .unwrap();
-        let st = state.clone();
+        let secret = ServerSecret::generate(&mut rand::rngs::OsRng);
         crate::admin::create_organisation(store.as_ref(), "T", "HN", false, 1)
             .await
             .unwrap();
@@ -461,7 +446,7 @@ mod tests {
             .await
             .unwrap();
         user(
-            &st,
+            &secret,
             &store,
             "lead",
             Some(1),
@@ -470,7 +455,7 @@ mod tests {
         )
         .await;
         user(
-            &st,
+            &secret,
             &store,
             "tt_lead",
             Some(2),
@@ -478,7 +463,15 @@ mod tests {
             "tt@a.test",
         )
         .await;
-        user(&st, &store, "overseer", None, Role::Overseer, "o@a.test").await;
+        user(
+            &secret,
+            &store,
+            "overseer",
+            None,
+            Role::Overseer,
+            "o@a.test",
+        )
+        .await;
         let case: i64 = sqlx::query(
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
@@ -508,8 +501,8 @@ mod tests {
 
         let mailer = Arc::new(Capture::default());
         let scheduler = Scheduler::new(
-            state,
             store.clone(),
+            dyn_clock,
             Arc::new(Calendar::default),
             mailer.clone(),
             node_name("test"),
