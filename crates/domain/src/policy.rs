@@ -50,6 +50,11 @@ impl Role {
     pub fn receives_new_cases(self) -> bool {
         matches!(self, Role::IntakeOfficer | Role::AgencyLead)
     }
+
+    /// Roles a lead may assign a case to, to verify and resolve it.
+    pub fn takes_assignments(self) -> bool {
+        self == Role::Handler
+    }
 }
 
 /// A signed-in staff member.
@@ -85,6 +90,8 @@ pub enum Action {
     VerifyAudit,
     /// Edit the organisation's dated legal data (deadline rules, working-day calendar).
     ManageLegalData,
+    /// See the metadata (deadlines, states) of every agency's cases, not only one's own.
+    ViewEveryAgency,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -139,6 +146,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         (Action::ManageLegalData, None) => actor.role == Role::Admin,
+        (Action::ViewEveryAgency, None) => actor.role == Role::Overseer,
         _ => false,
     }
 }
@@ -171,6 +179,7 @@ mod tests {
             Action::Reply,
             Action::VerifyAudit,
             Action::ManageLegalData,
+            Action::ViewEveryAgency,
         ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
@@ -231,6 +240,7 @@ mod tests {
                     }
                     Action::VerifyAudit => role == Auditor,
                     Action::ManageLegalData => role == Admin,
+                    Action::ViewEveryAgency => role == Overseer,
                     _ => false,
                 };
                 assert_eq!(own, expected_own, "{role:?} {action:?} own case");

@@ -79,6 +79,17 @@ pub struct UserRecord {
     pub active: bool,
 }
 
+impl UserRecord {
+    /// Who this account is to the access policy.
+    pub fn actor(&self) -> minhbach_domain::Actor {
+        minhbach_domain::Actor {
+            user: self.id,
+            agency: self.agency,
+            role: self.role,
+        }
+    }
+}
+
 impl std::fmt::Debug for UserRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserRecord")

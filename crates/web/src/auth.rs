@@ -8,6 +8,8 @@ use axum::http::request::Parts;
 use axum::{Form, Json};
 use serde::de::DeserializeOwned;
 
+use minhbach_domain::{can, Action, DomainError};
+
 use crate::error::AppError;
 use crate::security::{csrf_matches, SessionToken};
 use crate::service::{self, ReporterSession, StaffSession};
@@ -88,6 +90,21 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// A signed-in staff member whom the policy lets edit the dated legal data (administrators).
+pub struct LegalDataManager(pub StaffSession, pub Via);
+
+impl FromRequestParts<AppState> for LegalDataManager {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let Staff(s, via) = Staff::from_request_parts(parts, st).await?;
+        if !can(&s.actor, Action::ManageLegalData, None) {
+            return Err(DomainError::Forbidden.into());
+        }
+        Ok(LegalDataManager(s, via))
+    }
+}
+
 /// A reporter who opened their case with the receipt.
 pub struct Reporter(pub ReporterSession, pub Via);
 
@@ -147,6 +164,15 @@ pub trait CsrfSession {
 }
 
 impl CsrfSession for Staff {
+    fn session_token(&self) -> &SessionToken {
+        &self.0.token
+    }
+    fn via(&self) -> Via {
+        self.1
+    }
+}
+
+impl CsrfSession for LegalDataManager {
     fn session_token(&self) -> &SessionToken {
         &self.0.token
     }

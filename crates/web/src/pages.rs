@@ -11,7 +11,8 @@ use minhbach_store::{Agency, Category, InboxOrder, InboxRow};
 use serde::Deserialize;
 
 use crate::auth::{
-    reporter_cookie, session_cookie, staff_cookie, Csrf, HasCsrf, Reporter, Staff, WebForm,
+    reporter_cookie, session_cookie, staff_cookie, Csrf, HasCsrf, LegalDataManager, Reporter,
+    Staff, WebForm,
 };
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -447,15 +448,23 @@ async fn staff_login(
     check_token(&st, FORM_LOGIN, &form.token)?;
     let token: SessionToken =
         service::staff_login(&st, &form.username, &form.password, &form.code).await?;
-    let home = match st
+    // The first page the policy lets this person see.
+    let actor = st
         .store
         .user_by_username(form.username.trim())
         .await?
-        .map(|u| u.role)
-    {
-        Some(minhbach_domain::Role::Admin) => "/admin/legal",
-        _ => "/staff/inbox",
-    };
+        .map(|u| u.actor());
+    let home = [
+        (minhbach_domain::Action::ViewInbox, "/staff/inbox"),
+        (minhbach_domain::Action::ManageLegalData, "/admin/legal"),
+    ]
+    .into_iter()
+    .find(|(action, _)| {
+        actor
+            .as_ref()
+            .is_some_and(|a| minhbach_domain::can(a, *action, None))
+    })
+    .map_or("/staff/inbox", |(_, page)| page);
     let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         staff_cookie(secure),
@@ -616,7 +625,7 @@ async fn staff_inbox(
         params: q.clone(),
         legal: st.legal(),
         today: st.today(),
-        overseer: s.actor.role == minhbach_domain::Role::Overseer,
+        overseer: minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewEveryAgency, None),
         agencies,
     }))
 }
@@ -691,7 +700,7 @@ async fn staff_case(
         .staff_of(minhbach_domain::AgencyId(case.agency.id))
         .await?
         .into_iter()
-        .filter(|u| u.role == minhbach_domain::Role::Handler)
+        .filter(|u| u.role.takes_assignments())
         .map(|u| (u.id.0, u.display_name))
         .collect();
     Ok(page(CasePage {
@@ -755,15 +764,6 @@ struct AdminLegal {
     new_rules: String,
 }
 
-/// Only administrators edit the dated legal data; the domain policy says so.
-fn require_admin(s: &service::StaffSession) -> AppResult<()> {
-    if minhbach_domain::can(&s.actor, minhbach_domain::Action::ManageLegalData, None) {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden.into())
-    }
-}
-
 async fn admin_page(
     st: &AppState,
     lang: Lang,
@@ -788,9 +788,8 @@ async fn admin_page(
 async fn admin_legal(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
-    Staff(s, _): Staff,
+    LegalDataManager(s, _): LegalDataManager,
 ) -> AppResult<Response> {
-    require_admin(&s)?;
     Ok(page(
         admin_page(&st, lang, &s, None, String::new(), String::new()).await?,
     ))
@@ -818,7 +817,6 @@ async fn save_legal(
     document: &str,
     calendar: bool,
 ) -> AppResult<Response> {
-    require_admin(s)?;
     let actor = format!("user:{}", s.user.id.0);
     let saved = if calendar {
         minhbach_app::legal::import_calendar_year(st.store.as_ref(), document, &actor, st.now())
@@ -851,7 +849,7 @@ async fn save_legal(
 async fn admin_calendar(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
-    Csrf(Staff(s, _), form): Csrf<Staff, DocumentForm>,
+    Csrf(LegalDataManager(s, _), form): Csrf<LegalDataManager, DocumentForm>,
 ) -> AppResult<Response> {
     save_legal(&st, lang, &s, &form.document, true).await
 }
@@ -859,7 +857,7 @@ async fn admin_calendar(
 async fn admin_rules(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
-    Csrf(Staff(s, _), form): Csrf<Staff, DocumentForm>,
+    Csrf(LegalDataManager(s, _), form): Csrf<LegalDataManager, DocumentForm>,
 ) -> AppResult<Response> {
     save_legal(&st, lang, &s, &form.document, false).await
 }

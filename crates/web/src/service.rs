@@ -606,11 +606,7 @@ pub async fn staff_session(st: &AppState, token: SessionToken) -> AppResult<Staf
         b"minhbach/v1/session-staff",
     )
     .map_err(|_| AppError::Unauthenticated)?;
-    let actor = Actor {
-        user: user.id,
-        agency: user.agency,
-        role: user.role,
-    };
+    let actor = user.actor();
     Ok(StaffSession {
         token,
         user,
@@ -690,10 +686,10 @@ pub async fn inbox(
         return Err(DomainError::Forbidden.into());
     }
     // Agency staff see their own agency; overseers every agency, or the one they filter on.
-    let agency = match (s.actor.role, s.actor.agency) {
-        (minhbach_domain::Role::Overseer, _) => filter.agency,
-        (_, Some(own)) => Some(own),
-        (_, None) => return Err(DomainError::Forbidden.into()),
+    let agency = if can(&s.actor, Action::ViewEveryAgency, None) {
+        filter.agency
+    } else {
+        Some(s.actor.agency.ok_or(DomainError::Forbidden)?)
     };
     Ok(st
         .store
@@ -870,7 +866,7 @@ pub async fn staff_transition(
         let staff = st.store.staff_of(case.agency).await?;
         let Some(h) = staff
             .iter()
-            .find(|u| u.id == handler && u.role == minhbach_domain::Role::Handler)
+            .find(|u| u.id == handler && u.role.takes_assignments())
         else {
             return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
                 field: "handler",
