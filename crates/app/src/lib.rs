@@ -10,6 +10,7 @@ pub mod admin;
 pub mod clock;
 pub mod clocks;
 pub mod error;
+pub mod intake;
 pub mod keys;
 pub mod lang;
 pub mod legal;

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use minhbach_domain::{can, Action, DomainError};
 
 use crate::error::AppError;
-use crate::security::{csrf_matches, SessionToken};
+use crate::security::{cookie, csrf_matches, SessionToken};
 use crate::service::{self, ReporterSession, StaffSession};
 use crate::AppState;
 
@@ -36,22 +36,6 @@ pub fn session_cookie(name: &str, value: &str, secure: bool, max_age_secs: i64) 
     let secure = if secure { "; Secure" } else { "" };
     let max_age = if value.is_empty() { 0 } else { max_age_secs };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
-}
-
-/// The value of the cookie `name`, if the request carries it.
-pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(name)?
-                .strip_prefix('=')
-                .map(str::to_owned)
-        })
 }
 
 /// Where the session token came from: a cookie (browser; state changes need a CSRF token) or a

@@ -20,20 +20,12 @@ use minhbach_app::keys::{
     wrap_for_staff,
 };
 
+use minhbach_app::intake::ReportContent;
+
 use crate::error::{AppError, AppResult};
 use crate::security::SessionToken;
 use crate::view::{AgencyName, CaseView, DecisionForm, EventView, MessageView};
 use crate::AppState;
-
-/// The encrypted part of a report.
-#[derive(Serialize, Deserialize, Clone, Default)]
-pub struct ReportContent {
-    pub what: String,
-    pub when: String,
-    #[serde(rename = "where")]
-    pub where_: String,
-    pub who: String,
-}
 
 #[derive(Serialize, Deserialize)]
 struct SealedIdentity {

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorInfo};
 use crate::i18n::Lang;
-use crate::service::ReportContent;
 use crate::AppState;
+use minhbach_app::intake::ReportContent;
 
 pub use minhbach_app::clock::LOCAL_OFFSET;
 
@@ -40,7 +40,7 @@ pub fn lang_of(parts: &Parts) -> Lang {
             .and_then(Lang::from_code)
     });
     let from_cookie = || {
-        crate::auth::cookie(parts, LANG_COOKIE)
+        crate::security::cookie(parts, LANG_COOKIE)
             .as_deref()
             .and_then(Lang::from_code)
     };
