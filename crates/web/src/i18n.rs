@@ -130,9 +130,15 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/templates"),
             concat!(env!("CARGO_MANIFEST_DIR"), "/src"),
         ];
-        for dir in dirs {
+        let mut todo: Vec<std::path::PathBuf> = dirs.iter().map(Into::into).collect();
+        while let Some(dir) = todo.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
-                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    todo.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(path).unwrap();
                 for part in text.split("t.get(\"").skip(1) {
                     if let Some((key, _)) = part.split_once('"') {
                         used.push(key.to_owned());

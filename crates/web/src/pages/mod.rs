@@ -1,0 +1,178 @@
+//! Server-rendered pages. Every reporter page is a plain HTML form: nothing needs JavaScript.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use minhbach_domain::{Channel, DomainError, FieldError, RawReport};
+use minhbach_store::{Agency, Category, InboxOrder, InboxRow};
+use serde::Deserialize;
+
+use crate::auth::{
+    reporter_cookie, session_cookie, staff_cookie, Csrf, HasCsrf, LegalDataManager, Reporter,
+    Staff, WebForm,
+};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::security::{check_form_token, issue_form_token, SessionToken};
+use crate::service;
+use crate::view::{page, AgencyName, CaseView, ReaderLang, Tr, LANG_COOKIE};
+use crate::AppState;
+
+mod admin;
+mod reporter;
+mod staff;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/lang/{code}", get(set_lang))
+        .route("/static/style.css", get(stylesheet))
+        // Browsers ask for it on every page; there is no icon, and no reason to log a 404.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route(
+            "/report",
+            get(reporter::report_form).post(reporter::report_submit),
+        )
+        .route(
+            "/status",
+            get(reporter::status_login).post(reporter::status_open),
+        )
+        .route("/status/case", get(reporter::status_case))
+        .route("/status/case/messages", post(reporter::status_message))
+        .route("/status/logout", post(reporter::status_logout))
+        .route("/staff", get(|| async { Redirect::to("/staff/inbox") }))
+        .route(
+            "/staff/login",
+            get(staff::staff_login_page).post(staff::staff_login),
+        )
+        .route("/staff/logout", post(staff::staff_logout))
+        .route("/staff/inbox", get(staff::staff_inbox))
+        .route("/staff/cases/{reference}", get(staff::staff_case))
+        .route(
+            "/staff/cases/{reference}/messages",
+            post(staff::staff_message),
+        )
+        .route(
+            "/staff/cases/{reference}/decision",
+            post(staff::staff_decision),
+        )
+        .route("/staff/notifications", get(staff::staff_notifications))
+        .route(
+            "/staff/notifications/{id}/read",
+            post(staff::staff_notification_read),
+        )
+        .route("/admin/legal", get(admin::admin_legal))
+        .route("/admin/legal/calendar", post(admin::admin_calendar))
+        .route("/admin/legal/rules", post(admin::admin_rules))
+}
+
+async fn tr(st: &AppState, lang: Lang, path: &str) -> Tr {
+    Tr::for_page(st, lang, path).await
+}
+
+const FORM_REPORT: &str = "report";
+const FORM_STATUS: &str = "status";
+const FORM_LOGIN: &str = "login";
+
+fn form_token(st: &AppState, purpose: &str) -> String {
+    issue_form_token(&st.secret, purpose, st.now())
+}
+
+fn check_token(st: &AppState, purpose: &str, token: &str) -> AppResult<Vec<u8>> {
+    check_form_token(
+        &st.secret,
+        purpose,
+        token,
+        st.now(),
+        st.config.form_token_hours * 3600,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct Landing {
+    t: Tr,
+}
+
+async fn landing(State(st): State<AppState>, ReaderLang(lang): ReaderLang) -> Response {
+    page(Landing {
+        t: tr(&st, lang, "/").await,
+    })
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+/// Remembers the chosen language in a cookie and returns to the page the reader was on.
+async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::Vi);
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    let mut r = Redirect::to(&next).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+        .into_response()
+}
+
+fn with_cookie(mut r: Response, value: String) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl HasCsrf for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn signed_out(st: &AppState, name: &str) -> Response {
+    with_cookie(
+        Redirect::to("/").into_response(),
+        session_cookie(name, "", st.config.secure_cookies, 0),
+    )
+}
+
+/// A message to the other side of a case (reporter or staff), with the session's CSRF token.
+#[derive(Deserialize)]
+struct MessageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+}
+
+impl HasCsrf for MessageForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}

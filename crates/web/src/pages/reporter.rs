@@ -1,0 +1,260 @@
+//! The reporter's pages: the report form and its receipt, returning with the receipt, the
+//! case page and its messages. All of them work without JavaScript.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+struct ReportFormPage {
+    t: Tr,
+    token: String,
+    categories: Vec<Category>,
+    agencies: Vec<Agency>,
+    values: RawReport,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+}
+
+impl ReportFormPage {
+    fn error_for(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| self.t.get(e.code))
+    }
+
+    fn category_name(&self, c: &Category) -> String {
+        if self.t.is_vi() {
+            c.name_vi.clone()
+        } else {
+            c.name_en.clone()
+        }
+    }
+
+    fn agency_name(&self, a: &Agency) -> String {
+        if self.t.is_vi() {
+            a.name_vi.clone()
+        } else {
+            a.name_en.clone()
+        }
+    }
+
+    fn agency_selected(&self, a: &Agency) -> bool {
+        self.values.agency.trim() == a.id.to_string()
+    }
+
+    fn confidential(&self) -> bool {
+        self.values.identity == "confidential"
+    }
+}
+
+async fn report_page(
+    st: &AppState,
+    lang: Lang,
+    values: RawReport,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> AppResult<ReportFormPage> {
+    Ok(ReportFormPage {
+        t: tr(st, lang, "/report").await,
+        token: form_token(st, FORM_REPORT),
+        categories: st.store.categories().await?,
+        agencies: st.store.agencies().await?,
+        values,
+        errors,
+        notice,
+    })
+}
+
+pub(super) async fn report_form(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+) -> AppResult<Response> {
+    service::organisation(&st).await?;
+    Ok(page(
+        report_page(&st, lang, RawReport::default(), Vec::new(), None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReportForm {
+    #[serde(default)]
+    token: String,
+    #[serde(flatten)]
+    report: RawReport,
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    t: Tr,
+    reference: String,
+    receipt: String,
+}
+
+/// Records the report and shows the receipt, once. A form problem shows the form again with
+/// everything the reporter typed, so nothing is lost.
+pub(super) async fn report_submit(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    WebForm(form): WebForm<ReportForm>,
+) -> AppResult<Response> {
+    let again = |errors, notice, status| {
+        let st = st.clone();
+        let values = form.report.clone();
+        async move {
+            let mut r = page(report_page(&st, lang, values, errors, notice).await?);
+            *r.status_mut() = status;
+            Ok::<_, AppError>(r)
+        }
+    };
+    let nonce = match check_token(&st, FORM_REPORT, &form.token) {
+        Ok(n) => n,
+        Err(_) => {
+            return again(
+                Vec::new(),
+                Some(st.i18n.text(lang, "error-csrf-form", None)),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
+    };
+    let demo = service::organisation(&st).await?.demo;
+    match service::submit_report(&st, form.report.clone(), Channel::Web, Some(nonce), demo).await {
+        Ok(done) => Ok(page(ReceiptPage {
+            t: tr(&st, lang, "/report").await,
+            reference: done.reference,
+            receipt: done.receipt.expose(),
+        })),
+        Err(AppError::Domain(DomainError::Invalid(errors))) => {
+            again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        // Storage full or database busy: nothing recorded, no receipt; the text stays with the
+        // reporter to send again.
+        Err(e) if e.is_unavailable() => {
+            let key = match e {
+                AppError::Store(minhbach_store::StoreError::Full) => "error-storage-full-form",
+                _ => "error-busy",
+            };
+            let mut r = again(
+                Vec::new(),
+                Some(st.i18n.text(lang, key, None)),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await?;
+            if let Some(seconds) = e.retry_after() {
+                r.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            }
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "status_login.html")]
+struct StatusLogin {
+    t: Tr,
+    token: String,
+}
+
+pub(super) async fn status_login(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+) -> Response {
+    page(StatusLogin {
+        t: tr(&st, lang, "/status").await,
+        token: form_token(&st, FORM_STATUS),
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReceiptForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    receipt: String,
+}
+
+pub(super) async fn status_open(
+    State(st): State<AppState>,
+    WebForm(form): WebForm<ReceiptForm>,
+) -> AppResult<Response> {
+    check_token(&st, FORM_STATUS, &form.token)?;
+    let token = service::reporter_login(&st, &form.receipt).await?;
+    let secure = st.config.secure_cookies;
+    let cookie = session_cookie(
+        reporter_cookie(secure),
+        &token.encode(),
+        secure,
+        st.config.reporter_session_minutes * 60,
+    );
+    Ok(with_cookie(
+        Redirect::to("/status/case").into_response(),
+        cookie,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "status_case.html")]
+struct StatusCase {
+    t: Tr,
+    case: CaseView,
+    csrf: String,
+    /// A message that could not be sent, shown again in the box.
+    draft: String,
+    notice: Option<String>,
+}
+
+pub(super) async fn status_case(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Reporter(s, _): Reporter,
+) -> AppResult<Response> {
+    let case = service::reporter_view(&st, &s).await?;
+    Ok(page(StatusCase {
+        t: tr(&st, lang, "/status/case").await,
+        case,
+        csrf: s.token.csrf(&st.secret),
+        draft: String::new(),
+        notice: None,
+    }))
+}
+
+pub(super) async fn status_message(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
+) -> AppResult<Response> {
+    match service::reporter_message(&st, &s, &form.body).await {
+        Ok(()) => Ok(Redirect::to("/status/case#messages").into_response()),
+        // Storage full or database busy: the case page again, with the message in its box.
+        Err(e) if e.is_unavailable() => {
+            let key = match e {
+                AppError::Store(minhbach_store::StoreError::Full) => "error-storage-full-message",
+                _ => "error-busy",
+            };
+            let mut r = page(StatusCase {
+                t: tr(&st, lang, "/status/case").await,
+                case: service::reporter_view(&st, &s).await?,
+                csrf: s.token.csrf(&st.secret),
+                draft: form.body,
+                notice: Some(st.i18n.text(lang, key, None)),
+            });
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            if let Some(seconds) = e.retry_after() {
+                r.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            }
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn status_logout(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), _): Csrf<Reporter, CsrfOnly>,
+) -> AppResult<Response> {
+    service::logout(&st, &s.token).await?;
+    Ok(signed_out(&st, reporter_cookie(st.config.secure_cookies)))
+}

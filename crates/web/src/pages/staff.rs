@@ -1,0 +1,380 @@
+//! The staff pages: sign-in, the inbox, the case page with its decisions, notifications.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "staff_login.html")]
+struct StaffLogin {
+    t: Tr,
+    token: String,
+    /// On a demo organisation only: the demo accounts' current code.
+    demo_code: Option<String>,
+}
+
+pub(super) async fn staff_login_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+) -> Response {
+    let t = tr(&st, lang, "/staff/login").await;
+    let demo_code = t.demo.then(|| crate::demo::demo_code(st.now()));
+    page(StaffLogin {
+        t,
+        token: form_token(&st, FORM_LOGIN),
+        demo_code,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub(super) async fn staff_login(
+    State(st): State<AppState>,
+    WebForm(form): WebForm<LoginForm>,
+) -> AppResult<Response> {
+    check_token(&st, FORM_LOGIN, &form.token)?;
+    let token: SessionToken =
+        service::staff_login(&st, &form.username, &form.password, &form.code).await?;
+    // The first page the policy lets this person see.
+    let actor = st
+        .store
+        .user_by_username(form.username.trim())
+        .await?
+        .map(|u| u.actor());
+    let home = [
+        (minhbach_domain::Action::ViewInbox, "/staff/inbox"),
+        (minhbach_domain::Action::ManageLegalData, "/admin/legal"),
+    ]
+    .into_iter()
+    .find(|(action, _)| {
+        actor
+            .as_ref()
+            .is_some_and(|a| minhbach_domain::can(a, *action, None))
+    })
+    .map_or("/staff/inbox", |(_, page)| page);
+    let secure = st.config.secure_cookies;
+    let cookie = session_cookie(
+        staff_cookie(secure),
+        &token.encode(),
+        secure,
+        st.config.staff_session_minutes * 60,
+    );
+    Ok(with_cookie(Redirect::to(home).into_response(), cookie))
+}
+
+pub(super) async fn staff_logout(
+    State(st): State<AppState>,
+    Csrf(Staff(s, _), _): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    service::logout(&st, &s.token).await?;
+    Ok(signed_out(&st, staff_cookie(st.config.secure_cookies)))
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    t: Tr,
+    staff_name: String,
+    agency: AgencyName,
+    csrf: String,
+    rows: Vec<InboxRow>,
+    categories: Vec<Category>,
+    total: i64,
+    total_capped: bool,
+    page: u32,
+    pages: u32,
+    /// `due`, `newest` or `oldest`.
+    order: &'static str,
+    params: service::InboxParams,
+    legal: std::sync::Arc<minhbach_app::legal::Legal>,
+    today: time::Date,
+    /// Overseers see every agency's metadata and cannot open cases.
+    overseer: bool,
+    agencies: Vec<Agency>,
+}
+
+impl InboxPage {
+    fn category_name(&self, code: &str) -> String {
+        self.categories.iter().find(|c| c.code == code).map_or_else(
+            || code.to_owned(),
+            |c| {
+                if self.t.is_vi() {
+                    c.name_vi.clone()
+                } else {
+                    c.name_en.clone()
+                }
+            },
+        )
+    }
+
+    fn agency_of(&self, id: &minhbach_domain::AgencyId) -> String {
+        AgencyName::find(&self.agencies, *id).name(&self.t)
+    }
+
+    fn agency_label(&self, a: &Agency) -> String {
+        if self.t.is_vi() {
+            a.name_vi.clone()
+        } else {
+            a.name_en.clone()
+        }
+    }
+
+    fn states(&self) -> Vec<&'static str> {
+        minhbach_domain::CaseState::ALL
+            .iter()
+            .map(|s| s.code())
+            .collect()
+    }
+
+    fn tracks(&self) -> Vec<&'static str> {
+        minhbach_domain::Track::ALL
+            .iter()
+            .map(|t| t.code())
+            .collect()
+    }
+
+    /// Whether a filter currently has this value (to keep the form as the reader left it).
+    fn selected(&self, field: &str, value: impl AsRef<str>) -> bool {
+        let value = value.as_ref();
+        let p = &self.params;
+        let current = match field {
+            "state" => &p.state,
+            "track" => &p.track,
+            "category" => &p.category,
+            "agency" => &p.agency,
+            "overdue" => &p.overdue,
+            "due" => &p.due,
+            _ => return false,
+        };
+        current.as_deref() == Some(value)
+    }
+
+    /// Working days from today to an ISO due date.
+    fn days_left(&self, due: &str) -> Option<i64> {
+        let due = minhbach_app::clocks::parse_date(due).ok()?;
+        Some(self.legal.calendar.working_days_between(self.today, due))
+    }
+
+    /// The current filters as a query string, for the pager links.
+    fn query(&self) -> String {
+        let p = &self.params;
+        let mut parts = vec![format!("order={}", self.order)];
+        for (k, v) in [
+            ("state", &p.state),
+            ("track", &p.track),
+            ("category", &p.category),
+            ("overdue", &p.overdue),
+            ("due", &p.due),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                let safe: String = v
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                parts.push(format!("{k}={safe}"));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+pub(super) async fn staff_inbox(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Query(q): Query<service::InboxParams>,
+) -> AppResult<Response> {
+    let order = q.order();
+    let page_no = q.page();
+    let inbox = service::inbox(&st, &s, order, q.filter(st.today()), page_no).await?;
+    let agencies = st.store.agencies().await?;
+    let agency = AgencyName::find(
+        &agencies,
+        s.actor.agency.unwrap_or(minhbach_domain::AgencyId(0)),
+    );
+    let pages = u32::try_from((inbox.total.max(1) + 24) / 25).unwrap_or(u32::MAX);
+    Ok(page(InboxPage {
+        t: tr(&st, lang, "/staff/inbox").await,
+        staff_name: s.user.display_name.clone(),
+        agency,
+        csrf: s.token.csrf(&st.secret),
+        rows: inbox.rows,
+        categories: st.store.categories().await?,
+        total: inbox.total,
+        total_capped: inbox.total_capped,
+        page: page_no,
+        pages,
+        order: match order {
+            InboxOrder::NewestFirst => "newest",
+            InboxOrder::OldestFirst => "oldest",
+            InboxOrder::DueFirst => "due",
+        },
+        params: q.clone(),
+        legal: st.legal(),
+        today: st.today(),
+        overseer: minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewEveryAgency, None),
+        agencies,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    case: CaseView,
+    forward_targets: Vec<Agency>,
+    /// Handlers of the agency: (user id, name).
+    handlers: Vec<(i64, String)>,
+}
+
+impl CasePage {
+    fn agency_name(&self, a: &Agency) -> String {
+        if self.t.is_vi() {
+            a.name_vi.clone()
+        } else {
+            a.name_en.clone()
+        }
+    }
+
+    fn field_id(&self, kind: &str, field: &str) -> String {
+        format!("{kind}-{field}")
+    }
+
+    fn is(&self, field: &str, name: &str) -> bool {
+        field == name
+    }
+
+    fn is_text(&self, field: &str) -> bool {
+        matches!(field, "reasons" | "note" | "evidence" | "delivery")
+    }
+
+    fn tracks(&self) -> Vec<&'static str> {
+        minhbach_domain::Track::ALL
+            .iter()
+            .map(|t| t.code())
+            .collect()
+    }
+
+    fn choices(&self, field: &str) -> Vec<&'static str> {
+        use minhbach_domain::workflow::{Complexity, Finding, Outcome};
+        match field {
+            "complexity" => Complexity::ALL.iter().map(|c| c.code()).collect(),
+            "finding" => Finding::ALL.iter().map(|c| c.code()).collect(),
+            "outcome" => Outcome::ALL.iter().map(|c| c.code()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub(super) async fn staff_case(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+) -> AppResult<Response> {
+    let case = service::staff_case_view(&st, &s, &reference).await?;
+    let forward_targets = st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .filter(|a| a.id.0 != case.agency.id)
+        .collect();
+    let handlers = st
+        .store
+        .staff_of(minhbach_domain::AgencyId(case.agency.id))
+        .await?
+        .into_iter()
+        .filter(|u| u.role.takes_assignments())
+        .map(|u| (u.id.0, u.display_name))
+        .collect();
+    Ok(page(CasePage {
+        t: tr(&st, lang, &format!("/staff/cases/{reference}")).await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        case,
+        forward_targets,
+        handlers,
+    }))
+}
+
+pub(super) async fn staff_message(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, MessageForm>,
+) -> AppResult<Response> {
+    service::staff_reply(&st, &s, &reference, &form.body).await?;
+    Ok(Redirect::to(&format!("/staff/cases/{reference}#messages")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    decision: minhbach_domain::RawDecision,
+}
+
+impl HasCsrf for DecisionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn staff_decision(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, DecisionForm>,
+) -> AppResult<Response> {
+    service::staff_transition(&st, &s, &reference, &form.decision).await?;
+    // After forwarding, the case has left this agency: back to the inbox.
+    let to = if form.decision.kind == "forward" {
+        "/staff/inbox".to_owned()
+    } else {
+        format!("/staff/cases/{reference}")
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    items: Vec<minhbach_store::Notification>,
+}
+
+/// In-app notifications: what needs attention on which case (never content).
+pub(super) async fn staff_notifications(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    let items = st.store.notifications_for(s.user.id, 100).await?;
+    Ok(page(NotificationsPage {
+        t: tr(&st, lang, "/staff/notifications").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        items,
+    }))
+}
+
+pub(super) async fn staff_notification_read(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Csrf(Staff(s, _), _): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    st.store.mark_read(s.user.id, id, st.now()).await?;
+    Ok(Redirect::to("/staff/notifications").into_response())
+}
