@@ -17,6 +17,9 @@ pub mod legal;
 pub mod mail;
 pub mod scheduler;
 pub mod space;
+pub mod state;
+pub mod throttle;
 
 pub use error::{Error, Result};
 pub use lang::Lang;
+pub use state::{App, AppSettings};

@@ -19,7 +19,6 @@ use minhbach_crypto::{PasswordParams, ServerSecret};
 use minhbach_store::Store;
 
 use crate::i18n::I18n;
-use crate::security::Throttle;
 use minhbach_app::clock::Clock;
 
 /// Settings of the web layer (the binary fills them from the configuration file).
@@ -59,16 +58,19 @@ impl Default for WebConfig {
     }
 }
 
+/// The web state: the application and what only HTTP needs (translations, web settings).
 pub struct Inner {
-    /// Deadline rules and the working-day calendar in force (replaced when an admin imports).
-    pub legal: std::sync::RwLock<Arc<minhbach_app::legal::Legal>>,
-    pub store: Arc<dyn Store>,
-    pub secret: ServerSecret,
-    pub clock: Arc<dyn Clock>,
+    pub app: minhbach_app::App,
     pub i18n: I18n,
     pub config: WebConfig,
-    pub receipt_throttle: Throttle,
-    pub login_throttle: Throttle,
+}
+
+/// Handlers reach the application's store, secret, clock and legal data through the web state.
+impl std::ops::Deref for Inner {
+    type Target = minhbach_app::App;
+    fn deref(&self) -> &minhbach_app::App {
+        &self.app
+    }
 }
 
 /// Shared state of every handler.
@@ -89,47 +91,20 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: WebConfig,
     ) -> Result<Self, String> {
-        let shipped = minhbach_app::legal::Legal::shipped().map_err(|e| e.to_string())?;
+        let settings = minhbach_app::AppSettings {
+            password: config.password,
+            staff_session_minutes: config.staff_session_minutes,
+            reporter_session_minutes: config.reporter_session_minutes,
+            receipt_failures_per_minute: config.receipt_failures_per_minute,
+            login_failures_per_quarter_hour: config.login_failures_per_quarter_hour,
+        };
+        let app =
+            minhbach_app::App::new(store, secret, clock, settings).map_err(|e| e.to_string())?;
         Ok(AppState(Arc::new(Inner {
-            legal: std::sync::RwLock::new(Arc::new(shipped)),
-            store,
-            secret,
-            clock,
+            app,
             i18n: I18n::load()?,
-            receipt_throttle: Throttle::new(config.receipt_failures_per_minute, 60),
-            login_throttle: Throttle::new(config.login_failures_per_quarter_hour, 15 * 60),
             config,
         })))
-    }
-
-    pub fn now(&self) -> i64 {
-        self.clock.now().unix_timestamp()
-    }
-
-    /// Today in Vietnam (UTC+7): the day deadlines are counted from.
-    pub fn today(&self) -> time::Date {
-        self.clock
-            .now()
-            .to_offset(minhbach_app::clock::LOCAL_OFFSET)
-            .date()
-    }
-
-    pub fn legal(&self) -> Arc<minhbach_app::legal::Legal> {
-        match self.legal.read() {
-            Ok(l) => l.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// Loads the rule sets and calendar stored in the database (storing the shipped ones that
-    /// are missing). Call at start-up and after an import.
-    pub async fn load_legal(&self) -> error::AppResult<()> {
-        let loaded = minhbach_app::legal::Legal::load(self.store.as_ref(), self.now()).await?;
-        match self.legal.write() {
-            Ok(mut l) => *l = Arc::new(loaded),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
-        }
-        Ok(())
     }
 }
 

@@ -1,8 +1,5 @@
 //! Tokens, cookies, throttles and the response headers every page carries.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
@@ -128,47 +125,6 @@ pub fn check_form_token(
     Ok(sha256(body).to_vec())
 }
 
-/// Counts failures in a sliding window, per key, in memory. Used for wrong receipts (one global
-/// key: reporters are never identified, not even by IP address) and for failed staff logins
-/// (keyed by username).
-pub struct Throttle {
-    max: usize,
-    window: i64,
-    hits: Mutex<HashMap<String, VecDeque<i64>>>,
-}
-
-impl Throttle {
-    pub fn new(max: usize, window_secs: i64) -> Self {
-        Throttle {
-            max,
-            window: window_secs,
-            hits: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn blocked(&self, key: &str, now: i64) -> bool {
-        let Ok(mut hits) = self.hits.lock() else {
-            return true;
-        };
-        let Some(q) = hits.get_mut(key) else {
-            return false;
-        };
-        while q.front().is_some_and(|t| *t <= now - self.window) {
-            q.pop_front();
-        }
-        q.len() >= self.max
-    }
-
-    pub fn failure(&self, key: &str, now: i64) {
-        if let Ok(mut hits) = self.hits.lock() {
-            if hits.len() > 100_000 {
-                hits.clear();
-            }
-            hits.entry(key.to_owned()).or_default().push_back(now);
-        }
-    }
-}
-
 /// DESIGN.md property 10: no inline script or style, nothing from elsewhere, no framing, no
 /// referrer. Pages with secrets (receipts, case content) are never cached.
 pub async fn security_headers(request: Request, next: Next) -> Response {
@@ -223,16 +179,5 @@ mod tests {
         let mut bad = t.clone();
         bad.replace_range(0..2, if &t[0..2] == "00" { "11" } else { "00" });
         assert!(check_form_token(&s, "report", &bad, 1000, 3600).is_err());
-    }
-
-    #[test]
-    fn throttle_blocks_after_max_failures_until_the_window_passes() {
-        let t = Throttle::new(3, 60);
-        for i in 0..3 {
-            assert!(!t.blocked("", 100 + i));
-            t.failure("", 100 + i);
-        }
-        assert!(t.blocked("", 103));
-        assert!(!t.blocked("", 163));
     }
 }

@@ -228,7 +228,7 @@ pub async fn reporter_login(st: &AppState, receipt_text: &str) -> AppResult<Sess
         SessionKind::Reporter,
         None,
         Some(case.id),
-        st.config.reporter_session_minutes,
+        st.settings.reporter_session_minutes,
         |key| crypto::wrap_key(key, &case_key, b"minhbach/v1/session-reporter", &mut OsRng),
     )
     .await
@@ -543,7 +543,7 @@ pub async fn staff_login(
         .filter(|u| u.active);
     let Some(user) = user else {
         // Same work as for a real account, so timing does not reveal which usernames exist.
-        crypto::dummy_verify(password, st.config.password);
+        crypto::dummy_verify(password, st.settings.password);
         st.login_throttle.failure(username, now);
         return Err(AppError::BadLogin);
     };
@@ -566,7 +566,7 @@ pub async fn staff_login(
         SessionKind::Staff,
         Some(user.id),
         None,
-        st.config.staff_session_minutes,
+        st.settings.staff_session_minutes,
         |key| crypto::seal_secret_key(key, &sk, b"minhbach/v1/session-staff", &mut OsRng),
     )
     .await?;

@@ -1,0 +1,94 @@
+//! The application: what every operation needs, whoever calls it (the web layer, the command
+//! line, the scheduler).
+
+use std::sync::{Arc, RwLock};
+
+use minhbach_crypto::{PasswordParams, ServerSecret};
+use minhbach_store::Store;
+
+use crate::clock::{Clock, LOCAL_OFFSET};
+use crate::legal::Legal;
+use crate::throttle::Throttle;
+
+/// Settings of the operations (the binary fills them from the configuration file).
+#[derive(Clone, Copy, Debug)]
+pub struct AppSettings {
+    pub password: PasswordParams,
+    pub staff_session_minutes: i64,
+    pub reporter_session_minutes: i64,
+    /// Wrong receipts accepted per minute across the whole service before lookups pause.
+    pub receipt_failures_per_minute: usize,
+    /// Failed logins per account per 15 minutes before that account is paused.
+    pub login_failures_per_quarter_hour: usize,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        AppSettings {
+            password: PasswordParams::DEFAULT,
+            staff_session_minutes: 8 * 60,
+            reporter_session_minutes: 30,
+            receipt_failures_per_minute: 30,
+            login_failures_per_quarter_hour: 10,
+        }
+    }
+}
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub secret: ServerSecret,
+    pub clock: Arc<dyn Clock>,
+    /// Deadline rules and the working-day calendar in force (replaced when an admin imports).
+    pub legal: RwLock<Arc<Legal>>,
+    pub receipt_throttle: Throttle,
+    pub login_throttle: Throttle,
+    pub settings: AppSettings,
+}
+
+impl App {
+    /// The application with the shipped legal data; call [`App::load_legal`] to read the
+    /// database's.
+    pub fn new(
+        store: Arc<dyn Store>,
+        secret: ServerSecret,
+        clock: Arc<dyn Clock>,
+        settings: AppSettings,
+    ) -> crate::Result<Self> {
+        Ok(App {
+            legal: RwLock::new(Arc::new(Legal::shipped()?)),
+            store,
+            secret,
+            clock,
+            receipt_throttle: Throttle::new(settings.receipt_failures_per_minute, 60),
+            login_throttle: Throttle::new(settings.login_failures_per_quarter_hour, 15 * 60),
+            settings,
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now().unix_timestamp()
+    }
+
+    /// Today in Vietnam (UTC+7): the day deadlines are counted from.
+    pub fn today(&self) -> time::Date {
+        self.clock.now().to_offset(LOCAL_OFFSET).date()
+    }
+
+    pub fn legal(&self) -> Arc<Legal> {
+        match self.legal.read() {
+            Ok(l) => l.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads the rule sets and calendar stored in the database (storing the shipped ones that
+    /// are missing). Call at start-up and after an import.
+    pub async fn load_legal(&self) -> crate::Result<()> {
+        let loaded = Legal::load(self.store.as_ref(), self.now()).await?;
+        match self.legal.write() {
+            Ok(mut l) => *l = Arc::new(loaded),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(loaded),
+        }
+        Ok(())
+    }
+}
