@@ -19,6 +19,18 @@ pub enum Error {
     /// The organisation exists already: `init` runs once.
     #[error("the organisation already exists")]
     AlreadyInitialised,
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("malformed receipt")]
+    MalformedReceipt,
+    #[error("no case for this receipt")]
+    UnknownReceipt,
+    #[error("too many attempts")]
+    Throttled,
+    #[error("wrong username or password")]
+    BadLogin,
+    #[error("internal: {0}")]
+    Internal(String),
     /// A document given to import (rule set, calendar year) is not valid.
     #[error("invalid document: {0}")]
     InvalidDocument(String),

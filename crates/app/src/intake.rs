@@ -1,7 +1,16 @@
-//! A report arrives. For now: what a report holds, sealed as one blob under the case key; the
-//! submission itself (still `web/src/service.rs`) moves here next.
+//! A report arrives: validated, sealed under a fresh case key wrapped for the receiving staff,
+//! the reporter's receipt and the recovery key, recorded with its clocks and audit event in one
+//! transaction. The receipt is returned only after the commit.
 
+use minhbach_crypto::{self as crypto, PublicKey, Receipt, SymmetricKey};
+use minhbach_domain::{AgencyId, Channel, DomainError, Identity, RawReport};
+use minhbach_store::{AuditEntry, NewCase, Organisation};
+use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::keys::{aad, wrap_for_staff};
+use crate::{App, Error, Result};
 
 /// The encrypted part of a report.
 #[derive(Serialize, Deserialize, Clone, Default)]
@@ -11,4 +20,162 @@ pub struct ReportContent {
     #[serde(rename = "where")]
     pub where_: String,
     pub who: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedIdentity {
+    name: String,
+    contact: String,
+}
+
+/// The ids of the configured agencies (what a form may name).
+pub(crate) async fn agency_ids(st: &App) -> Result<Vec<AgencyId>> {
+    Ok(st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
+}
+
+pub async fn organisation(st: &App) -> Result<Organisation> {
+    st.store.organisation().await?.ok_or(Error::NotInitialised)
+}
+
+pub struct Submitted {
+    pub reference: String,
+    pub receipt: Receipt,
+}
+
+/// Records a report as a new case. The receipt is returned only after the commit.
+pub async fn submit_report(
+    st: &App,
+    raw: RawReport,
+    channel: Channel,
+    nonce_hash: Option<Vec<u8>>,
+    demo: bool,
+) -> Result<Submitted> {
+    let org = organisation(st).await?;
+    let categories: Vec<String> = st
+        .store
+        .categories()
+        .await?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let agencies = agency_ids(st).await?;
+    let report = raw.validate(&categories, &agencies)?;
+    let agency = report.agency.or(org.default_agency).ok_or_else(|| {
+        DomainError::Invalid(vec![minhbach_domain::FieldError {
+            field: "agency",
+            code: "field-required",
+        }])
+    })?;
+
+    let receipt = Receipt::generate(&mut OsRng);
+    let lookup = st.secret.receipt_lookup(&receipt).to_vec();
+    let receipt_key = st.secret.receipt_key(&receipt);
+    let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
+    let case_key = SymmetricKey::generate(&mut OsRng);
+
+    let content = Zeroizing::new(
+        serde_json::to_vec(&ReportContent {
+            what: report.what.clone(),
+            when: report.when.clone(),
+            where_: report.where_.clone(),
+            who: report.who.clone(),
+        })
+        .map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    let (identity_sealed, identity_key_reporter, identity_key_recovery) = match &report.identity {
+        Identity::Anonymous => (None, None, None),
+        Identity::Confidential { name, contact } => {
+            // The identity has its own key: whoever opens the case does not see who reported.
+            let identity_key = SymmetricKey::generate(&mut OsRng);
+            let plain = Zeroizing::new(
+                serde_json::to_vec(&SealedIdentity {
+                    name: name.clone(),
+                    contact: contact.clone(),
+                })
+                .map_err(|e| Error::Internal(e.to_string()))?,
+            );
+            (
+                Some(crypto::seal(
+                    &identity_key,
+                    &plain,
+                    &aad("identity", &lookup),
+                    &mut OsRng,
+                )),
+                Some(crypto::wrap_key(
+                    &receipt_key,
+                    &identity_key,
+                    &aad("identity-key-reporter", &lookup),
+                    &mut OsRng,
+                )),
+                Some(crypto::wrap_to_public(
+                    &recovery,
+                    &identity_key,
+                    &aad("identity-key-recovery", &lookup),
+                    &mut OsRng,
+                )),
+            )
+        }
+    };
+    let receiving = st.store.receiving_keys(agency).await?;
+    if receiving.is_empty() {
+        tracing::warn!(
+            agency = agency.0,
+            "case recorded for an agency with no receiving staff"
+        );
+    }
+    let now = st.now();
+    let year = st.clock.now().to_offset(crate::clock::LOCAL_OFFSET).year();
+    let clocks = crate::clocks::plan(
+        &st.legal(),
+        &[],
+        &minhbach_domain::workflow::ON_RECEIPT,
+        agency,
+        st.today(),
+        None,
+    )?;
+    let case = NewCase {
+        reference_prefix: org.reference_prefix.clone(),
+        year,
+        receipt_lookup: lookup.clone(),
+        agency,
+        category: report.category.clone(),
+        channel: channel.code().to_owned(),
+        anonymous: report.identity == Identity::Anonymous,
+        now,
+        content_sealed: crypto::seal(&case_key, &content, &aad("content", &lookup), &mut OsRng),
+        case_key_reporter: crypto::wrap_key(
+            &receipt_key,
+            &case_key,
+            &aad("wrap-reporter", &lookup),
+            &mut OsRng,
+        ),
+        case_key_recovery: crypto::wrap_to_public(
+            &recovery,
+            &case_key,
+            &aad("wrap-recovery", &lookup),
+            &mut OsRng,
+        ),
+        identity_sealed,
+        identity_key_reporter,
+        identity_key_recovery,
+        staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
+        nonce_hash,
+        demo,
+        clocks: clocks.new,
+        due_on: clocks.due_on,
+    };
+    let (_, reference) = st
+        .store
+        .submit(
+            &case,
+            &AuditEntry::new(now, "reporter", "case.submitted", None),
+        )
+        .await?;
+    Ok(Submitted { reference, receipt })
 }

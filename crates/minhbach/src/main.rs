@@ -9,10 +9,11 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use minhbach_app::admin::{self, StaffAccount};
 use minhbach_app::clock::{Clock, SystemClock};
+use minhbach_app::demo;
 use minhbach_crypto::{recovery_key_to_text, ServerSecret};
 use minhbach_domain::Role;
 use minhbach_store::{audit, SqlStore, Store, StoreConfig};
-use minhbach_web::{demo, AppState};
+use minhbach_web::AppState;
 
 use crate::config::Config;
 

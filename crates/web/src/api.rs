@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Reporter, Staff, WebJson};
 use crate::error::AppResult;
-use crate::service;
 use crate::view::CaseView;
 use crate::AppState;
 
@@ -55,8 +54,8 @@ async fn submit(
     State(st): State<AppState>,
     WebJson(report): WebJson<RawReport>,
 ) -> AppResult<Response> {
-    let demo = service::organisation(&st).await?.demo;
-    let done = service::submit_report(&st, report, Channel::Api, None, demo).await?;
+    let demo = minhbach_app::intake::organisation(&st).await?.demo;
+    let done = minhbach_app::intake::submit_report(&st, report, Channel::Api, None, demo).await?;
     Ok((
         StatusCode::CREATED,
         Json(Submitted {
@@ -83,7 +82,7 @@ async fn reporter_session(
     State(st): State<AppState>,
     WebJson(body): WebJson<ReceiptBody>,
 ) -> AppResult<Json<Token>> {
-    let token = service::reporter_login(&st, &body.receipt).await?;
+    let token = minhbach_app::reporter::reporter_login(&st, &body.receipt).await?;
     Ok(Json(Token {
         token: token.encode(),
         expires_in: st.config.reporter_session_minutes * 60,
@@ -94,7 +93,7 @@ async fn reporter_logout(
     State(st): State<AppState>,
     Reporter(s, _): Reporter,
 ) -> AppResult<StatusCode> {
-    service::logout(&st, &s.token).await?;
+    minhbach_app::sessions::logout(&st, &s.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -102,7 +101,7 @@ async fn reporter_case(
     State(st): State<AppState>,
     Reporter(s, _): Reporter,
 ) -> AppResult<Json<CaseView>> {
-    Ok(Json(service::reporter_view(&st, &s).await?))
+    Ok(Json(minhbach_app::reporter::reporter_view(&st, &s).await?))
 }
 
 #[derive(Deserialize)]
@@ -116,7 +115,7 @@ async fn reporter_message(
     Reporter(s, _): Reporter,
     WebJson(m): WebJson<MessageBody>,
 ) -> AppResult<StatusCode> {
-    service::reporter_message(&st, &s, &m.body).await?;
+    minhbach_app::reporter::reporter_message(&st, &s, &m.body).await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -135,7 +134,9 @@ async fn staff_session(
     State(st): State<AppState>,
     WebJson(body): WebJson<LoginBody>,
 ) -> AppResult<Json<Token>> {
-    let token = service::staff_login(&st, &body.username, &body.password, &body.code).await?;
+    let token =
+        minhbach_app::sessions::staff_login(&st, &body.username, &body.password, &body.code)
+            .await?;
     Ok(Json(Token {
         token: token.encode(),
         expires_in: st.config.staff_session_minutes * 60,
@@ -143,7 +144,7 @@ async fn staff_session(
 }
 
 async fn staff_logout(State(st): State<AppState>, Staff(s, _): Staff) -> AppResult<StatusCode> {
-    service::logout(&st, &s.token).await?;
+    minhbach_app::sessions::logout(&st, &s.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -178,11 +179,11 @@ struct Inbox {
 async fn inbox(
     State(st): State<AppState>,
     Staff(s, _): Staff,
-    Query(q): Query<service::InboxParams>,
+    Query(q): Query<minhbach_app::casework::InboxParams>,
 ) -> AppResult<Json<Inbox>> {
     let order = q.order();
     let page = q.page();
-    let inbox = service::inbox(&st, &s, order, q.filter(st.today()), page).await?;
+    let inbox = minhbach_app::casework::inbox(&st, &s, order, q.filter(st.today()), page).await?;
     Ok(Json(Inbox {
         total: inbox.total,
         total_capped: inbox.total_capped,
@@ -213,7 +214,9 @@ async fn staff_case(
     Staff(s, _): Staff,
     Path(reference): Path<String>,
 ) -> AppResult<Json<CaseView>> {
-    Ok(Json(service::staff_case_view(&st, &s, &reference).await?))
+    Ok(Json(
+        minhbach_app::casework::staff_case_view(&st, &s, &reference).await?,
+    ))
 }
 
 async fn staff_message(
@@ -222,7 +225,7 @@ async fn staff_message(
     Path(reference): Path<String>,
     WebJson(m): WebJson<MessageBody>,
 ) -> AppResult<StatusCode> {
-    service::staff_reply(&st, &s, &reference, &m.body).await?;
+    minhbach_app::casework::staff_reply(&st, &s, &reference, &m.body).await?;
     Ok(StatusCode::CREATED)
 }
 
@@ -237,7 +240,7 @@ async fn staff_transition(
     Path(reference): Path<String>,
     WebJson(d): WebJson<minhbach_domain::RawDecision>,
 ) -> AppResult<Json<StateBody>> {
-    let state = service::staff_transition(&st, &s, &reference, &d).await?;
+    let state = minhbach_app::casework::staff_transition(&st, &s, &reference, &d).await?;
     Ok(Json(StateBody {
         state: state.code(),
     }))

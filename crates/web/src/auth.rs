@@ -11,9 +11,11 @@ use serde::de::DeserializeOwned;
 use minhbach_domain::{can, Action, DomainError};
 
 use crate::error::AppError;
-use crate::security::{cookie, csrf_matches, SessionToken};
-use crate::service::{self, ReporterSession, StaffSession};
+use crate::security::{cookie, csrf_matches, CsrfToken};
 use crate::AppState;
+use minhbach_app::reporter::ReporterSession;
+use minhbach_app::sessions::SessionToken;
+use minhbach_app::sessions::StaffSession;
 
 pub fn staff_cookie(secure: bool) -> &'static str {
     if secure {
@@ -70,7 +72,10 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
         let (t, via) = token(parts, staff_cookie(st.config.secure_cookies))
             .ok_or(AppError::Unauthenticated)?;
-        Ok(Staff(service::staff_session(st, t).await?, via))
+        Ok(Staff(
+            minhbach_app::sessions::staff_session(st, t).await?,
+            via,
+        ))
     }
 }
 
@@ -98,7 +103,10 @@ impl FromRequestParts<AppState> for Reporter {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
         let (t, via) = token(parts, reporter_cookie(st.config.secure_cookies))
             .ok_or(AppError::Unauthenticated)?;
-        Ok(Reporter(service::reporter_session(st, t).await?, via))
+        Ok(Reporter(
+            minhbach_app::reporter::reporter_session(st, t).await?,
+            via,
+        ))
     }
 }
 

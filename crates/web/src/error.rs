@@ -144,6 +144,12 @@ impl From<minhbach_app::Error> for AppError {
             minhbach_app::Error::Crypto(e) => AppError::Crypto(e),
             minhbach_app::Error::InvalidDocument(m) => AppError::BadRequest(m),
             minhbach_app::Error::NotInitialised => AppError::NotInitialised,
+            minhbach_app::Error::Unauthenticated => AppError::Unauthenticated,
+            minhbach_app::Error::MalformedReceipt => AppError::MalformedReceipt,
+            minhbach_app::Error::UnknownReceipt => AppError::UnknownReceipt,
+            minhbach_app::Error::Throttled => AppError::Throttled,
+            minhbach_app::Error::BadLogin => AppError::BadLogin,
+            minhbach_app::Error::Internal(m) => AppError::Internal(m),
             e @ minhbach_app::Error::AlreadyInitialised => AppError::BadRequest(e.to_string()),
         }
     }

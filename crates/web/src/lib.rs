@@ -1,14 +1,13 @@
-//! The HTTP layer of minhbach: routes, authentication extractors, handlers (thin: parse, call
-//! [`service`], render), templates, translations and the JSON API.
+//! The HTTP layer of minhbach: routes, authentication extractors, handlers (thin: parse, call an
+//! operation of `minhbach_app`, render), templates, translations and the JSON API.
 
 pub mod api;
 pub mod auth;
-pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod security;
-pub mod service;
+
 pub mod view;
 
 use std::sync::Arc;

@@ -5,53 +5,21 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use minhbach_crypto::{random_token, sha256, ServerSecret, SymmetricKey};
+use minhbach_app::sessions::SessionToken;
+use minhbach_crypto::{sha256, ServerSecret};
 use rand::RngCore;
 
 use crate::error::AppError;
 
-/// A session token: 32 random bytes that only the client holds. The database keeps a hash of it
-/// (the session id) and, sealed under a second key derived from it, the key material the session
-/// needs. A database copy therefore holds neither a usable session nor a usable key.
-pub struct SessionToken([u8; 32]);
-
-impl SessionToken {
-    pub fn generate() -> Self {
-        SessionToken(random_token(&mut rand::rngs::OsRng))
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        let bytes = hex::decode(s.trim()).ok()?;
-        Some(SessionToken(bytes.try_into().ok()?))
-    }
-
-    pub fn encode(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    fn derive(&self, label: &[u8]) -> [u8; 32] {
-        let mut input = label.to_vec();
-        input.extend_from_slice(&self.0);
-        sha256(&input)
-    }
-
-    pub fn id(&self) -> Vec<u8> {
-        self.derive(b"minhbach/session-id/v1").to_vec()
-    }
-
-    pub fn key(&self) -> SymmetricKey {
-        minhbach_crypto::session_key(&self.0)
-    }
-
-    /// The CSRF token of pages rendered for this session.
-    pub fn csrf(&self, secret: &ServerSecret) -> String {
-        hex::encode(&secret.mac("csrf", &self.id())[..16])
-    }
+/// The CSRF token of pages rendered for a session: a MAC of its id under the server secret.
+pub trait CsrfToken {
+    fn csrf(&self, secret: &ServerSecret) -> String;
 }
 
-impl Drop for SessionToken {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
+impl CsrfToken for SessionToken {
+    /// The CSRF token of pages rendered for this session.
+    fn csrf(&self, secret: &ServerSecret) -> String {
+        hex::encode(&secret.mac("csrf", &self.id())[..16])
     }
 }
 

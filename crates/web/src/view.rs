@@ -8,14 +8,12 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use fluent_bundle::FluentArgs;
-use minhbach_domain::{AgencyId, CaseState};
-use minhbach_store::Agency;
+use minhbach_domain::CaseState;
 use serde::Serialize;
 
 use crate::error::{AppError, ErrorInfo};
 use crate::i18n::Lang;
 use crate::AppState;
-use minhbach_app::intake::ReportContent;
 
 pub use minhbach_app::clock::LOCAL_OFFSET;
 
@@ -147,176 +145,9 @@ impl Tr {
     }
 }
 
-/// An agency's name in both languages.
-#[derive(Clone, Debug, Serialize)]
-pub struct AgencyName {
-    pub id: i64,
-    pub name_vi: String,
-    pub name_en: String,
-}
-
-impl AgencyName {
-    pub fn find(agencies: &[Agency], id: AgencyId) -> Self {
-        agencies.iter().find(|a| a.id == id).map_or_else(
-            || AgencyName {
-                id: id.0,
-                name_vi: id.to_string(),
-                name_en: id.to_string(),
-            },
-            |a| AgencyName {
-                id: a.id.0,
-                name_vi: a.name_vi.clone(),
-                name_en: a.name_en.clone(),
-            },
-        )
-    }
-
-    pub fn name(&self, t: &Tr) -> String {
-        if t.is_vi() {
-            self.name_vi.clone()
-        } else {
-            self.name_en.clone()
-        }
-    }
-}
-
-#[derive(Clone, Serialize)]
-pub struct MessageView {
-    pub from_reporter: bool,
-    pub at: i64,
-    pub body: String,
-}
-
-#[derive(Clone, Serialize)]
-pub struct EventView {
-    pub at: i64,
-    pub kind: String,
-    pub from_state: Option<&'static str>,
-    pub to_state: &'static str,
-    pub from_agency: Option<AgencyName>,
-    pub to_agency: AgencyName,
-    pub reasons: Option<String>,
-    pub note: Option<String>,
-    pub evidence: Option<String>,
-    pub delivery: Option<String>,
-    pub document_number: Option<String>,
-    pub decision_date: Option<String>,
-    pub legal_basis: Option<String>,
-    /// Codes of the decision: track, finding, complexity, outcome, original.
-    pub detail: std::collections::BTreeMap<String, String>,
-}
-
-/// A statutory clock as shown on the case page (and, for the one that applies, to the reporter).
-#[derive(Clone, Serialize)]
-pub struct ClockView {
-    pub clock: String,
-    pub rule_id: String,
-    /// The legal basis of the rule.
-    pub source: String,
-    /// The number is not confirmed against the official text.
-    pub unconfirmed: bool,
-    pub rule_set: String,
-    pub started_on: String,
-    /// `None` while suspended.
-    pub due_on: Option<String>,
-    pub completed_on: Option<String>,
-    /// For a finished clock: whether it was met.
-    pub met: Option<bool>,
-    pub paused: bool,
-    pub extensions: usize,
-    /// Working days from today to the due date (negative when late).
-    pub working_days_left: Option<i64>,
-    pub overdue: bool,
-}
-
-/// A decision the reader may take now, with the fields its form shows.
-#[derive(Clone, Serialize)]
-pub struct DecisionForm {
-    pub kind: &'static str,
-    pub required: Vec<&'static str>,
-    pub optional: Vec<&'static str>,
-}
-
-impl DecisionForm {
-    /// The form of a decision on a case whose track is `track`: the track is asked for only
-    /// while the case has none, and then it is required where the decision needs one.
-    pub fn of(
-        kind: minhbach_domain::TransitionKind,
-        track: Option<minhbach_domain::Track>,
-    ) -> Self {
-        use minhbach_domain::Field;
-        let mut required: Vec<&'static str> = kind.required().iter().map(|f| f.code()).collect();
-        let mut optional = Vec::new();
-        for f in kind.optional() {
-            match (f, track, kind.tracks()) {
-                (Field::Track, Some(_), _) => {}
-                (Field::Track, None, Some(_)) => required.push(f.code()),
-                _ => optional.push(f.code()),
-            }
-        }
-        DecisionForm {
-            kind: kind.code(),
-            required,
-            optional,
-        }
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.required.contains(&field) || self.optional.contains(&field)
-    }
-
-    pub fn requires(&self, field: &str) -> bool {
-        self.required.contains(&field)
-    }
-}
-
-/// A case as its reader sees it (decrypted).
-#[derive(Clone, Serialize)]
-pub struct CaseView {
-    pub reference: String,
-    pub state: &'static str,
-    pub agency: AgencyName,
-    pub category: String,
-    pub category_vi: String,
-    pub category_en: String,
-    pub received_at: i64,
-    pub anonymous: bool,
-    pub demo: bool,
-    pub content: ReportContent,
-    pub messages: Vec<MessageView>,
-    pub events: Vec<EventView>,
-    /// Decisions offered now (staff only).
-    pub available: Vec<DecisionForm>,
-    pub track: Option<&'static str>,
-    /// How many times the case was forwarded; from the second time it is "ping-pong".
-    pub forward_hops: u32,
-    /// Linked cases: (reference, kind).
-    pub links: Vec<(String, String)>,
-    pub clocks: Vec<ClockView>,
-}
-
-impl CaseView {
-    pub fn category_name(&self, t: &Tr) -> String {
-        if t.is_vi() {
-            self.category_vi.clone()
-        } else {
-            self.category_en.clone()
-        }
-    }
-
-    /// The deadline that applies now: the open clock due first, other than our acknowledgement.
-    pub fn current_deadline(&self) -> Option<&ClockView> {
-        self.clocks
-            .iter()
-            .filter(|c| c.completed_on.is_none() && c.clock != "acknowledge")
-            .min_by(|a, b| a.due_on.cmp(&b.due_on))
-    }
-
-    /// The reasons of the latest decision that has any (shown to the reporter).
-    pub fn last_reasons(&self) -> Option<&str> {
-        self.events.iter().rev().find_map(|e| e.reasons.as_deref())
-    }
-}
+pub use minhbach_app::casework::{
+    AgencyName, CaseView, ClockView, DecisionForm, EventView, MessageView,
+};
 
 /// Renders a template into a response; a template error is an internal error.
 pub fn page(t: impl Template) -> Response {

@@ -109,7 +109,7 @@ mod specs {
         let dump = app.dump_everything().await;
         let receipt_plain = receipt.replace('-', "");
         assert!(
-            !contains(&dump, minhbach_web::demo::DEMO_TOTP_SECRET),
+            !contains(&dump, minhbach_app::demo::DEMO_TOTP_SECRET),
             "staff second-factor secrets are sealed"
         );
         for marker in [
@@ -987,7 +987,7 @@ mod specs {
 
     pub async fn staff_who_read_content_need_a_second_factor_that_works_once(engine: Engine) {
         let app = TestApp::spawn(engine).await;
-        let login = |code: String| serde_json::json!({"username": "tttp.tiepnhan", "password": minhbach_web::demo::DEMO_PASSWORD, "code": code});
+        let login = |code: String| serde_json::json!({"username": "tttp.tiepnhan", "password": minhbach_app::demo::DEMO_PASSWORD, "code": code});
         let none = app
             .post_json("/api/v1/staff/session", login(String::new()), None)
             .await;
@@ -1016,7 +1016,7 @@ mod specs {
         let admin = app
             .post_json(
                 "/api/v1/staff/session",
-                serde_json::json!({"username": "admin", "password": minhbach_web::demo::DEMO_PASSWORD}),
+                serde_json::json!({"username": "admin", "password": minhbach_app::demo::DEMO_PASSWORD}),
                 None,
             )
             .await;

@@ -18,7 +18,7 @@ struct AdminLegal {
 async fn admin_page(
     st: &AppState,
     lang: Lang,
-    s: &service::StaffSession,
+    s: &minhbach_app::sessions::StaffSession,
     error: Option<String>,
     new_calendar: String,
     new_rules: String,
@@ -64,7 +64,7 @@ impl HasCsrf for DocumentForm {
 async fn save_legal(
     st: &AppState,
     lang: Lang,
-    s: &service::StaffSession,
+    s: &minhbach_app::sessions::StaffSession,
     document: &str,
     calendar: bool,
 ) -> AppResult<Response> {

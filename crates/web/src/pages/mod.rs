@@ -16,10 +16,10 @@ use crate::auth::{
 };
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::security::{check_form_token, issue_form_token, SessionToken};
-use crate::service;
+use crate::security::{check_form_token, issue_form_token, CsrfToken};
 use crate::view::{page, AgencyName, CaseView, ReaderLang, Tr, LANG_COOKIE};
 use crate::AppState;
+use minhbach_app::sessions::SessionToken;
 
 mod admin;
 mod reporter;

@@ -70,7 +70,7 @@ pub(super) async fn report_form(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
 ) -> AppResult<Response> {
-    service::organisation(&st).await?;
+    minhbach_app::intake::organisation(&st).await?;
     Ok(page(
         report_page(&st, lang, RawReport::default(), Vec::new(), None).await?,
     ))
@@ -119,8 +119,17 @@ pub(super) async fn report_submit(
             .await
         }
     };
-    let demo = service::organisation(&st).await?.demo;
-    match service::submit_report(&st, form.report.clone(), Channel::Web, Some(nonce), demo).await {
+    let demo = minhbach_app::intake::organisation(&st).await?.demo;
+    match minhbach_app::intake::submit_report(
+        &st,
+        form.report.clone(),
+        Channel::Web,
+        Some(nonce),
+        demo,
+    )
+    .await
+    .map_err(AppError::from)
+    {
         Ok(done) => Ok(page(ReceiptPage {
             t: tr(&st, lang, "/report").await,
             reference: done.reference,
@@ -181,7 +190,7 @@ pub(super) async fn status_open(
     WebForm(form): WebForm<ReceiptForm>,
 ) -> AppResult<Response> {
     check_token(&st, FORM_STATUS, &form.token)?;
-    let token = service::reporter_login(&st, &form.receipt).await?;
+    let token = minhbach_app::reporter::reporter_login(&st, &form.receipt).await?;
     let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         reporter_cookie(secure),
@@ -211,7 +220,7 @@ pub(super) async fn status_case(
     ReaderLang(lang): ReaderLang,
     Reporter(s, _): Reporter,
 ) -> AppResult<Response> {
-    let case = service::reporter_view(&st, &s).await?;
+    let case = minhbach_app::reporter::reporter_view(&st, &s).await?;
     Ok(page(StatusCase {
         t: tr(&st, lang, "/status/case").await,
         case,
@@ -226,7 +235,10 @@ pub(super) async fn status_message(
     ReaderLang(lang): ReaderLang,
     Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
 ) -> AppResult<Response> {
-    match service::reporter_message(&st, &s, &form.body).await {
+    match minhbach_app::reporter::reporter_message(&st, &s, &form.body)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(()) => Ok(Redirect::to("/status/case#messages").into_response()),
         // Storage full or database busy: the case page again, with the message in its box.
         Err(e) if e.is_unavailable() => {
@@ -236,7 +248,7 @@ pub(super) async fn status_message(
             };
             let mut r = page(StatusCase {
                 t: tr(&st, lang, "/status/case").await,
-                case: service::reporter_view(&st, &s).await?,
+                case: minhbach_app::reporter::reporter_view(&st, &s).await?,
                 csrf: s.token.csrf(&st.secret),
                 draft: form.body,
                 notice: Some(st.i18n.text(lang, key, None)),
@@ -255,6 +267,6 @@ pub(super) async fn status_logout(
     State(st): State<AppState>,
     Csrf(Reporter(s, _), _): Csrf<Reporter, CsrfOnly>,
 ) -> AppResult<Response> {
-    service::logout(&st, &s.token).await?;
+    minhbach_app::sessions::logout(&st, &s.token).await?;
     Ok(signed_out(&st, reporter_cookie(st.config.secure_cookies)))
 }

@@ -16,7 +16,7 @@ pub(super) async fn staff_login_page(
     ReaderLang(lang): ReaderLang,
 ) -> Response {
     let t = tr(&st, lang, "/staff/login").await;
-    let demo_code = t.demo.then(|| crate::demo::demo_code(st.now()));
+    let demo_code = t.demo.then(|| minhbach_app::demo::demo_code(st.now()));
     page(StaffLogin {
         t,
         token: form_token(&st, FORM_LOGIN),
@@ -42,7 +42,8 @@ pub(super) async fn staff_login(
 ) -> AppResult<Response> {
     check_token(&st, FORM_LOGIN, &form.token)?;
     let token: SessionToken =
-        service::staff_login(&st, &form.username, &form.password, &form.code).await?;
+        minhbach_app::sessions::staff_login(&st, &form.username, &form.password, &form.code)
+            .await?;
     // The first page the policy lets this person see.
     let actor = st
         .store
@@ -74,7 +75,7 @@ pub(super) async fn staff_logout(
     State(st): State<AppState>,
     Csrf(Staff(s, _), _): Csrf<Staff, CsrfOnly>,
 ) -> AppResult<Response> {
-    service::logout(&st, &s.token).await?;
+    minhbach_app::sessions::logout(&st, &s.token).await?;
     Ok(signed_out(&st, staff_cookie(st.config.secure_cookies)))
 }
 
@@ -93,7 +94,7 @@ struct InboxPage {
     pages: u32,
     /// `due`, `newest` or `oldest`.
     order: &'static str,
-    params: service::InboxParams,
+    params: minhbach_app::casework::InboxParams,
     legal: std::sync::Arc<minhbach_app::legal::Legal>,
     today: time::Date,
     /// Overseers see every agency's metadata and cannot open cases.
@@ -116,7 +117,7 @@ impl InboxPage {
     }
 
     fn agency_of(&self, id: &minhbach_domain::AgencyId) -> String {
-        AgencyName::find(&self.agencies, *id).name(&self.t)
+        AgencyName::find(&self.agencies, *id).name(self.t.lang)
     }
 
     fn agency_label(&self, a: &Agency) -> String {
@@ -190,11 +191,12 @@ pub(super) async fn staff_inbox(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
     Staff(s, _): Staff,
-    Query(q): Query<service::InboxParams>,
+    Query(q): Query<minhbach_app::casework::InboxParams>,
 ) -> AppResult<Response> {
     let order = q.order();
     let page_no = q.page();
-    let inbox = service::inbox(&st, &s, order, q.filter(st.today()), page_no).await?;
+    let inbox =
+        minhbach_app::casework::inbox(&st, &s, order, q.filter(st.today()), page_no).await?;
     let agencies = st.store.agencies().await?;
     let agency = AgencyName::find(
         &agencies,
@@ -282,7 +284,7 @@ pub(super) async fn staff_case(
     Staff(s, _): Staff,
     Path(reference): Path<String>,
 ) -> AppResult<Response> {
-    let case = service::staff_case_view(&st, &s, &reference).await?;
+    let case = minhbach_app::casework::staff_case_view(&st, &s, &reference).await?;
     let forward_targets = st
         .store
         .agencies()
@@ -313,7 +315,7 @@ pub(super) async fn staff_message(
     Path(reference): Path<String>,
     Csrf(Staff(s, _), form): Csrf<Staff, MessageForm>,
 ) -> AppResult<Response> {
-    service::staff_reply(&st, &s, &reference, &form.body).await?;
+    minhbach_app::casework::staff_reply(&st, &s, &reference, &form.body).await?;
     Ok(Redirect::to(&format!("/staff/cases/{reference}#messages")).into_response())
 }
 
@@ -336,7 +338,7 @@ pub(super) async fn staff_decision(
     Path(reference): Path<String>,
     Csrf(Staff(s, _), form): Csrf<Staff, DecisionForm>,
 ) -> AppResult<Response> {
-    service::staff_transition(&st, &s, &reference, &form.decision).await?;
+    minhbach_app::casework::staff_transition(&st, &s, &reference, &form.decision).await?;
     // After forwarding, the case has left this agency: back to the inbox.
     let to = if form.decision.kind == "forward" {
         "/staff/inbox".to_owned()

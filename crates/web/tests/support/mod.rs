@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use minhbach_app::clock::{Clock, FixedClock};
+use minhbach_app::demo;
 use minhbach_crypto::{PasswordParams, ServerSecret};
 use minhbach_domain::UserId;
 use minhbach_store::{SqlStore, StoreConfig};
-use minhbach_web::{demo, AppState, WebConfig};
+use minhbach_web::{AppState, WebConfig};
 use sqlx::Row;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,346 +1,205 @@
-//! The operations of minhbach, shared by the HTML pages and the JSON API: each takes parsed
-//! input and an authenticated session, asks the domain policy, does the cryptography, persists
-//! through the store (one transaction with its audit event) and returns a view.
+//! Casework: staff read a case, reply to the reporter and take the decisions of the statutory
+//! workflow; what a reader of a case sees, as app-level types that web renders.
 
-use minhbach_crypto::{self as crypto, PublicKey, Receipt, SecretKey, SymmetricKey};
+use minhbach_crypto::{self as crypto, SymmetricKey};
 use minhbach_domain::{
-    can, Action, Actor, AgencyId, CaseContext, CaseState, Channel, Decision, DomainError, Effect,
-    Identity, MessageText, RawDecision, RawReport, ReasonText, Track, TransitionKind, UserId,
+    can, Action, Actor, AgencyId, CaseContext, CaseState, Decision, DomainError, Effect,
+    MessageText, RawDecision, ReasonText, Track, TransitionKind, UserId,
 };
 use minhbach_store::{
-    AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewCase, NewMessage,
-    NewSession, Organisation, Sender, SessionKind, UserRecord,
+    AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewMessage, Sender,
 };
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-use minhbach_app::keys::{
-    aad, decode_kek_salt, staff_secret_aad, staff_wrap_aad, totp_aad, totp_sealing_key,
-    wrap_for_staff,
-};
+use crate::keys::{aad, staff_wrap_aad, wrap_for_staff};
+use crate::{App, Error, Result};
+use minhbach_store::Agency;
 
-use minhbach_app::intake::ReportContent;
+use crate::intake::*;
+use crate::sessions::*;
+use crate::Lang;
 
-use crate::error::{AppError, AppResult};
-use crate::security::SessionToken;
-use crate::view::{AgencyName, CaseView, DecisionForm, EventView, MessageView};
-use crate::AppState;
-
-#[derive(Serialize, Deserialize)]
-struct SealedIdentity {
-    name: String,
-    contact: String,
+/// An agency's name in both languages.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgencyName {
+    pub id: i64,
+    pub name_vi: String,
+    pub name_en: String,
 }
 
-/// The ids of the configured agencies (what a form may name).
-async fn agency_ids(st: &AppState) -> AppResult<Vec<AgencyId>> {
-    Ok(st
-        .store
-        .agencies()
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect())
-}
-
-pub async fn organisation(st: &AppState) -> AppResult<Organisation> {
-    st.store
-        .organisation()
-        .await?
-        .ok_or(AppError::NotInitialised)
-}
-
-pub struct Submitted {
-    pub reference: String,
-    pub receipt: Receipt,
-}
-
-/// Records a report as a new case. The receipt is returned only after the commit.
-pub async fn submit_report(
-    st: &AppState,
-    raw: RawReport,
-    channel: Channel,
-    nonce_hash: Option<Vec<u8>>,
-    demo: bool,
-) -> AppResult<Submitted> {
-    let org = organisation(st).await?;
-    let categories: Vec<String> = st
-        .store
-        .categories()
-        .await?
-        .into_iter()
-        .map(|c| c.code)
-        .collect();
-    let agencies = agency_ids(st).await?;
-    let report = raw.validate(&categories, &agencies)?;
-    let agency = report.agency.or(org.default_agency).ok_or_else(|| {
-        DomainError::Invalid(vec![minhbach_domain::FieldError {
-            field: "agency",
-            code: "field-required",
-        }])
-    })?;
-
-    let receipt = Receipt::generate(&mut OsRng);
-    let lookup = st.secret.receipt_lookup(&receipt).to_vec();
-    let receipt_key = st.secret.receipt_key(&receipt);
-    let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
-    let case_key = SymmetricKey::generate(&mut OsRng);
-
-    let content = Zeroizing::new(
-        serde_json::to_vec(&ReportContent {
-            what: report.what.clone(),
-            when: report.when.clone(),
-            where_: report.where_.clone(),
-            who: report.who.clone(),
-        })
-        .map_err(|e| AppError::Internal(e.to_string()))?,
-    );
-    let (identity_sealed, identity_key_reporter, identity_key_recovery) = match &report.identity {
-        Identity::Anonymous => (None, None, None),
-        Identity::Confidential { name, contact } => {
-            // The identity has its own key: whoever opens the case does not see who reported.
-            let identity_key = SymmetricKey::generate(&mut OsRng);
-            let plain = Zeroizing::new(
-                serde_json::to_vec(&SealedIdentity {
-                    name: name.clone(),
-                    contact: contact.clone(),
-                })
-                .map_err(|e| AppError::Internal(e.to_string()))?,
-            );
-            (
-                Some(crypto::seal(
-                    &identity_key,
-                    &plain,
-                    &aad("identity", &lookup),
-                    &mut OsRng,
-                )),
-                Some(crypto::wrap_key(
-                    &receipt_key,
-                    &identity_key,
-                    &aad("identity-key-reporter", &lookup),
-                    &mut OsRng,
-                )),
-                Some(crypto::wrap_to_public(
-                    &recovery,
-                    &identity_key,
-                    &aad("identity-key-recovery", &lookup),
-                    &mut OsRng,
-                )),
-            )
-        }
-    };
-    let receiving = st.store.receiving_keys(agency).await?;
-    if receiving.is_empty() {
-        tracing::warn!(
-            agency = agency.0,
-            "case recorded for an agency with no receiving staff"
-        );
-    }
-    let now = st.now();
-    let year = st
-        .clock
-        .now()
-        .to_offset(minhbach_app::clock::LOCAL_OFFSET)
-        .year();
-    let clocks = minhbach_app::clocks::plan(
-        &st.legal(),
-        &[],
-        &minhbach_domain::workflow::ON_RECEIPT,
-        agency,
-        st.today(),
-        None,
-    )?;
-    let case = NewCase {
-        reference_prefix: org.reference_prefix.clone(),
-        year,
-        receipt_lookup: lookup.clone(),
-        agency,
-        category: report.category.clone(),
-        channel: channel.code().to_owned(),
-        anonymous: report.identity == Identity::Anonymous,
-        now,
-        content_sealed: crypto::seal(&case_key, &content, &aad("content", &lookup), &mut OsRng),
-        case_key_reporter: crypto::wrap_key(
-            &receipt_key,
-            &case_key,
-            &aad("wrap-reporter", &lookup),
-            &mut OsRng,
-        ),
-        case_key_recovery: crypto::wrap_to_public(
-            &recovery,
-            &case_key,
-            &aad("wrap-recovery", &lookup),
-            &mut OsRng,
-        ),
-        identity_sealed,
-        identity_key_reporter,
-        identity_key_recovery,
-        staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
-        nonce_hash,
-        demo,
-        clocks: clocks.new,
-        due_on: clocks.due_on,
-    };
-    let (_, reference) = st
-        .store
-        .submit(
-            &case,
-            &AuditEntry::new(now, "reporter", "case.submitted", None),
+impl AgencyName {
+    pub fn find(agencies: &[Agency], id: AgencyId) -> Self {
+        agencies.iter().find(|a| a.id == id).map_or_else(
+            || AgencyName {
+                id: id.0,
+                name_vi: id.to_string(),
+                name_en: id.to_string(),
+            },
+            |a| AgencyName {
+                id: a.id.0,
+                name_vi: a.name_vi.clone(),
+                name_en: a.name_en.clone(),
+            },
         )
-        .await?;
-    Ok(Submitted { reference, receipt })
-}
-
-/// A reporter who came back with their receipt.
-pub struct ReporterSession {
-    pub token: SessionToken,
-    pub case: CaseRecord,
-    pub case_key: SymmetricKey,
-}
-
-const THROTTLE_ALL: &str = "receipts";
-
-/// Opens a reporter session from a receipt. Wrong receipts all get the same answer, and too many
-/// of them in a minute (from anyone: reporters are not identified) pause lookups.
-pub async fn reporter_login(st: &AppState, receipt_text: &str) -> AppResult<SessionToken> {
-    let now = st.now();
-    if st.receipt_throttle.blocked(THROTTLE_ALL, now) {
-        return Err(AppError::Throttled);
     }
-    let Ok(receipt) = Receipt::parse(receipt_text) else {
-        st.receipt_throttle.failure(THROTTLE_ALL, now);
-        return Err(AppError::MalformedReceipt);
-    };
-    let lookup = st.secret.receipt_lookup(&receipt);
-    let Some(case) = st.store.case_by_lookup(&lookup).await? else {
-        st.receipt_throttle.failure(THROTTLE_ALL, now);
-        return Err(AppError::UnknownReceipt);
-    };
-    let receipt_key = st.secret.receipt_key(&receipt);
-    let case_key = crypto::unwrap_key(
-        &receipt_key,
-        &case.case_key_reporter,
-        &aad("wrap-reporter", &lookup),
-    )?;
-    start_session(
-        st,
-        SessionKind::Reporter,
-        None,
-        Some(case.id),
-        st.settings.reporter_session_minutes,
-        |key| crypto::wrap_key(key, &case_key, b"minhbach/v1/session-reporter", &mut OsRng),
-    )
-    .await
-}
 
-/// Stores a new session: the hash of a fresh token and, sealed under the token's key, what the
-/// session needs (a case key or a staff secret key). Returns the token for the client.
-async fn start_session(
-    st: &AppState,
-    kind: SessionKind,
-    user: Option<UserId>,
-    case: Option<minhbach_domain::CaseId>,
-    minutes: i64,
-    seal: impl FnOnce(&SymmetricKey) -> Vec<u8>,
-) -> AppResult<SessionToken> {
-    let token = SessionToken::generate();
-    let now = st.now();
-    let session = NewSession {
-        token_hash: token.id(),
-        kind,
-        user,
-        case,
-        sealed_key: seal(&token.key()),
-        now,
-        expires_at: now + minutes * 60,
-    };
-    st.store.create_session(&session).await?;
-    Ok(token)
-}
-
-/// The unexpired session a token stands for.
-async fn live_session(
-    st: &AppState,
-    token: &SessionToken,
-) -> AppResult<minhbach_store::SessionRecord> {
-    st.store
-        .session(&token.id(), st.now())
-        .await?
-        .ok_or(AppError::Unauthenticated)
-}
-
-/// Resumes a reporter session from its token.
-pub async fn reporter_session(st: &AppState, token: SessionToken) -> AppResult<ReporterSession> {
-    let record = live_session(st, &token).await?;
-    let (SessionKind::Reporter, Some(case_id)) = (record.kind, record.case) else {
-        return Err(AppError::Unauthenticated);
-    };
-    let case_key = crypto::unwrap_key(
-        &token.key(),
-        &record.sealed_key,
-        b"minhbach/v1/session-reporter",
-    )
-    .map_err(|_| AppError::Unauthenticated)?;
-    let case = st
-        .store
-        .case(case_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    Ok(ReporterSession {
-        token,
-        case,
-        case_key,
-    })
-}
-
-pub async fn reporter_view(st: &AppState, s: &ReporterSession) -> AppResult<CaseView> {
-    let mut view = case_view(st, &s.case, &s.case_key, None).await?;
-    // The reporter sees the state, the agency, the reasons given and the deadline; not the
-    // agency's internal notes, evidence lists, document numbers or other cases.
-    view.links.clear();
-    for e in &mut view.events {
-        e.note = None;
-        e.evidence = None;
-        e.delivery = None;
-        e.document_number = None;
-        e.legal_basis = None;
-        e.detail.clear();
+    pub fn name(&self, lang: impl std::borrow::Borrow<Lang>) -> String {
+        if *lang.borrow() == Lang::Vi {
+            self.name_vi.clone()
+        } else {
+            self.name_en.clone()
+        }
     }
-    st.store
-        .audit(&AuditEntry::new(
-            st.now(),
-            "reporter",
-            "case.read",
-            Some(s.case.id),
-        ))
-        .await?;
-    Ok(view)
 }
 
-pub async fn reporter_message(st: &AppState, s: &ReporterSession, body: &str) -> AppResult<()> {
-    let text = MessageText::parse(body)?;
-    add_message(
-        st,
-        &s.case,
-        &s.case_key,
-        Sender::Reporter,
-        None,
-        &text,
-        "reporter",
-    )
-    .await
+#[derive(Clone, Serialize)]
+pub struct MessageView {
+    pub from_reporter: bool,
+    pub at: i64,
+    pub body: String,
 }
 
-async fn add_message(
-    st: &AppState,
+#[derive(Clone, Serialize)]
+pub struct EventView {
+    pub at: i64,
+    pub kind: String,
+    pub from_state: Option<&'static str>,
+    pub to_state: &'static str,
+    pub from_agency: Option<AgencyName>,
+    pub to_agency: AgencyName,
+    pub reasons: Option<String>,
+    pub note: Option<String>,
+    pub evidence: Option<String>,
+    pub delivery: Option<String>,
+    pub document_number: Option<String>,
+    pub decision_date: Option<String>,
+    pub legal_basis: Option<String>,
+    /// Codes of the decision: track, finding, complexity, outcome, original.
+    pub detail: std::collections::BTreeMap<String, String>,
+}
+
+/// A statutory clock as shown on the case page (and, for the one that applies, to the reporter).
+#[derive(Clone, Serialize)]
+pub struct ClockView {
+    pub clock: String,
+    pub rule_id: String,
+    /// The legal basis of the rule.
+    pub source: String,
+    /// The number is not confirmed against the official text.
+    pub unconfirmed: bool,
+    pub rule_set: String,
+    pub started_on: String,
+    /// `None` while suspended.
+    pub due_on: Option<String>,
+    pub completed_on: Option<String>,
+    /// For a finished clock: whether it was met.
+    pub met: Option<bool>,
+    pub paused: bool,
+    pub extensions: usize,
+    /// Working days from today to the due date (negative when late).
+    pub working_days_left: Option<i64>,
+    pub overdue: bool,
+}
+
+/// A decision the reader may take now, with the fields its form shows.
+#[derive(Clone, Serialize)]
+pub struct DecisionForm {
+    pub kind: &'static str,
+    pub required: Vec<&'static str>,
+    pub optional: Vec<&'static str>,
+}
+
+impl DecisionForm {
+    /// The form of a decision on a case whose track is `track`: the track is asked for only
+    /// while the case has none, and then it is required where the decision needs one.
+    pub fn of(
+        kind: minhbach_domain::TransitionKind,
+        track: Option<minhbach_domain::Track>,
+    ) -> Self {
+        use minhbach_domain::Field;
+        let mut required: Vec<&'static str> = kind.required().iter().map(|f| f.code()).collect();
+        let mut optional = Vec::new();
+        for f in kind.optional() {
+            match (f, track, kind.tracks()) {
+                (Field::Track, Some(_), _) => {}
+                (Field::Track, None, Some(_)) => required.push(f.code()),
+                _ => optional.push(f.code()),
+            }
+        }
+        DecisionForm {
+            kind: kind.code(),
+            required,
+            optional,
+        }
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.required.contains(&field) || self.optional.contains(&field)
+    }
+
+    pub fn requires(&self, field: &str) -> bool {
+        self.required.contains(&field)
+    }
+}
+
+/// A case as its reader sees it (decrypted).
+#[derive(Clone, Serialize)]
+pub struct CaseView {
+    pub reference: String,
+    pub state: &'static str,
+    pub agency: AgencyName,
+    pub category: String,
+    pub category_vi: String,
+    pub category_en: String,
+    pub received_at: i64,
+    pub anonymous: bool,
+    pub demo: bool,
+    pub content: ReportContent,
+    pub messages: Vec<MessageView>,
+    pub events: Vec<EventView>,
+    /// Decisions offered now (staff only).
+    pub available: Vec<DecisionForm>,
+    pub track: Option<&'static str>,
+    /// How many times the case was forwarded; from the second time it is "ping-pong".
+    pub forward_hops: u32,
+    /// Linked cases: (reference, kind).
+    pub links: Vec<(String, String)>,
+    pub clocks: Vec<ClockView>,
+}
+
+impl CaseView {
+    pub fn category_name(&self, lang: impl std::borrow::Borrow<Lang>) -> String {
+        if *lang.borrow() == Lang::Vi {
+            self.category_vi.clone()
+        } else {
+            self.category_en.clone()
+        }
+    }
+
+    /// The deadline that applies now: the open clock due first, other than our acknowledgement.
+    pub fn current_deadline(&self) -> Option<&ClockView> {
+        self.clocks
+            .iter()
+            .filter(|c| c.completed_on.is_none() && c.clock != "acknowledge")
+            .min_by(|a, b| a.due_on.cmp(&b.due_on))
+    }
+
+    /// The reasons of the latest decision that has any (shown to the reporter).
+    pub fn last_reasons(&self) -> Option<&str> {
+        self.events.iter().rev().find_map(|e| e.reasons.as_deref())
+    }
+}
+
+pub(crate) async fn add_message(
+    st: &App,
     case: &CaseRecord,
     case_key: &SymmetricKey,
     sender: Sender,
     user: Option<UserId>,
     text: &MessageText,
     actor: &str,
-) -> AppResult<()> {
+) -> Result<()> {
     let now = st.now();
     let body_sealed = crypto::seal(
         case_key,
@@ -365,16 +224,16 @@ async fn add_message(
 }
 
 /// Builds what a reader of the case sees, decrypting with the case key.
-async fn case_view(
-    st: &AppState,
+pub(crate) async fn case_view(
+    st: &App,
     case: &CaseRecord,
     case_key: &SymmetricKey,
     staff: Option<&Actor>,
-) -> AppResult<CaseView> {
+) -> Result<CaseView> {
     let lookup = &case.receipt_lookup;
     let content_plain = crypto::open(case_key, &case.content_sealed, &aad("content", lookup))?;
     let content: ReportContent =
-        serde_json::from_slice(&content_plain).map_err(|e| AppError::Internal(e.to_string()))?;
+        serde_json::from_slice(&content_plain).map_err(|e| Error::Internal(e.to_string()))?;
     let agencies = st.store.agencies().await?;
     let name = |id: AgencyId| AgencyName::find(&agencies, id);
     let categories = st.store.categories().await?;
@@ -392,7 +251,7 @@ async fn case_view(
                 body: String::from_utf8_lossy(&body).into_owned(),
             })
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let events = st
         .store
         .events(case.id)
@@ -402,7 +261,7 @@ async fn case_view(
             let texts: DecisionTexts = match e.reasons_sealed {
                 Some(r) => {
                     let plain = crypto::open(case_key, &r, &aad("reasons", lookup))?;
-                    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.to_string()))?
+                    serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?
                 }
                 None => DecisionTexts::default(),
             };
@@ -425,7 +284,7 @@ async fn case_view(
                 detail,
             })
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     // Staff are offered the decisions the workflow allows and the policy lets them take.
     let available = match staff {
         Some(actor) => Decision::available(case.state, case.track)
@@ -444,17 +303,17 @@ async fn case_view(
         .await?
         .iter()
         .map(|row| {
-            let clock = minhbach_app::clocks::rebuild(&legal, row)?;
+            let clock = crate::clocks::rebuild(&legal, row)?;
             let due = clock.due(&legal.calendar);
             let open = clock.completed_on().is_none();
-            Ok(crate::view::ClockView {
+            Ok(crate::casework::ClockView {
                 clock: row.clock.clone(),
                 rule_id: row.rule_id.clone(),
                 source: clock.rule().source.clone(),
                 unconfirmed: clock.rule().unconfirmed,
                 rule_set: row.rule_set.clone(),
                 started_on: row.started_on.clone(),
-                due_on: due.map(minhbach_app::clocks::iso),
+                due_on: due.map(crate::clocks::iso),
                 completed_on: row.completed_on.clone(),
                 met: row.met,
                 paused: clock.is_paused(),
@@ -489,127 +348,6 @@ async fn case_view(
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
         clocks,
     })
-}
-
-/// A signed-in staff member with their unsealed private key.
-pub struct StaffSession {
-    pub token: SessionToken,
-    pub user: UserRecord,
-    pub actor: Actor,
-    pub secret_key: SecretKey,
-}
-
-/// Checks the second factor of a staff member whose role requires one. The step is burnt in the
-/// database, so the same code never opens two sessions.
-async fn check_second_factor(st: &AppState, user: &UserRecord, code: &str) -> AppResult<bool> {
-    if !user.role.requires_second_factor() {
-        return Ok(true);
-    }
-    let Some(sealed) = &user.totp_sealed else {
-        return Ok(false);
-    };
-    let plain = crypto::open(
-        &totp_sealing_key(&st.secret),
-        sealed,
-        &totp_aad(&user.username),
-    )?;
-    let secret = crypto::TotpSecret::from_bytes(&plain)?;
-    let now = u64::try_from(st.now()).unwrap_or(0);
-    let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
-    match secret.verify(code, now, last) {
-        Some(step) => Ok(st
-            .store
-            .use_totp_step(user.id, i64::try_from(step).unwrap_or(i64::MAX))
-            .await?),
-        None => Ok(false),
-    }
-}
-
-pub async fn staff_login(
-    st: &AppState,
-    username: &str,
-    password: &str,
-    code: &str,
-) -> AppResult<SessionToken> {
-    let now = st.now();
-    let username = username.trim();
-    if st.login_throttle.blocked(username, now) {
-        return Err(AppError::Throttled);
-    }
-    let user = st
-        .store
-        .user_by_username(username)
-        .await?
-        .filter(|u| u.active);
-    let Some(user) = user else {
-        // Same work as for a real account, so timing does not reveal which usernames exist.
-        crypto::dummy_verify(password, st.settings.password);
-        st.login_throttle.failure(username, now);
-        return Err(AppError::BadLogin);
-    };
-    if !crypto::verify_password(password, &user.password_hash)
-        || !check_second_factor(st, &user, code).await?
-    {
-        st.login_throttle.failure(username, now);
-        return Err(AppError::BadLogin);
-    }
-    let (salt, params) =
-        decode_kek_salt(&user.kek_salt).ok_or_else(|| AppError::Internal("bad kek salt".into()))?;
-    let kek = crypto::password_kek(password, salt, params)?;
-    let sk = crypto::open_secret_key(
-        &kek,
-        &user.secret_key_sealed,
-        &staff_secret_aad(&user.username),
-    )?;
-    let token = start_session(
-        st,
-        SessionKind::Staff,
-        Some(user.id),
-        None,
-        st.settings.staff_session_minutes,
-        |key| crypto::seal_secret_key(key, &sk, b"minhbach/v1/session-staff", &mut OsRng),
-    )
-    .await?;
-    st.store
-        .audit(&AuditEntry::new(
-            now,
-            format!("user:{}", user.id.0),
-            "staff.signin",
-            None,
-        ))
-        .await?;
-    Ok(token)
-}
-
-pub async fn staff_session(st: &AppState, token: SessionToken) -> AppResult<StaffSession> {
-    let record = live_session(st, &token).await?;
-    let (SessionKind::Staff, Some(user_id)) = (record.kind, record.user) else {
-        return Err(AppError::Unauthenticated);
-    };
-    let user = st
-        .store
-        .user(user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or(AppError::Unauthenticated)?;
-    let secret_key = crypto::open_secret_key(
-        &token.key(),
-        &record.sealed_key,
-        b"minhbach/v1/session-staff",
-    )
-    .map_err(|_| AppError::Unauthenticated)?;
-    let actor = user.actor();
-    Ok(StaffSession {
-        token,
-        user,
-        actor,
-        secret_key,
-    })
-}
-
-pub async fn logout(st: &AppState, token: &SessionToken) -> AppResult<()> {
-    st.store.delete_session(&token.id()).await?;
-    Ok(())
 }
 
 /// Inbox query parameters, shared by the page and the API.
@@ -661,19 +399,18 @@ impl InboxParams {
             track: non_empty(&self.track).and_then(|t| Track::from_code(&t)),
             category: non_empty(&self.category),
             overdue: matches!(self.overdue.as_deref(), Some("1" | "true" | "on")),
-            due_by: (self.due.as_deref() == Some("week"))
-                .then(|| minhbach_app::clocks::iso(end_of_week)),
+            due_by: (self.due.as_deref() == Some("week")).then(|| crate::clocks::iso(end_of_week)),
         }
     }
 }
 
 pub async fn inbox(
-    st: &AppState,
+    st: &App,
     s: &StaffSession,
     order: InboxOrder,
     filter: minhbach_store::InboxFilter,
     page: u32,
-) -> AppResult<InboxPage> {
+) -> Result<InboxPage> {
     if !can(&s.actor, Action::ViewInbox, None) {
         return Err(DomainError::Forbidden.into());
     }
@@ -698,11 +435,11 @@ pub async fn inbox(
 /// Loads a case the staff member may act on, with its key. A case of another agency answers
 /// exactly like a case that does not exist.
 async fn staff_case(
-    st: &AppState,
+    st: &App,
     s: &StaffSession,
     reference: &str,
     action: Action,
-) -> AppResult<(CaseRecord, SymmetricKey)> {
+) -> Result<(CaseRecord, SymmetricKey)> {
     let case = st
         .store
         .case_by_reference(reference)
@@ -741,11 +478,7 @@ fn actor_code(s: &StaffSession) -> String {
     format!("user:{}", s.user.id.0)
 }
 
-pub async fn staff_case_view(
-    st: &AppState,
-    s: &StaffSession,
-    reference: &str,
-) -> AppResult<CaseView> {
+pub async fn staff_case_view(st: &App, s: &StaffSession, reference: &str) -> Result<CaseView> {
     let (case, key) = staff_case(st, s, reference, Action::ReadCase).await?;
     let view = case_view(st, &case, &key, Some(&s.actor)).await?;
     st.store
@@ -759,12 +492,7 @@ pub async fn staff_case_view(
     Ok(view)
 }
 
-pub async fn staff_reply(
-    st: &AppState,
-    s: &StaffSession,
-    reference: &str,
-    body: &str,
-) -> AppResult<()> {
+pub async fn staff_reply(st: &App, s: &StaffSession, reference: &str, body: &str) -> Result<()> {
     let text = MessageText::parse(body)?;
     let (case, key) = staff_case(st, s, reference, Action::Reply).await?;
     add_message(
@@ -827,11 +555,11 @@ fn decision_detail(d: &Decision, effect: &Effect, referred_to: Option<&str>) -> 
 }
 
 pub async fn staff_transition(
-    st: &AppState,
+    st: &App,
     s: &StaffSession,
     reference: &str,
     input: &RawDecision,
-) -> AppResult<CaseState> {
+) -> Result<CaseState> {
     let agencies = agency_ids(st).await?;
     let decision = input.parse(&agencies)?;
     let (case, key) = staff_case(st, s, reference, Action::Transition(decision.kind)).await?;
@@ -843,7 +571,7 @@ pub async fn staff_transition(
     })?;
     let lookup = &case.receipt_lookup;
     let reasons_sealed = DecisionTexts::of(&decision)
-        .map(|t| serde_json::to_vec(&t).map_err(|e| AppError::Internal(e.to_string())))
+        .map(|t| serde_json::to_vec(&t).map_err(|e| Error::Internal(e.to_string())))
         .transpose()?
         .map(|plain| crypto::seal(&key, &plain, &aad("reasons", lookup), &mut OsRng));
     // Access follows the case: a new holder's receiving staff get the key, and only they.
@@ -906,7 +634,7 @@ pub async fn staff_transition(
     let rows = st.store.clocks(case.id).await?;
     let on = decision.decision_date.unwrap_or_else(|| st.today());
     let ops = minhbach_domain::clock_ops(decision.kind, effect.track);
-    let clocks = minhbach_app::clocks::plan(
+    let clocks = crate::clocks::plan(
         &st.legal(),
         &rows,
         &ops,

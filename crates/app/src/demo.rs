@@ -6,10 +6,8 @@ use minhbach_crypto::{PasswordParams, SecretKey};
 use minhbach_domain::{AgencyId, Channel, RawReport, Role};
 use minhbach_store::{AuditEntry, Category};
 
-use crate::error::AppResult;
-use crate::service;
-use crate::AppState;
-use minhbach_app::admin::{self, StaffAccount};
+use crate::admin::{self, StaffAccount};
+use crate::{App, Result};
 
 /// Password of every demo account (printed by `minhbach demo`).
 pub const DEMO_PASSWORD: &str = "minhbach-demo";
@@ -133,7 +131,7 @@ const SAMPLES: [(&str, &str, &str, &str, &str); 3] = [
 ];
 
 /// Seeds the demo city into an empty database.
-pub async fn seed(st: &AppState, params: PasswordParams) -> AppResult<DemoCity> {
+pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
     let store = st.store.as_ref();
     let now = st.now();
     let recovery =
@@ -222,7 +220,7 @@ pub async fn seed(st: &AppState, params: PasswordParams) -> AppResult<DemoCity> 
             identity: "anonymous".into(),
             ..Default::default()
         };
-        let done = service::submit_report(st, raw, Channel::Web, None, true).await?;
+        let done = crate::intake::submit_report(st, raw, Channel::Web, None, true).await?;
         city.receipts.push((done.reference, done.receipt.expose()));
     }
     Ok(city)
