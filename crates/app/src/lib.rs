@@ -2,7 +2,6 @@
 //! alike. Operations take typed input and return app-level types; nothing here knows HTTP,
 //! templates or translations (see `docs/architecture.md`).
 
-
 pub mod admin;
 pub mod casework;
 pub mod clock;
