@@ -25,6 +25,7 @@ enum Engine {
 /// The application as the binary builds it, over the demo city.
 struct Harness {
     app: App,
+    sql: Arc<SqlStore>,
     clock: Arc<FixedClock>,
     config: StoreConfig,
     city: DemoCity,
@@ -32,6 +33,10 @@ struct Harness {
 }
 
 async fn harness(engine: Engine) -> Harness {
+    harness_at(engine, datetime!(2026-03-10 09:00 +7)).await
+}
+
+async fn harness_at(engine: Engine, start: time::OffsetDateTime) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let config = match engine {
         Engine::Sqlite => {
@@ -44,8 +49,9 @@ async fn harness(engine: Engine) -> Harness {
             c
         }
     };
-    let store: Arc<dyn Store> = Arc::new(SqlStore::open(&config).await.unwrap());
-    let clock = Arc::new(FixedClock::new(datetime!(2026-03-10 09:00 +7)));
+    let sql = Arc::new(SqlStore::open(&config).await.unwrap());
+    let store: Arc<dyn Store> = sql.clone();
+    let clock = Arc::new(FixedClock::new(start));
     let settings = AppSettings {
         password: PasswordParams::TEST,
         ..AppSettings::default()
@@ -61,6 +67,7 @@ async fn harness(engine: Engine) -> Harness {
     let city = demo::seed(&app, PasswordParams::TEST).await.unwrap();
     Harness {
         app,
+        sql,
         clock,
         config,
         city,
@@ -81,6 +88,25 @@ impl Harness {
             identity: "anonymous".into(),
             ..RawReport::default()
         }
+    }
+
+    async fn submit(&self, what: &str) -> String {
+        intake::submit_report(&self.app, self.report(what, ""), Channel::Api, None, true)
+            .await
+            .unwrap()
+            .reference
+    }
+
+    /// The due date of a case's triage clock, as the City Inspectorate's officer sees it.
+    async fn triage_due(&self, reference: &str) -> Option<String> {
+        let officer = self.staff("tttp.tiepnhan").await;
+        casework::staff_case_view(&self.app, &officer, reference)
+            .await
+            .unwrap()
+            .clocks
+            .into_iter()
+            .find(|c| c.clock == "triage")
+            .and_then(|c| c.due_on)
     }
 
     /// Signs a demo account in with its current second-factor code (a code works once, so the
@@ -170,6 +196,67 @@ async fn only_the_receiving_agency_opens_a_case(engine: Engine) {
     ));
 }
 
+async fn a_later_rule_set_applies_only_to_clocks_started_after_it(engine: Engine) {
+    let h = harness_at(engine, datetime!(2026-11-27 09:00 +7)).await;
+    let before = h.submit("Trước khi quy định mới có hiệu lực").await;
+    // Fri 27 Nov + 7 working days → Tue 8 Dec.
+    assert_eq!(h.triage_due(&before).await.as_deref(), Some("2026-12-08"));
+    // A new rule set from 1 December gives triage 10 working days.
+    let shipped = minhbach_app::legal::SHIPPED_RULE_SETS[1].1;
+    let later = shipped
+        .replace("effective_from = 2026-07-01", "effective_from = 2026-12-01")
+        .replacen(
+            "[rules.triage]\nunit = \"working_days\"\namount = 7",
+            "[rules.triage]\nunit = \"working_days\"\namount = 10",
+            1,
+        );
+    assert_ne!(later, shipped);
+    let at = h.app.now();
+    minhbach_app::legal::import_rule_set(h.app.store.as_ref(), &later, "test", at)
+        .await
+        .unwrap();
+    h.app.load_legal().await.unwrap();
+    assert_eq!(
+        h.triage_due(&before).await.as_deref(),
+        Some("2026-12-08"),
+        "open clocks keep their rules"
+    );
+    let now = h.clock.now();
+    h.clock.advance(datetime!(2026-12-02 09:00 +7) - now);
+    let after = h.submit("Sau khi quy định mới có hiệu lực").await;
+    // Wed 2 Dec + 10 working days → Wed 16 Dec.
+    assert_eq!(h.triage_due(&after).await.as_deref(), Some("2026-12-16"));
+    let bad = minhbach_app::legal::import_rule_set(
+        h.app.store.as_ref(),
+        "effective_from = 2027-01-01\nsource = \"x\"\n[rules.triage]\nunit = \"weeks\"",
+        "test",
+        at,
+    )
+    .await;
+    assert!(bad.is_err(), "an invalid rule set is refused");
+}
+
+async fn the_audit_chain_verifies_and_detects_an_edited_row(engine: Engine) {
+    let h = harness(engine).await;
+    h.submit("Kiểm tra nhật ký").await;
+    let head = h.app.store.audit_head().await.unwrap();
+    let log = h.app.store.audit_log().await.unwrap();
+    assert!(log.len() > 10);
+    assert_eq!(
+        minhbach_store::audit::verify(&log, Some(head.clone())),
+        Ok(log.len())
+    );
+    sqlx::query("UPDATE audit_log SET detail = '{\"edited\":true}' WHERE seq = 3")
+        .execute(h.sql.pool())
+        .await
+        .unwrap();
+    let log = h.app.store.audit_log().await.unwrap();
+    assert_eq!(
+        minhbach_store::audit::verify(&log, Some(head)),
+        Err(minhbach_store::ChainError::Edited { seq: 3 })
+    );
+}
+
 macro_rules! on_both_engines {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -195,4 +282,6 @@ on_both_engines!(
     a_receipt_is_given_only_for_a_committed_report_and_opens_it,
     wrong_receipts_get_one_answer_then_lookups_pause,
     only_the_receiving_agency_opens_a_case,
+    a_later_rule_set_applies_only_to_clocks_started_after_it,
+    the_audit_chain_verifies_and_detects_an_edited_row,
 );
