@@ -71,7 +71,7 @@ impl FromRequestParts<AppState> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
         let (t, via) = token(parts, staff_cookie(st.config.secure_cookies))
-            .ok_or(AppError::Unauthenticated)?;
+            .ok_or(minhbach_app::Error::Unauthenticated)?;
         Ok(Staff(
             minhbach_app::sessions::staff_session(st, t).await?,
             via,
@@ -102,7 +102,7 @@ impl FromRequestParts<AppState> for Reporter {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
         let (t, via) = token(parts, reporter_cookie(st.config.secure_cookies))
-            .ok_or(AppError::Unauthenticated)?;
+            .ok_or(minhbach_app::Error::Unauthenticated)?;
         Ok(Reporter(
             minhbach_app::reporter::reporter_session(st, t).await?,
             via,

@@ -5,37 +5,45 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use minhbach_app::Error;
 use minhbach_domain::{DomainError, FieldError};
 use minhbach_store::StoreError;
 
+/// What a handler can fail with: an operation's error, or a problem of the request itself.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
-    Domain(#[from] DomainError),
-    #[error("store: {0}")]
-    Store(#[from] StoreError),
-    #[error("crypto: {0}")]
-    Crypto(#[from] minhbach_crypto::CryptoError),
-    #[error("sign-in required")]
-    Unauthenticated,
+    App(#[from] minhbach_app::Error),
     #[error("bad or missing CSRF token")]
     Csrf,
     #[error("request body too large")]
     TooLarge,
     #[error("malformed request: {0}")]
     BadRequest(String),
-    #[error("malformed receipt")]
-    MalformedReceipt,
-    #[error("no case for this receipt")]
-    UnknownReceipt,
-    #[error("too many attempts")]
-    Throttled,
-    #[error("wrong username or password")]
-    BadLogin,
-    #[error("the organisation is not set up")]
-    NotInitialised,
-    #[error("internal: {0}")]
-    Internal(String),
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        AppError::App(e.into())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::App(e.into())
+    }
+}
+
+impl From<minhbach_crypto::CryptoError> for AppError {
+    fn from(e: minhbach_crypto::CryptoError) -> Self {
+        AppError::App(e.into())
+    }
+}
+
+impl AppError {
+    pub fn internal(message: impl Into<String>) -> Self {
+        AppError::App(Error::Internal(message.into()))
+    }
 }
 
 /// What the error renderer needs; attached to the response as an extension.
@@ -57,46 +65,59 @@ impl AppError {
             )
         };
         match self {
-            AppError::Domain(DomainError::Invalid(fields)) => (
+            AppError::App(Error::Domain(DomainError::Invalid(fields))) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorInfo {
                     code: "error-invalid",
                     fields: fields.clone(),
                 },
             ),
-            AppError::Domain(DomainError::Forbidden) => {
+            AppError::App(Error::Domain(DomainError::Forbidden)) => {
                 simple(StatusCode::FORBIDDEN, "error-forbidden")
             }
-            AppError::Domain(e @ DomainError::SecondForwardNeedsLead) => {
+            AppError::App(Error::Domain(e @ DomainError::SecondForwardNeedsLead)) => {
                 simple(StatusCode::FORBIDDEN, e.code())
             }
-            AppError::Domain(DomainError::NotFound) | AppError::Store(StoreError::NotFound) => {
-                simple(StatusCode::NOT_FOUND, "error-not-found")
+            AppError::App(
+                Error::Domain(DomainError::NotFound) | Error::Store(StoreError::NotFound),
+            ) => simple(StatusCode::NOT_FOUND, "error-not-found"),
+            AppError::App(Error::Domain(e)) => simple(StatusCode::CONFLICT, e.code()),
+            AppError::App(Error::Store(StoreError::Conflict)) => {
+                simple(StatusCode::CONFLICT, "error-conflict")
             }
-            AppError::Domain(e) => simple(StatusCode::CONFLICT, e.code()),
-            AppError::Store(StoreError::Conflict) => simple(StatusCode::CONFLICT, "error-conflict"),
-            AppError::Store(StoreError::AlreadySubmitted) => {
+            AppError::App(Error::Store(StoreError::AlreadySubmitted)) => {
                 simple(StatusCode::CONFLICT, "error-already-submitted")
             }
-            AppError::Unauthenticated => simple(StatusCode::UNAUTHORIZED, "error-unauthenticated"),
+            AppError::App(Error::Unauthenticated) => {
+                simple(StatusCode::UNAUTHORIZED, "error-unauthenticated")
+            }
             AppError::Csrf => simple(StatusCode::FORBIDDEN, "error-csrf"),
             AppError::TooLarge => simple(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large"),
-            AppError::BadRequest(_) => simple(StatusCode::BAD_REQUEST, "error-bad-request"),
-            AppError::MalformedReceipt => simple(StatusCode::BAD_REQUEST, "error-receipt-format"),
-            AppError::UnknownReceipt => simple(StatusCode::NOT_FOUND, "error-receipt-unknown"),
-            AppError::Throttled => simple(StatusCode::TOO_MANY_REQUESTS, "error-throttled"),
-            AppError::BadLogin => simple(StatusCode::UNAUTHORIZED, "error-bad-login"),
-            AppError::NotInitialised => {
+            AppError::BadRequest(_)
+            | AppError::App(Error::InvalidDocument(_) | Error::AlreadyInitialised) => {
+                simple(StatusCode::BAD_REQUEST, "error-bad-request")
+            }
+            AppError::App(Error::MalformedReceipt) => {
+                simple(StatusCode::BAD_REQUEST, "error-receipt-format")
+            }
+            AppError::App(Error::UnknownReceipt) => {
+                simple(StatusCode::NOT_FOUND, "error-receipt-unknown")
+            }
+            AppError::App(Error::Throttled) => {
+                simple(StatusCode::TOO_MANY_REQUESTS, "error-throttled")
+            }
+            AppError::App(Error::BadLogin) => simple(StatusCode::UNAUTHORIZED, "error-bad-login"),
+            AppError::App(Error::NotInitialised) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-not-initialised")
             }
             // Nothing was written, and trying later will work: never a 500, never a receipt.
-            AppError::Store(StoreError::Full) => {
+            AppError::App(Error::Store(StoreError::Full)) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-storage-full")
             }
-            AppError::Store(StoreError::Busy) => {
+            AppError::App(Error::Store(StoreError::Busy)) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-busy")
             }
-            AppError::Store(_) | AppError::Crypto(_) | AppError::Internal(_) => {
+            AppError::App(Error::Store(_) | Error::Crypto(_) | Error::Internal(_)) => {
                 simple(StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
             }
         }
@@ -107,8 +128,8 @@ impl AppError {
     /// Seconds after which the same request may succeed, for a 503.
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            AppError::Store(StoreError::Full) => Some(300),
-            AppError::Store(StoreError::Busy) => Some(5),
+            AppError::App(Error::Store(StoreError::Full)) => Some(300),
+            AppError::App(Error::Store(StoreError::Busy)) => Some(5),
             _ => None,
         }
     }
@@ -133,25 +154,6 @@ impl IntoResponse for AppError {
         }
         response.extensions_mut().insert(info);
         response
-    }
-}
-
-impl From<minhbach_app::Error> for AppError {
-    fn from(e: minhbach_app::Error) -> Self {
-        match e {
-            minhbach_app::Error::Domain(e) => AppError::Domain(e),
-            minhbach_app::Error::Store(e) => AppError::Store(e),
-            minhbach_app::Error::Crypto(e) => AppError::Crypto(e),
-            minhbach_app::Error::InvalidDocument(m) => AppError::BadRequest(m),
-            minhbach_app::Error::NotInitialised => AppError::NotInitialised,
-            minhbach_app::Error::Unauthenticated => AppError::Unauthenticated,
-            minhbach_app::Error::MalformedReceipt => AppError::MalformedReceipt,
-            minhbach_app::Error::UnknownReceipt => AppError::UnknownReceipt,
-            minhbach_app::Error::Throttled => AppError::Throttled,
-            minhbach_app::Error::BadLogin => AppError::BadLogin,
-            minhbach_app::Error::Internal(m) => AppError::Internal(m),
-            e @ minhbach_app::Error::AlreadyInitialised => AppError::BadRequest(e.to_string()),
-        }
     }
 }
 

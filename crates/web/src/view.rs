@@ -153,7 +153,7 @@ pub use minhbach_app::casework::{
 pub fn page(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
-        Err(e) => AppError::Internal(format!("template: {e}")).into_response(),
+        Err(e) => AppError::internal(format!("template: {e}")).into_response(),
     }
 }
 

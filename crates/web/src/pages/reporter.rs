@@ -135,14 +135,16 @@ pub(super) async fn report_submit(
             reference: done.reference,
             receipt: done.receipt.expose(),
         })),
-        Err(AppError::Domain(DomainError::Invalid(errors))) => {
+        Err(AppError::App(minhbach_app::Error::Domain(DomainError::Invalid(errors)))) => {
             again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         // Storage full or database busy: nothing recorded, no receipt; the text stays with the
         // reporter to send again.
         Err(e) if e.is_unavailable() => {
             let key = match e {
-                AppError::Store(minhbach_store::StoreError::Full) => "error-storage-full-form",
+                AppError::App(minhbach_app::Error::Store(minhbach_store::StoreError::Full)) => {
+                    "error-storage-full-form"
+                }
                 _ => "error-busy",
             };
             let mut r = again(
@@ -243,7 +245,9 @@ pub(super) async fn status_message(
         // Storage full or database busy: the case page again, with the message in its box.
         Err(e) if e.is_unavailable() => {
             let key = match e {
-                AppError::Store(minhbach_store::StoreError::Full) => "error-storage-full-message",
+                AppError::App(minhbach_app::Error::Store(minhbach_store::StoreError::Full)) => {
+                    "error-storage-full-message"
+                }
                 _ => "error-busy",
             };
             let mut r = page(StatusCase {
