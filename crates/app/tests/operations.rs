@@ -257,6 +257,127 @@ async fn the_audit_chain_verifies_and_detects_an_edited_row(engine: Engine) {
     );
 }
 
+/// Law on Denunciation Art. 38: a missed resolution deadline is escalated to the superior body
+/// once, even when two scheduler nodes run on one database at the same moment.
+async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(engine: Engine) {
+    use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
+    use minhbach_domain::RawDecision;
+    use minhbach_store::JobStore;
+
+    let h = harness_at(engine, datetime!(2026-11-02 09:00 +7)).await;
+    let reference = intake::submit_report(
+        &h.app,
+        h.report("Chậm giải quyết", "caugiay"),
+        Channel::Api,
+        None,
+        true,
+    )
+    .await
+    .unwrap()
+    .reference;
+    let officer = h.staff("caugiay.tiepnhan").await;
+    for decision in [
+        RawDecision {
+            kind: "start_triage".into(),
+            ..RawDecision::default()
+        },
+        RawDecision {
+            kind: "accept".into(),
+            track: "denunciation".into(),
+            document_number: "3/QĐ".into(),
+            ..RawDecision::default()
+        },
+    ] {
+        casework::staff_transition(&h.app, &officer, &reference, &decision)
+            .await
+            .unwrap();
+    }
+    // Resolution: 30 calendar days from Mon 2 Nov → Wed 2 Dec. On 10 Dec it is missed.
+    let now = h.clock.now();
+    h.clock.advance(datetime!(2026-12-10 09:00 +7) - now);
+    let calendar = h.app.legal().calendar.clone();
+    let node = |store: Arc<dyn Store>, name: &str| {
+        let calendar = calendar.clone();
+        Scheduler::new(
+            store,
+            h.app.clock.clone(),
+            Arc::new(move || calendar.clone()),
+            Arc::new(minhbach_app::mail::NoMailer),
+            name,
+            "http://127.0.0.1",
+            SchedulerSettings::default(),
+        )
+    };
+    let second: Arc<dyn Store> = Arc::new(SqlStore::open(&h.config).await.unwrap());
+    let a = node(h.app.store.clone(), "node-a");
+    let b = node(second, "node-b");
+    let (ra, rb) = tokio::join!(a.run_once(), b.run_once());
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert!(ra.overdue.followup_tasks + rb.overdue.followup_tasks >= 1);
+
+    let case = h
+        .app
+        .store
+        .case_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    let count = |sql: &'static str| {
+        let (pool, id) = (h.sql.pool().clone(), case.id.0);
+        async move {
+            use sqlx::Row;
+            sqlx::query(sql)
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>("n")
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM tasks WHERE case_id = $1 AND kind = 'superior_followup'")
+            .await,
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM case_clocks WHERE case_id = $1 AND breached_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    let log = h.app.store.audit_log().await.unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.action == "deadline.breached" && e.case == Some(case.id))
+            .count(),
+        1
+    );
+    // The superior body (the default intake agency, the City Inspectorate) is told, once.
+    let lead = h
+        .app
+        .store
+        .user_by_username("tttp.lanhdao")
+        .await
+        .unwrap()
+        .unwrap();
+    let notes = h.app.store.notifications_for(lead.id, 50).await.unwrap();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| n.case_reference.as_deref() == Some(reference.as_str())
+                && n.kind == minhbach_store::jobs::NOTIFY_SUPERIOR_FOLLOWUP)
+            .count(),
+        1,
+        "{notes:?}"
+    );
+    let head = h.app.store.audit_head().await.unwrap();
+    assert_eq!(
+        minhbach_store::audit::verify(&log, Some(head)),
+        Ok(log.len())
+    );
+}
+
 macro_rules! on_both_engines {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -284,4 +405,5 @@ on_both_engines!(
     only_the_receiving_agency_opens_a_case,
     a_later_rule_set_applies_only_to_clocks_started_after_it,
     the_audit_chain_verifies_and_detects_an_edited_row,
+    two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once,
 );

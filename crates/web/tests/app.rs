@@ -50,7 +50,6 @@ on_both_engines!(
     an_overdue_case_is_flagged_and_escalated_once_by_the_scheduler,
     a_crime_referral_is_followed_to_the_investigators_decision,
     an_overseer_sees_every_agencys_deadlines_but_no_content,
-    two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once,
     every_route_answers_every_role_as_the_policy_says,
 );
 
@@ -1361,96 +1360,6 @@ mod specs {
     /// Law on Denunciation Art. 38: a missed resolution deadline opens the superior body's
     /// follow-up task. Two app nodes run their schedulers at the same moment against one
     /// database; the miss is escalated once.
-    pub async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(
-        engine: Engine,
-    ) {
-        use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
-        use std::sync::Arc;
-        use time::macros::datetime;
-        let app = TestApp::spawn_at(engine, datetime!(2026-11-02 09:00 +7)).await;
-        let (reference, _) = app
-            .submit_api_to("land", "Chậm giải quyết", Some("caugiay"))
-            .await;
-        let officer = app.staff_token("caugiay.tiepnhan").await;
-        for body in [
-            serde_json::json!({"kind": "start_triage"}),
-            serde_json::json!({"kind": "accept", "track": "denunciation", "document_number": "3/QĐ"}),
-        ] {
-            let r = app.transition_api(&officer, &reference, body).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-        }
-        // Resolution: 30 calendar days from Mon 2 Nov → Wed 2 Dec. On 10 Dec it is missed.
-        app.set_time(datetime!(2026-12-10 09:00 +7));
-        let node = |store: Arc<minhbach_store::SqlStore>, name: &str| {
-            let legal = app.state.clone();
-            Scheduler::new(
-                store,
-                app.state.clock.clone(),
-                Arc::new(move || legal.legal().calendar.clone()),
-                Arc::new(minhbach_app::mail::NoMailer),
-                name,
-                "http://127.0.0.1",
-                SchedulerSettings::default(),
-            )
-        };
-        let a = node(app.store.clone(), "node-a");
-        let b = node(app.second_node_store().await, "node-b");
-        let (ra, rb) = tokio::join!(a.run_once(), b.run_once());
-        let (ra, rb) = (ra.unwrap(), rb.unwrap());
-        let case = app
-            .store
-            .case_by_reference(&reference)
-            .await
-            .unwrap()
-            .unwrap();
-        let count = |sql: &'static str| {
-            let (app, id) = (&app, case.id.0);
-            async move {
-                use sqlx::Row;
-                sqlx::query(sql)
-                    .bind(id)
-                    .fetch_one(app.store.pool())
-                    .await
-                    .unwrap()
-                    .get::<i64, _>("n")
-            }
-        };
-        assert_eq!(
-            count(
-                "SELECT COUNT(*) AS n FROM tasks WHERE case_id = $1 AND kind = 'superior_followup'"
-            )
-            .await,
-            1
-        );
-        assert_eq!(count("SELECT COUNT(*) AS n FROM case_clocks WHERE case_id = $1 AND breached_at IS NOT NULL").await, 1);
-        let log = app.store.audit_log().await.unwrap();
-        assert_eq!(
-            log.iter()
-                .filter(|e| e.action == "deadline.breached" && e.case == Some(case.id))
-                .count(),
-            1
-        );
-        assert!(ra.overdue.followup_tasks + rb.overdue.followup_tasks >= 1);
-        // The superior body (here the default intake agency, the City Inspectorate) is told.
-        let notes = app
-            .get(
-                "/staff/notifications",
-                Some(&app.staff_cookie("tttp.lanhdao").await),
-            )
-            .await;
-        assert!(
-            notes.body.contains(&reference) && notes.body.contains("Điều 38"),
-            "{}",
-            notes.body
-        );
-        let log = app.store.audit_log().await.unwrap();
-        let head = app.store.audit_head().await.unwrap();
-        assert_eq!(
-            minhbach_store::audit::verify(&log, Some(head)),
-            Ok(log.len())
-        );
-    }
-
     /// DESIGN.md property 8: every staff route, every role, the expected answer. A case of the
     /// caller's agency, not assigned to anyone; `-` is a caller without a session.
     pub async fn every_route_answers_every_role_as_the_policy_says(engine: Engine) {

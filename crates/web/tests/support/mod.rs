@@ -36,8 +36,6 @@ pub struct TestApp {
     pub schema: Option<String>,
     pub agencies: Vec<(String, i64)>,
     pub state: AppState,
-    /// How to open another connection pool on the same database (a second app node).
-    pub store_config: StoreConfig,
     receipts: Mutex<HashMap<String, String>>,
     errors: Arc<AtomicUsize>,
 }
@@ -126,7 +124,6 @@ impl TestApp {
             }
         };
         let store = Arc::new(SqlStore::open(&config).await.unwrap());
-        let store_config = config.clone();
         let clock = Arc::new(FixedClock::new(start));
         let web = WebConfig {
             password: PasswordParams::TEST,
@@ -176,15 +173,9 @@ impl TestApp {
                 .map(|(c, id)| (c.clone(), id.0))
                 .collect(),
             state,
-            store_config,
             receipts: Mutex::new(receipts),
             errors,
         }
-    }
-
-    /// A second store on the same database, as a second app node has.
-    pub async fn second_node_store(&self) -> Arc<SqlStore> {
-        Arc::new(SqlStore::open(&self.store_config).await.unwrap())
     }
 
     pub fn agency(&self, code: &str) -> i64 {
