@@ -262,7 +262,6 @@ async fn the_audit_chain_verifies_and_detects_an_edited_row(engine: Engine) {
 async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(engine: Engine) {
     use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
     use minhbach_domain::RawDecision;
-    use minhbach_store::JobStore;
 
     let h = harness_at(engine, datetime!(2026-11-02 09:00 +7)).await;
     let reference = intake::submit_report(
