@@ -7,18 +7,16 @@ use minhbach_domain::{
     MessageText, RawDecision, ReasonText, Track, TransitionKind, UserId,
 };
 use minhbach_store::{
-    AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewMessage, Sender,
+    Agency, AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewMessage,
+    Sender,
 };
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 
+use crate::intake::{agency_ids, ReportContent};
 use crate::keys::{aad, staff_wrap_aad, wrap_for_staff};
-use crate::{App, Error, Result};
-use minhbach_store::Agency;
-
-use crate::intake::*;
-use crate::sessions::*;
-use crate::Lang;
+use crate::sessions::StaffSession;
+use crate::{App, Error, Lang, Result};
 
 /// An agency's name in both languages.
 #[derive(Clone, Debug, Serialize)]

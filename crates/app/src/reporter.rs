@@ -6,9 +6,9 @@ use minhbach_domain::MessageText;
 use minhbach_store::{AuditEntry, CaseRecord, Sender, SessionKind};
 use rand::rngs::OsRng;
 
-use crate::casework::*;
+use crate::casework::{add_message, case_view, CaseView};
 use crate::keys::aad;
-use crate::sessions::*;
+use crate::sessions::{live_session, start_session, SessionToken};
 use crate::{App, Error, Result};
 
 /// A reporter who came back with their receipt.

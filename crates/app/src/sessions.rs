@@ -6,9 +6,10 @@ use minhbach_domain::{Actor, UserId};
 use minhbach_store::{AuditEntry, NewSession, SessionKind, UserRecord};
 use rand::rngs::OsRng;
 
+use minhbach_crypto::{random_token, sha256};
+
 use crate::keys::{decode_kek_salt, staff_secret_aad, totp_aad, totp_sealing_key};
 use crate::{App, Error, Result};
-use minhbach_crypto::{random_token, sha256};
 
 /// A session token: 32 random bytes that only the client holds. The database keeps a hash of it
 /// (the session id) and, sealed under a second key derived from it, the key material the session
