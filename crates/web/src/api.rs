@@ -85,7 +85,7 @@ async fn reporter_session(
     let token = minhbach_app::reporter::reporter_login(&st, &body.receipt).await?;
     Ok(Json(Token {
         token: token.encode(),
-        expires_in: st.config.reporter_session_minutes * 60,
+        expires_in: st.settings.reporter_session_minutes * 60,
     }))
 }
 
@@ -139,7 +139,7 @@ async fn staff_session(
             .await?;
     Ok(Json(Token {
         token: token.encode(),
-        expires_in: st.config.staff_session_minutes * 60,
+        expires_in: st.settings.staff_session_minutes * 60,
     }))
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use minhbach_crypto::{PasswordParams, ServerSecret};
+use minhbach_crypto::ServerSecret;
 use minhbach_store::Store;
 
 use crate::i18n::I18n;
@@ -23,20 +23,15 @@ use minhbach_app::clock::Clock;
 /// Settings of the web layer (the binary fills them from the configuration file).
 #[derive(Clone, Debug)]
 pub struct WebConfig {
-    pub password: PasswordParams,
+    /// What the operations need (password hashing, session lifetimes, throttles).
+    pub app: minhbach_app::AppSettings,
     /// Send cookies with `Secure` and the `__Host-` prefix. Browsers accept them on
     /// `http://localhost`; turn off only for plain-HTTP tests on other hosts.
     pub secure_cookies: bool,
     /// Send HSTS (when served over TLS, usually behind a reverse proxy).
     pub hsts: bool,
-    pub staff_session_minutes: i64,
-    pub reporter_session_minutes: i64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Wrong receipts accepted per minute across the whole service before lookups pause.
-    pub receipt_failures_per_minute: usize,
-    /// Failed logins per account per 15 minutes before that account is paused.
-    pub login_failures_per_quarter_hour: usize,
     /// How long a report form stays valid, in hours (reporters take their time).
     pub form_token_hours: i64,
 }
@@ -44,14 +39,10 @@ pub struct WebConfig {
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
-            password: PasswordParams::DEFAULT,
+            app: minhbach_app::AppSettings::default(),
             secure_cookies: true,
             hsts: false,
-            staff_session_minutes: 8 * 60,
-            reporter_session_minutes: 30,
             max_body_bytes: 256 * 1024,
-            receipt_failures_per_minute: 30,
-            login_failures_per_quarter_hour: 10,
             form_token_hours: 24,
         }
     }
@@ -90,15 +81,8 @@ impl AppState {
         clock: Arc<dyn Clock>,
         config: WebConfig,
     ) -> Result<Self, String> {
-        let settings = minhbach_app::AppSettings {
-            password: config.password,
-            staff_session_minutes: config.staff_session_minutes,
-            reporter_session_minutes: config.reporter_session_minutes,
-            receipt_failures_per_minute: config.receipt_failures_per_minute,
-            login_failures_per_quarter_hour: config.login_failures_per_quarter_hour,
-        };
         let app =
-            minhbach_app::App::new(store, secret, clock, settings).map_err(|e| e.to_string())?;
+            minhbach_app::App::new(store, secret, clock, config.app).map_err(|e| e.to_string())?;
         Ok(AppState(Arc::new(Inner {
             app,
             i18n: I18n::load()?,

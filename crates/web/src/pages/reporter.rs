@@ -198,7 +198,7 @@ pub(super) async fn status_open(
         reporter_cookie(secure),
         &token.encode(),
         secure,
-        st.config.reporter_session_minutes * 60,
+        st.settings.reporter_session_minutes * 60,
     );
     Ok(with_cookie(
         Redirect::to("/status/case").into_response(),

@@ -66,7 +66,7 @@ pub(super) async fn staff_login(
         staff_cookie(secure),
         &token.encode(),
         secure,
-        st.config.staff_session_minutes * 60,
+        st.settings.staff_session_minutes * 60,
     );
     Ok(with_cookie(Redirect::to(home).into_response(), cookie))
 }

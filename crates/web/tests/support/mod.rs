@@ -126,8 +126,11 @@ impl TestApp {
         let store = Arc::new(SqlStore::open(&config).await.unwrap());
         let clock = Arc::new(FixedClock::new(start));
         let web = WebConfig {
-            password: PasswordParams::TEST,
-            receipt_failures_per_minute: 5,
+            app: minhbach_app::AppSettings {
+                password: PasswordParams::TEST,
+                receipt_failures_per_minute: 5,
+                ..minhbach_app::AppSettings::default()
+            },
             ..WebConfig::default()
         };
         let secret = ServerSecret::generate(&mut rand::rngs::OsRng);
