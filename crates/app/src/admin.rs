@@ -117,3 +117,46 @@ pub async fn create_staff(
     let id = store.create_user(&user, &audit).await?;
     Ok((id, totp))
 }
+
+/// Deactivates a leaver's account: no sign-in, no session, and every wrap of a case key it
+/// held deleted in the same transaction. Returns how many wraps were deleted.
+pub async fn deactivate_user(store: &dyn Store, username: &str, now: i64) -> Result<u64> {
+    let user = store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| Error::Refused(format!("no account named {username}")))?;
+    Ok(store
+        .deactivate_user(
+            user.id,
+            &AuditEntry::new(now, "cli", "user.deactivated", None),
+        )
+        .await?)
+}
+
+/// Sets the body that handles denunciations against an agency's head (and oversees it).
+pub async fn set_superior(
+    store: &dyn Store,
+    agency: AgencyId,
+    superior: Option<AgencyId>,
+    now: i64,
+) -> Result<()> {
+    if superior == Some(agency) {
+        return Err(Error::Refused(
+            "an agency cannot be its own superior".into(),
+        ));
+    }
+    // No cycle: walking up from the superior must never reach the agency.
+    let agencies = store.agencies().await?;
+    let mut up = superior;
+    while let Some(a) = up {
+        if a == agency {
+            return Err(Error::Refused(
+                "the superior bodies would form a cycle".into(),
+            ));
+        }
+        up = agencies.iter().find(|x| x.id == a).and_then(|x| x.superior);
+    }
+    let audit = AuditEntry::new(now, "cli", "agency.superior_set", None)
+        .with_detail(serde_json::json!({ "agency": agency.0, "superior": superior.map(|s| s.0) }));
+    Ok(store.set_agency_superior(agency, superior, &audit).await?)
+}

@@ -3,18 +3,18 @@
 
 use minhbach_crypto::{self as crypto, SymmetricKey};
 use minhbach_domain::{
-    can, Action, Actor, AgencyId, CaseContext, CaseState, Decision, DomainError, Effect,
+    can, Action, Actor, AgencyId, CaseContext, CaseFacts, CaseState, Decision, DomainError, Effect,
     MessageText, RawDecision, ReasonText, Track, TransitionKind, UserId,
 };
 use minhbach_store::{
-    Agency, AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, NewMessage,
-    Sender,
+    Agency, AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, InboxViewer,
+    NewMessage, Sender,
 };
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 
 use crate::intake::{agency_ids, ReportContent};
-use crate::keys::{aad, staff_wrap_aad, wrap_for_staff};
+use crate::keys::{self, aad, staff_wrap_aad};
 use crate::sessions::StaffSession;
 use crate::{App, Error, Lang, Result};
 
@@ -158,6 +158,9 @@ pub struct CaseView {
     pub events: Vec<EventView>,
     /// Decisions offered now (staff only).
     pub available: Vec<DecisionForm>,
+    /// The reader may mark a staff account as accused in this case (intake desk, lead).
+    #[serde(skip)]
+    pub may_mark_accused: bool,
     pub track: Option<&'static str>,
     /// How many times the case was forwarded; from the second time it is "ping-pong".
     pub forward_hops: u32,
@@ -341,6 +344,7 @@ pub(crate) async fn case_view(
         messages,
         events,
         available,
+        may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
         track: case.track.map(Track::code),
         forward_hops: case.forward_hops,
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
@@ -422,6 +426,10 @@ pub async fn inbox(
         .store
         .inbox(&InboxQuery {
             agency,
+            viewer: Some(InboxViewer {
+                user: s.user.id,
+                leads: minhbach_domain::exclusion::led_agency(&s.actor),
+            }),
             order,
             filter,
             page: page.max(1),
@@ -432,7 +440,7 @@ pub async fn inbox(
 
 /// Loads a case the staff member may act on, with its key. A case of another agency answers
 /// exactly like a case that does not exist.
-async fn staff_case(
+pub(crate) async fn staff_case(
     st: &App,
     s: &StaffSession,
     reference: &str,
@@ -472,7 +480,7 @@ async fn staff_case(
     Ok((case, key))
 }
 
-fn actor_code(s: &StaffSession) -> String {
+pub(crate) fn actor_code(s: &StaffSession) -> String {
     format!("user:{}", s.user.id.0)
 }
 
@@ -572,28 +580,6 @@ pub async fn staff_transition(
         .map(|t| serde_json::to_vec(&t).map_err(|e| Error::Internal(e.to_string())))
         .transpose()?
         .map(|plain| crypto::seal(&key, &plain, &aad("reasons", lookup), &mut OsRng));
-    // Access follows the case: a new holder's receiving staff get the key, and only they.
-    let new_wraps = if effect.agency == case.agency {
-        None
-    } else {
-        let receiving = st.store.receiving_keys(effect.agency).await?;
-        Some(wrap_for_staff(&receiving, &key, lookup)?)
-    };
-    let mut extra_wraps = Vec::new();
-    if let Some(handler) = decision.handler {
-        let staff = st.store.staff_of(case.agency).await?;
-        let Some(h) = staff
-            .iter()
-            .find(|u| u.id == handler && u.role.takes_assignments())
-        else {
-            return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
-                field: "handler",
-                code: "field-invalid-choice",
-            }])
-            .into());
-        };
-        extra_wraps = wrap_for_staff(&[(h.id, h.public_key.clone())], &key, lookup)?;
-    }
     let link = match &decision.original {
         Some(original) => {
             let other = st
@@ -618,6 +604,36 @@ pub async fn staff_transition(
         }
         None => None,
     };
+    // Access follows the case: after the decision the key is held by exactly whom the key
+    // policy names (the new agency's desk, the assigned handler), never by anyone excluded from
+    // this case or a case linked to it.
+    let mut exclusions = st.store.exclusions(case.id).await?;
+    if let Some((other, _)) = &link {
+        exclusions.extend(st.store.exclusions(*other).await?);
+    }
+    if let Some(handler) = decision.handler {
+        let staff = st.store.staff_of(case.agency).await?;
+        let valid = staff.iter().any(|u| {
+            u.id == handler
+                && u.role.takes_assignments()
+                && !keys::is_excluded(u.id, u.agency, u.role, &exclusions)
+        });
+        if !valid {
+            return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
+                field: "handler",
+                code: "field-invalid-choice",
+            }])
+            .into());
+        }
+    }
+    let after = CaseFacts {
+        agency: effect.agency,
+        state: effect.state,
+        assignee: decision.handler.or(case.assignee),
+        forward_hops: case.forward_hops,
+    };
+    let current = st.store.case_key_holders(case.id).await?;
+    let wraps = keys::plan_wraps(st, &after, &exclusions, &current, &key, lookup).await?;
     // A referral stays with the agency that follows it; the investigating body is recorded.
     let referred_to = match (decision.kind, decision.to_agency) {
         (TransitionKind::ReferCriminal, Some(to)) => st
@@ -661,8 +677,7 @@ pub async fn staff_transition(
                 decision_date,
                 legal_basis: decision.legal_basis.clone(),
                 detail: decision_detail(&decision, &effect, referred_to.as_deref()),
-                new_wraps,
-                extra_wraps,
+                wraps,
                 link,
                 new_clocks: clocks.new,
                 clock_updates: clocks.updates,

@@ -198,6 +198,15 @@ pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
         agencies,
         receipts: Vec::new(),
     };
+    // The wards and the department answer to the City Inspectorate in the demo: a report against
+    // a ward's chairman goes there.
+    if let Some(tttp) = city.agency("tttp") {
+        for code in ["sxd", "hoankiem", "caugiay"] {
+            if let Some(a) = city.agency(code) {
+                admin::set_superior(store, a, Some(tttp), now).await?;
+            }
+        }
+    }
     if let Some(default) = city.agency("tttp") {
         store
             .set_default_agency(

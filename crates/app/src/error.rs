@@ -34,6 +34,10 @@ pub enum Error {
     /// A document given to import (rule set, calendar year) is not valid.
     #[error("invalid document: {0}")]
     InvalidDocument(String),
+    /// An operator's command names something that does not exist or would break a rule of the
+    /// organisation's set-up (an unknown account, a cycle of superior bodies).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

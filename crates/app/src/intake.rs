@@ -3,13 +3,16 @@
 //! transaction. The receipt is returned only after the commit.
 
 use minhbach_crypto::{self as crypto, PublicKey, Receipt, SymmetricKey};
-use minhbach_domain::{AgencyId, Channel, DomainError, Identity, RawReport};
+use minhbach_domain::{
+    AgencyId, CaseFacts, Channel, DomainError, Excluded, ExclusionReason, Identity, RawReport,
+    UserId,
+};
 use minhbach_store::{AuditEntry, NewCase, Organisation};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::keys::{aad, wrap_for_staff};
+use crate::keys::{self, aad, wrap_for_staff};
 use crate::{App, Error, Result};
 
 /// The encrypted part of a report.
@@ -64,14 +67,32 @@ pub async fn submit_report(
         .into_iter()
         .map(|c| c.code)
         .collect();
-    let agencies = agency_ids(st).await?;
+    let configured = st.store.agencies().await?;
+    let agencies: Vec<AgencyId> = configured.iter().map(|a| a.id).collect();
     let report = raw.validate(&categories, &agencies)?;
-    let agency = report.agency.or(org.default_agency).ok_or_else(|| {
+    let chosen = report.agency.or(org.default_agency).ok_or_else(|| {
         DomainError::Invalid(vec![minhbach_domain::FieldError {
             field: "agency",
             code: "field-required",
         }])
     })?;
+    // Conflict of interest, decided before anyone reads: a report against the head of the
+    // chosen agency goes to its superior body (Law on Denunciation 2018 Art. 13-15), and that
+    // agency's leads are kept from the key for good, wherever the case goes later.
+    let (agency, exclusions) = if report.accused_lead {
+        let superior = configured
+            .iter()
+            .find(|a| a.id == chosen)
+            .and_then(|a| a.superior)
+            .or(org.default_agency.filter(|d| *d != chosen))
+            .unwrap_or(chosen);
+        (
+            superior,
+            vec![Excluded::LeadsOf(chosen, ExclusionReason::AccusedLeads)],
+        )
+    } else {
+        (chosen, Vec::new())
+    };
 
     let receipt = Receipt::generate(&mut OsRng);
     let lookup = st.secret.receipt_lookup(&receipt).to_vec();
@@ -122,7 +143,19 @@ pub async fn submit_report(
             )
         }
     };
-    let receiving = st.store.receiving_keys(agency).await?;
+    let facts = CaseFacts {
+        agency,
+        state: minhbach_domain::CaseState::Received,
+        assignee: None,
+        forward_hops: 0,
+    };
+    let staff = st.store.staff_of(agency).await?;
+    let entitled = keys::holders(&facts, &staff, &exclusions);
+    let receiving: Vec<(UserId, Vec<u8>)> = staff
+        .iter()
+        .filter(|u| entitled.contains(&u.id))
+        .map(|u| (u.id, u.public_key.clone()))
+        .collect();
     if receiving.is_empty() {
         tracing::warn!(
             agency = agency.0,
@@ -165,6 +198,7 @@ pub async fn submit_report(
         identity_key_reporter,
         identity_key_recovery,
         staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
+        exclusions,
         nonce_hash,
         demo,
         clocks: clocks.new,

@@ -1,12 +1,77 @@
 //! Keys: the one place that decides the associated data every sealed blob is bound to, who
-//! receives a wrap of a case key, and how a staff member's key material is made and sealed
-//! (DESIGN.md properties 2 and 3; `docs/crypto.md`).
+//! holds a wrap of a case key ([`holders`]), and how a staff member's key material is made and
+//! sealed (DESIGN.md properties 2, 3 and 4; `docs/crypto.md`).
+
+use std::collections::BTreeSet;
 
 use minhbach_crypto::{self as crypto, PasswordParams, PublicKey, SecretKey, SymmetricKey};
-use minhbach_domain::UserId;
+use minhbach_domain::{CaseFacts, Excluded, Role, UserId};
+use minhbach_store::{UserRecord, WrapChange};
 use rand::rngs::OsRng;
 
-use crate::Result;
+use crate::{App, Result};
+
+/// Who holds a wrap of a case's key: the active intake officers and leads of the agency that
+/// holds the case, and the handler assigned to it; never anyone an exclusion covers (accused,
+/// recused, the leads of an accused officer's agency or of the agency the accused leads).
+///
+/// `staff` may hold anyone; only those of the case's agency can qualify. Every change of who
+/// holds a case key is computed from this function, and a property test compares the
+/// `case_keys` table with it after random sequences of decisions.
+pub fn holders(
+    case: &CaseFacts,
+    staff: &[UserRecord],
+    exclusions: &[Excluded],
+) -> BTreeSet<UserId> {
+    staff
+        .iter()
+        .filter(|u| u.active && u.agency == Some(case.agency))
+        .filter(|u| {
+            u.role.receives_new_cases()
+                || (u.role.takes_assignments() && case.assignee == Some(u.id))
+        })
+        .filter(|u| !exclusions.iter().any(|e| e.covers(u.id, u.agency, u.role)))
+        .map(|u| u.id)
+        .collect()
+}
+
+/// Whether an exclusion keeps this account from the case.
+pub fn is_excluded(
+    user: UserId,
+    agency: Option<minhbach_domain::AgencyId>,
+    role: Role,
+    exclusions: &[Excluded],
+) -> bool {
+    exclusions.iter().any(|e| e.covers(user, agency, role))
+}
+
+/// The wraps to delete and to write so that the case key is held by exactly [`holders`] of the
+/// case as it will be (`after`), given who holds it now.
+pub(crate) async fn plan_wraps(
+    st: &App,
+    after: &CaseFacts,
+    exclusions: &[Excluded],
+    current: &[UserId],
+    case_key: &SymmetricKey,
+    lookup: &[u8],
+) -> Result<WrapChange> {
+    let staff = st.store.staff_of(after.agency).await?;
+    let wanted = holders(after, &staff, exclusions);
+    let remove = current
+        .iter()
+        .filter(|u| !wanted.contains(u))
+        .copied()
+        .collect();
+    let new: Vec<(UserId, Vec<u8>)> = staff
+        .iter()
+        .filter(|u| wanted.contains(&u.id) && !current.contains(&u.id))
+        .map(|u| (u.id, u.public_key.clone()))
+        .collect();
+    Ok(WrapChange {
+        remove,
+        add: wrap_for_staff(&new, case_key, lookup)?,
+    })
+}
 
 /// Associated data that binds every sealed blob to its case and purpose, so a blob copied to
 /// another row or column fails to open.
@@ -115,4 +180,70 @@ pub fn totp_sealing_key(st_secret: &crypto::ServerSecret) -> SymmetricKey {
 
 pub fn totp_aad(username: &str) -> Vec<u8> {
     format!("minhbach/v1/totp/{username}").into_bytes()
+}
+
+/// A lead gives the officers of their agency who joined later (or were reassigned to it) the
+/// keys of its open cases, re-wrapping each case key from the lead's own wrap. Each case whose
+/// holders change gets its audit event. Returns the number of cases changed.
+pub async fn grant_open_cases(st: &App, s: &crate::sessions::StaffSession) -> Result<usize> {
+    use minhbach_domain::{can, Action, DomainError};
+    if !can(&s.actor, Action::GrantKeys, None) {
+        return Err(DomainError::Forbidden.into());
+    }
+    let mut changed = 0;
+    for id in st.store.cases_held_by(s.user.id).await? {
+        let Some(case) = st.store.case(id).await? else {
+            continue;
+        };
+        if case.state.is_final() || Some(case.agency) != s.actor.agency {
+            continue;
+        }
+        let Some(wrapped) = st.store.case_key_for(case.id, s.user.id).await? else {
+            continue;
+        };
+        let key = crypto::unwrap_with_secret(
+            &s.secret_key,
+            &wrapped,
+            &staff_wrap_aad(&case.receipt_lookup, s.user.id),
+        )?;
+        let exclusions = st.store.exclusions(case.id).await?;
+        let current = st.store.case_key_holders(case.id).await?;
+        let wraps = plan_wraps(
+            st,
+            &case.facts(),
+            &exclusions,
+            &current,
+            &key,
+            &case.receipt_lookup,
+        )
+        .await?;
+        if wraps.is_empty() {
+            continue;
+        }
+        let now = st.now();
+        let detail = serde_json::json!({
+            "granted": wraps.add.iter().map(|(u, _)| u.0).collect::<Vec<_>>(),
+            "withdrawn": wraps.remove.iter().map(|u| u.0).collect::<Vec<_>>(),
+        });
+        st.store
+            .change_keys(
+                &minhbach_store::KeyChange {
+                    case: case.id,
+                    by: s.user.id,
+                    exclusions: Vec::new(),
+                    wraps,
+                    now,
+                },
+                &minhbach_store::AuditEntry::new(
+                    now,
+                    format!("user:{}", s.user.id.0),
+                    "case.keys_granted",
+                    Some(case.id),
+                )
+                .with_detail(detail),
+            )
+            .await?;
+        changed += 1;
+    }
+    Ok(changed)
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod casework;
 pub mod clock;
 pub mod clocks;
+pub mod conflicts;
 pub mod demo;
 pub mod error;
 pub mod intake;

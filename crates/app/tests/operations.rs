@@ -5,121 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
 
-use minhbach_app::clock::{Clock, FixedClock};
-use minhbach_app::demo::{self, DemoCity};
-use minhbach_app::sessions::StaffSession;
-use minhbach_app::{casework, intake, reporter, sessions, App, AppSettings, Error};
-use minhbach_crypto::{PasswordParams, ServerSecret};
-use minhbach_domain::{Channel, DomainError, RawReport};
-use minhbach_store::{SqlStore, Store, StoreConfig};
+use minhbach_app::clock::Clock;
+use minhbach_app::{casework, intake, reporter, Error};
+use minhbach_domain::{Channel, DomainError};
+use minhbach_store::{SqlStore, Store};
+use support::{harness, harness_at, Engine};
 use time::macros::datetime;
-
-#[derive(Clone, Copy)]
-enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-/// The application as the binary builds it, over the demo city.
-struct Harness {
-    app: App,
-    sql: Arc<SqlStore>,
-    clock: Arc<FixedClock>,
-    config: StoreConfig,
-    city: DemoCity,
-    _dir: tempfile::TempDir,
-}
-
-async fn harness(engine: Engine) -> Harness {
-    harness_at(engine, datetime!(2026-03-10 09:00 +7)).await
-}
-
-async fn harness_at(engine: Engine, start: time::OffsetDateTime) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let config = match engine {
-        Engine::Sqlite => {
-            StoreConfig::new(format!("sqlite://{}", dir.path().join("app.db").display()))
-        }
-        Engine::Postgres => {
-            let mut c =
-                StoreConfig::new(std::env::var("MINHBACH_TEST_POSTGRES").unwrap_or_default());
-            c.schema = Some(format!("t_{:012x}", rand::random::<u64>() >> 16));
-            c
-        }
-    };
-    let sql = Arc::new(SqlStore::open(&config).await.unwrap());
-    let store: Arc<dyn Store> = sql.clone();
-    let clock = Arc::new(FixedClock::new(start));
-    let settings = AppSettings {
-        password: PasswordParams::TEST,
-        ..AppSettings::default()
-    };
-    let app = App::new(
-        store,
-        ServerSecret::generate(&mut rand::rngs::OsRng),
-        clock.clone(),
-        settings,
-    )
-    .unwrap();
-    app.load_legal().await.unwrap();
-    let city = demo::seed(&app, PasswordParams::TEST).await.unwrap();
-    Harness {
-        app,
-        sql,
-        clock,
-        config,
-        city,
-        _dir: dir,
-    }
-}
-
-impl Harness {
-    fn report(&self, what: &str, agency: &str) -> RawReport {
-        RawReport {
-            category: "land".into(),
-            agency: self
-                .city
-                .agency(agency)
-                .map(|a| a.0.to_string())
-                .unwrap_or_default(),
-            what: what.into(),
-            identity: "anonymous".into(),
-            ..RawReport::default()
-        }
-    }
-
-    async fn submit(&self, what: &str) -> String {
-        intake::submit_report(&self.app, self.report(what, ""), Channel::Api, None, true)
-            .await
-            .unwrap()
-            .reference
-    }
-
-    /// The due date of a case's triage clock, as the City Inspectorate's officer sees it.
-    async fn triage_due(&self, reference: &str) -> Option<String> {
-        let officer = self.staff("tttp.tiepnhan").await;
-        casework::staff_case_view(&self.app, &officer, reference)
-            .await
-            .unwrap()
-            .clocks
-            .into_iter()
-            .find(|c| c.clock == "triage")
-            .and_then(|c| c.due_on)
-    }
-
-    /// Signs a demo account in with its current second-factor code (a code works once, so the
-    /// clock moves on a step first).
-    async fn staff(&self, username: &str) -> StaffSession {
-        self.clock.advance(time::Duration::seconds(30));
-        let code = demo::demo_code(self.clock.now().unix_timestamp());
-        let token = sessions::staff_login(&self.app, username, demo::DEMO_PASSWORD, &code)
-            .await
-            .unwrap();
-        sessions::staff_session(&self.app, token).await.unwrap()
-    }
-}
 
 async fn a_receipt_is_given_only_for_a_committed_report_and_opens_it(engine: Engine) {
     let h = harness(engine).await;
@@ -375,27 +270,6 @@ async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(
         minhbach_store::audit::verify(&log, Some(head)),
         Ok(log.len())
     );
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Engine::Sqlite).await; })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                if std::env::var("MINHBACH_TEST_POSTGRES").map_or(true, |v| v.is_empty()) {
-                    // Straight to stderr: the test harness would swallow eprintln! of a passing test.
-                    use std::io::Write;
-                    let _ = writeln!(std::io::stderr(), "SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
-                    return;
-                }
-                super::$name(super::Engine::Postgres).await;
-            })*
-        }
-    };
 }
 
 on_both_engines!(

@@ -92,6 +92,13 @@ pub enum Action {
     ManageLegalData,
     /// See the metadata (deadlines, states) of every agency's cases, not only one's own.
     ViewEveryAgency,
+    /// Mark a staff account as accused in a case (its key is withdrawn from them and their
+    /// chain of command): the intake desk and the lead, who work the case from the start.
+    MarkAccused,
+    /// Withdraw from a case one works on (a conflict of interest of one's own).
+    Recuse,
+    /// Give the agency's officers who joined later the keys of its open cases.
+    GrantKeys,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -142,7 +149,11 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             actor.role,
             Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::Overseer
         ),
-        (Action::ReadCase | Action::Reply, Some(c)) => works_case(c),
+        (Action::ReadCase | Action::Reply | Action::Recuse, Some(c)) => works_case(c),
+        (Action::MarkAccused, Some(c)) => {
+            works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
+        }
+        (Action::GrantKeys, None) => actor.role == Role::AgencyLead,
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         (Action::ManageLegalData, None) => actor.role == Role::Admin,
@@ -180,6 +191,9 @@ mod tests {
             Action::VerifyAudit,
             Action::ManageLegalData,
             Action::ViewEveryAgency,
+            Action::MarkAccused,
+            Action::Recuse,
+            Action::GrantKeys,
         ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
@@ -224,9 +238,13 @@ mod tests {
                 let other = can(&actor(role, 2), action, Some(&case(1, Some(7))));
                 let no_case = can(&actor(role, 1), action, None);
                 let (expected_own, expected_assigned) = match action {
-                    Action::ReadCase | Action::Reply => (
+                    Action::ReadCase | Action::Reply | Action::Recuse => (
                         matches!(role, IntakeOfficer | AgencyLead),
                         matches!(role, IntakeOfficer | AgencyLead | Handler),
+                    ),
+                    Action::MarkAccused => (
+                        matches!(role, IntakeOfficer | AgencyLead),
+                        matches!(role, IntakeOfficer | AgencyLead),
                     ),
                     Action::Transition(kind) => {
                         let handler = role == Handler;
@@ -241,6 +259,7 @@ mod tests {
                     Action::VerifyAudit => role == Auditor,
                     Action::ManageLegalData => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
+                    Action::GrantKeys => role == AgencyLead,
                     _ => false,
                 };
                 assert_eq!(own, expected_own, "{role:?} {action:?} own case");

@@ -28,6 +28,9 @@ pub struct RawReport {
     pub identity: String,
     pub name: String,
     pub contact: String,
+    /// "yes" when the person reported holds a leading position in the chosen agency: the case
+    /// then goes to its superior body and that agency's leads never receive its key.
+    pub accused_lead: String,
 }
 
 /// Who the reporter is, if they chose to say.
@@ -60,6 +63,8 @@ pub struct NewReport {
     pub where_: String,
     pub who: String,
     pub identity: Identity,
+    /// The person reported leads `agency` (which is then required).
+    pub accused_lead: bool,
 }
 
 impl std::fmt::Debug for NewReport {
@@ -146,6 +151,24 @@ impl RawReport {
                 Identity::Anonymous
             }
         };
+        let accused_lead = match self.accused_lead.trim() {
+            "" | "no" => false,
+            "yes" => true,
+            _ => {
+                errors.push(FieldError {
+                    field: "accused_lead",
+                    code: "field-invalid-choice",
+                });
+                false
+            }
+        };
+        // Whoever says the accused leads an agency must say which one.
+        if accused_lead && agency.is_none() && self.agency.trim().is_empty() {
+            errors.push(FieldError {
+                field: "agency",
+                code: "field-required-accused-lead",
+            });
+        }
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors));
         }
@@ -157,6 +180,7 @@ impl RawReport {
             where_,
             who,
             identity,
+            accused_lead,
         })
     }
 }

@@ -109,6 +109,17 @@ enum AgencyCommand {
         #[arg(long)]
         default: bool,
     },
+    /// Set the superior body of an agency: it receives the reports against the agency's head
+    /// and oversees its deadlines.
+    Superior {
+        /// The agency's code.
+        code: String,
+        /// The superior body's code; `--none` to clear it.
+        #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+        superior: Option<String>,
+        #[arg(long)]
+        none: bool,
+    },
     /// List agencies.
     List,
 }
@@ -152,6 +163,9 @@ enum UserCommand {
         #[arg(long, env = "MINHBACH_USER_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Deactivate a leaver's account: no more sign-in, sessions ended, and every case key it
+    /// held deleted.
+    Deactivate { username: String },
 }
 
 #[derive(Subcommand)]
@@ -491,6 +505,25 @@ async fn agency_command(
                 }
             );
         }
+        AgencyCommand::Superior { code, superior, .. } => {
+            let agencies = store.agencies().await?;
+            let find = |c: &str| {
+                agencies
+                    .iter()
+                    .find(|a| a.code == c)
+                    .map(|a| a.id)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("no agency with code {c} (see `minhbach agency list`)")
+                    })
+            };
+            let agency = find(&code)?;
+            let superior_id = superior.as_deref().map(find).transpose()?;
+            admin::set_superior(store, agency, superior_id, st.now()).await?;
+            match superior {
+                Some(s) => println!("the superior body of {code} is now {s}"),
+                None => println!("{code} has no superior body now"),
+            }
+        }
         AgencyCommand::List => {
             let default = store.organisation().await?.and_then(|o| o.default_agency);
             for a in store.agencies().await? {
@@ -530,13 +563,21 @@ async fn category_command(
 }
 
 async fn user_command(data: &Path, config: &Config, command: UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Add {
-        username,
-        name,
-        role,
-        agency,
-        password,
-    } = command;
+    let (username, name, role, agency, password) = match command {
+        UserCommand::Add {
+            username,
+            name,
+            role,
+            agency,
+            password,
+        } => (username, name, role, agency, password),
+        UserCommand::Deactivate { username } => {
+            let st = open(data, config).await?;
+            let wraps = admin::deactivate_user(st.store.as_ref(), &username, st.now()).await?;
+            println!("user {username} deactivated; {wraps} case keys withdrawn");
+            return Ok(());
+        }
+    };
     let role = Role::from_code(&role).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown role {role}: intake_officer, handler, agency_lead, overseer, admin or auditor"

@@ -25,7 +25,7 @@ pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
 pub use write::{SpaceGuard, SpaceStatus, WriteKind};
 
-use minhbach_domain::{AgencyId, CaseId, UserId};
+use minhbach_domain::{AgencyId, CaseId, Excluded, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -105,8 +105,6 @@ pub trait Store: JobStore + Send + Sync + 'static {
     /// Records that a TOTP step was used; false if it (or a later one) already was, so a code
     /// is accepted once even when two logins race.
     async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool>;
-    /// Public keys of the staff who receive a wrap of every case arriving at `agency`.
-    async fn receiving_keys(&self, agency: AgencyId) -> Result<Vec<(UserId, Vec<u8>)>>;
 
     // Cases.
     /// Records a new case with its wraps and, if given, burns the single-use form nonce in the
@@ -138,6 +136,25 @@ pub trait Store: JobStore + Send + Sync + 'static {
     async fn links(&self, case: CaseId) -> Result<Vec<CaseLink>>;
     /// Active staff of an agency.
     async fn staff_of(&self, agency: AgencyId) -> Result<Vec<UserRecord>>;
+
+    // Who holds a case key (the decision is `app::keys`; the store only records it).
+    /// The exclusions of a case and of every case linked to it, in either direction.
+    async fn exclusions(&self, case: CaseId) -> Result<Vec<Excluded>>;
+    /// The staff who hold a wrap of the case key.
+    async fn case_key_holders(&self, case: CaseId) -> Result<Vec<UserId>>;
+    /// The cases whose key the staff member holds.
+    async fn cases_held_by(&self, user: UserId) -> Result<Vec<CaseId>>;
+    /// Records exclusions and changes wraps in one transaction with its audit event.
+    async fn change_keys(&self, change: &KeyChange, audit: &AuditEntry) -> Result<()>;
+    /// Deactivates an account, deleting all its wraps and sessions in the same transaction.
+    /// Returns how many wraps were deleted.
+    async fn deactivate_user(&self, user: UserId, audit: &AuditEntry) -> Result<u64>;
+    async fn set_agency_superior(
+        &self,
+        agency: AgencyId,
+        superior: Option<AgencyId>,
+        audit: &AuditEntry,
+    ) -> Result<()>;
 
     // Sessions.
     async fn create_session(&self, session: &NewSession) -> Result<()>;

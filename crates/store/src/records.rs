@@ -1,7 +1,7 @@
 //! Rows as the store reads and writes them. Byte fields named `*_sealed` or `wrapped` are
 //! ciphertext produced by `minhbach-crypto`; the store never sees a key.
 
-use minhbach_domain::{AgencyId, CaseFacts, CaseId, CaseState, Role, Track, UserId};
+use minhbach_domain::{AgencyId, CaseFacts, CaseId, CaseState, Excluded, Role, Track, UserId};
 
 #[derive(Clone, Debug)]
 pub struct NewOrganisation {
@@ -37,6 +37,8 @@ pub struct Agency {
     pub name_vi: String,
     pub name_en: String,
     pub kind: String,
+    /// The body that handles denunciations against this agency's head, and oversees it.
+    pub superior: Option<AgencyId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,8 +120,10 @@ pub struct NewCase {
     pub identity_sealed: Option<Vec<u8>>,
     pub identity_key_reporter: Option<Vec<u8>>,
     pub identity_key_recovery: Option<Vec<u8>>,
-    /// Wraps of the case key for the receiving staff of `agency`.
+    /// Wraps of the case key for the staff the key policy names.
     pub staff_wraps: Vec<(UserId, Vec<u8>)>,
+    /// Conflicts of interest known at submission (the accused leads the chosen agency).
+    pub exclusions: Vec<Excluded>,
     /// Hash of the single-use form token, if the submission came from a form.
     pub nonce_hash: Option<Vec<u8>>,
     pub demo: bool,
@@ -217,11 +221,8 @@ pub struct CaseChange {
     pub legal_basis: Option<String>,
     /// Codes only (finding, complexity, outcome, target agency…), as JSON.
     pub detail: String,
-    /// When the agency changes: the wraps for the new holder's receiving staff, which replace
-    /// every existing staff wrap.
-    pub new_wraps: Option<Vec<(UserId, Vec<u8>)>>,
-    /// Wraps added for more people (an assigned handler).
-    pub extra_wraps: Vec<(UserId, Vec<u8>)>,
+    /// The staff wraps to delete and to add, as the key policy decides after the decision.
+    pub wraps: WrapChange,
     /// A link to another case (duplicate of, re-denunciation of).
     pub link: Option<(CaseId, String)>,
     pub new_clocks: Vec<NewClock>,
@@ -229,6 +230,30 @@ pub struct CaseChange {
     /// The nearest open due date after the decision, and whether an open clock is overdue.
     pub due_on: Option<String>,
     pub overdue: bool,
+    pub now: i64,
+}
+
+/// Who loses and who gains a wrap of a case key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WrapChange {
+    pub remove: Vec<UserId>,
+    pub add: Vec<(UserId, Vec<u8>)>,
+}
+
+impl WrapChange {
+    pub fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.add.is_empty()
+    }
+}
+
+/// A change of who holds a case's key outside a decision: an exclusion recorded (accused,
+/// recused) or officers who joined later granted the key.
+#[derive(Clone, Debug)]
+pub struct KeyChange {
+    pub case: CaseId,
+    pub by: UserId,
+    pub exclusions: Vec<Excluded>,
+    pub wraps: WrapChange,
     pub now: i64,
 }
 
@@ -267,11 +292,21 @@ pub enum InboxOrder {
 pub struct InboxQuery {
     /// `None`: every agency (overseers, who see metadata only).
     pub agency: Option<AgencyId>,
+    /// Leave out the cases this staff member is excluded from (accused, recused, or a lead of
+    /// an agency whose leads are kept out), so they do not even see that the case exists.
+    pub viewer: Option<InboxViewer>,
     pub order: InboxOrder,
     pub filter: InboxFilter,
     /// 1-based.
     pub page: u32,
     pub per_page: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InboxViewer {
+    pub user: UserId,
+    /// The agency the viewer leads, if they are a lead.
+    pub leads: Option<AgencyId>,
 }
 
 /// Inbox filters (all optional, combined with AND).

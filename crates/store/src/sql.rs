@@ -1,6 +1,8 @@
 //! The one SQL implementation of [`Store`], shared by SQLite and PostgreSQL.
 
-use minhbach_domain::{AgencyId, CaseId, CaseState, Role, Track, UserId};
+use minhbach_domain::{
+    AgencyId, CaseId, CaseState, Excluded, ExclusionReason, Role, Track, UserId,
+};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row};
 
@@ -168,6 +170,18 @@ impl InboxStatements {
         if let Some(agency) = q.agency {
             param(Value::Int(agency.0), "agency_id = ?");
         }
+        if let Some(v) = q.viewer {
+            param(
+                Value::Int(v.user.0),
+                "id NOT IN (SELECT case_id FROM case_exclusions WHERE user_id = ?)",
+            );
+            if let Some(a) = v.leads {
+                param(
+                    Value::Int(a.0),
+                    "id NOT IN (SELECT case_id FROM case_exclusions WHERE agency_id = ?)",
+                );
+            }
+        }
         if let Some(st) = q.filter.state {
             param(Value::Text(st.code().to_owned()), "state = ?");
         }
@@ -255,6 +269,60 @@ async fn insert_clocks(
     Ok(())
 }
 
+/// Deletes the wraps of those who lose a case key and writes (or replaces) those of who gain it.
+async fn apply_wraps(tx: &mut WriteTx, case: CaseId, w: &WrapChange) -> Result<()> {
+    for user in &w.remove {
+        sqlx::query("DELETE FROM case_keys WHERE case_id = $1 AND user_id = $2")
+            .bind(case.0)
+            .bind(user.0)
+            .execute(&mut **tx)
+            .await?;
+    }
+    for (user, wrapped) in &w.add {
+        // Defence in depth: whoever an exclusion names in person never gets a wrap, even if a
+        // decision planned before the exclusion committed.
+        sqlx::query(
+            "INSERT INTO case_keys (case_id, user_id, wrapped) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM case_exclusions WHERE case_id = $1 AND user_id = $2) \
+             ON CONFLICT (case_id, user_id) DO UPDATE SET wrapped = excluded.wrapped",
+        )
+        .bind(case.0)
+        .bind(user.0)
+        .bind(wrapped.clone())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_exclusions(
+    tx: &mut WriteTx,
+    case: CaseId,
+    exclusions: &[Excluded],
+    by: Option<UserId>,
+    now: i64,
+) -> Result<()> {
+    for e in exclusions {
+        let (user, agency) = match *e {
+            Excluded::User(u, _) => (Some(u.0), None),
+            Excluded::LeadsOf(a, _) => (None, Some(a.0)),
+        };
+        sqlx::query(
+            "INSERT INTO case_exclusions (case_id, user_id, agency_id, reason, by_user_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(case.0)
+        .bind(user)
+        .bind(agency)
+        .bind(e.reason().code())
+        .bind(by.map(|u| u.0))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn insert_wraps(tx: &mut WriteTx, case: CaseId, wraps: &[(UserId, Vec<u8>)]) -> Result<()> {
     for (user, wrapped) in wraps {
         sqlx::query("INSERT INTO case_keys (case_id, user_id, wrapped) VALUES ($1, $2, $3)")
@@ -326,6 +394,7 @@ fn agency_row(r: &AnyRow) -> Result<Agency> {
         name_vi: r.try_get("name_vi")?,
         name_en: r.try_get("name_en")?,
         kind: r.try_get("kind")?,
+        superior: r.try_get::<Option<i64>, _>("superior_id")?.map(AgencyId),
     })
 }
 
@@ -412,12 +481,14 @@ impl Store for SqlStore {
     }
 
     async fn agencies(&self) -> Result<Vec<Agency>> {
-        sqlx::query("SELECT id, code, name_vi, name_en, kind FROM agencies ORDER BY id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(agency_row)
-            .collect()
+        sqlx::query(
+            "SELECT id, code, name_vi, name_en, kind, superior_id FROM agencies ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(agency_row)
+        .collect()
     }
 
     async fn upsert_category(&self, c: &Category, audit: &AuditEntry) -> Result<()> {
@@ -520,26 +591,6 @@ impl Store for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn receiving_keys(&self, agency: AgencyId) -> Result<Vec<(UserId, Vec<u8>)>> {
-        let roles: Vec<&str> = Role::ALL
-            .into_iter()
-            .filter(|r| r.receives_new_cases())
-            .map(Role::code)
-            .collect();
-        let rows = sqlx::query(
-            "SELECT id, public_key FROM users \
-             WHERE agency_id = $1 AND active = 1 AND role IN ($2, $3) ORDER BY id",
-        )
-        .bind(agency.0)
-        .bind(roles[0])
-        .bind(roles[1])
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((UserId(r.try_get("id")?), r.try_get("public_key")?)))
-            .collect()
-    }
-
     async fn submit(&self, c: &NewCase, audit: &AuditEntry) -> Result<(CaseId, String)> {
         let mut tx = self.begin_write(WriteKind::Grows).await?;
         if let Some(nonce) = &c.nonce_hash {
@@ -597,6 +648,7 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);
+        insert_exclusions(&mut tx, id, &c.exclusions, None, c.now).await?;
         insert_wraps(&mut tx, id, &c.staff_wraps).await?;
         insert_clocks(&mut tx, id, &c.clocks, c.now).await?;
         sqlx::query(
@@ -788,25 +840,7 @@ impl Store for SqlStore {
             .await?;
         }
         insert_clocks(&mut tx, c.case, &c.new_clocks, c.now).await?;
-        if let Some(wraps) = &c.new_wraps {
-            // The previous holder's staff lose their wraps: access follows the case.
-            sqlx::query("DELETE FROM case_keys WHERE case_id = $1")
-                .bind(c.case.0)
-                .execute(&mut *tx)
-                .await?;
-            insert_wraps(&mut tx, c.case, wraps).await?;
-        }
-        for (user, wrapped) in &c.extra_wraps {
-            sqlx::query(
-                "INSERT INTO case_keys (case_id, user_id, wrapped) VALUES ($1, $2, $3) \
-                 ON CONFLICT (case_id, user_id) DO UPDATE SET wrapped = excluded.wrapped",
-            )
-            .bind(c.case.0)
-            .bind(user.0)
-            .bind(wrapped.clone())
-            .execute(&mut *tx)
-            .await?;
-        }
+        apply_wraps(&mut tx, c.case, &c.wraps).await?;
         if let Some((other, kind)) = &c.link {
             sqlx::query(
                 "INSERT INTO case_links (case_id, linked_case_id, kind, created_at) \
@@ -840,6 +874,107 @@ impl Store for SqlStore {
         .bind(c.detail.clone())
         .execute(&mut *tx)
         .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn exclusions(&self, case: CaseId) -> Result<Vec<Excluded>> {
+        let rows = sqlx::query(
+            "SELECT user_id, agency_id, reason FROM case_exclusions WHERE case_id = $1 \
+             OR case_id IN (SELECT linked_case_id FROM case_links WHERE case_id = $1) \
+             OR case_id IN (SELECT case_id FROM case_links WHERE linked_case_id = $1) \
+             ORDER BY id",
+        )
+        .bind(case.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get("reason")?;
+                let reason = ExclusionReason::from_code(&code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("exclusion reason {code}")))?;
+                let user: Option<i64> = r.try_get("user_id")?;
+                let agency: Option<i64> = r.try_get("agency_id")?;
+                match (user, agency) {
+                    (Some(u), _) => Ok(Excluded::User(UserId(u), reason)),
+                    (None, Some(a)) => Ok(Excluded::LeadsOf(AgencyId(a), reason)),
+                    (None, None) => Err(StoreError::Corrupt("exclusion of nobody".into())),
+                }
+            })
+            .collect()
+    }
+
+    async fn case_key_holders(&self, case: CaseId) -> Result<Vec<UserId>> {
+        let rows = sqlx::query("SELECT user_id FROM case_keys WHERE case_id = $1 ORDER BY user_id")
+            .bind(case.0)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(UserId(r.try_get("user_id")?)))
+            .collect()
+    }
+
+    async fn cases_held_by(&self, user: UserId) -> Result<Vec<CaseId>> {
+        let rows = sqlx::query("SELECT case_id FROM case_keys WHERE user_id = $1 ORDER BY case_id")
+            .bind(user.0)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(CaseId(r.try_get("case_id")?)))
+            .collect()
+    }
+
+    async fn change_keys(&self, c: &KeyChange, audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        insert_exclusions(&mut tx, c.case, &c.exclusions, Some(c.by), c.now).await?;
+        apply_wraps(&mut tx, c.case, &c.wraps).await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn deactivate_user(&self, user: UserId, audit: &AuditEntry) -> Result<u64> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        let done = sqlx::query("UPDATE users SET active = 0 WHERE id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        // A leaver keeps no key and no session: the wraps go in the same transaction.
+        let wraps = sqlx::query("DELETE FROM case_keys WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
+        let mut audit = audit.clone();
+        audit.detail = serde_json::json!({ "user": user.0, "wraps_deleted": wraps }).to_string();
+        append_audit(&mut tx, &audit).await?;
+        tx.commit().await?;
+        Ok(wraps)
+    }
+
+    async fn set_agency_superior(
+        &self,
+        agency: AgencyId,
+        superior: Option<AgencyId>,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        let done = sqlx::query("UPDATE agencies SET superior_id = $1 WHERE id = $2")
+            .bind(superior.map(|a| a.0))
+            .bind(agency.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
         append_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())

@@ -37,6 +37,9 @@ pub fn routes() -> Router<AppState> {
             "/v1/staff/cases/{reference}/transitions",
             post(staff_transition),
         )
+        .route("/v1/staff/cases/{reference}/accused", post(staff_accused))
+        .route("/v1/staff/cases/{reference}/recusal", post(staff_recuse))
+        .route("/v1/staff/keys/grant", post(staff_grant_keys))
 }
 
 async fn openapi() -> Response {
@@ -244,4 +247,42 @@ async fn staff_transition(
     Ok(Json(StateBody {
         state: state.code(),
     }))
+}
+
+#[derive(Deserialize)]
+struct AccusedBody {
+    #[serde(default)]
+    username: String,
+}
+
+async fn staff_accused(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+    WebJson(b): WebJson<AccusedBody>,
+) -> AppResult<StatusCode> {
+    minhbach_app::conflicts::mark_accused(&st, &s, &reference, &b.username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn staff_recuse(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+) -> AppResult<StatusCode> {
+    minhbach_app::conflicts::recuse(&st, &s, &reference).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct Granted {
+    cases: usize,
+}
+
+async fn staff_grant_keys(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+) -> AppResult<Json<Granted>> {
+    let cases = minhbach_app::keys::grant_open_cases(&st, &s).await?;
+    Ok(Json(Granted { cases }))
 }

@@ -94,9 +94,9 @@ impl AppError {
             AppError::Csrf => simple(StatusCode::FORBIDDEN, "error-csrf"),
             AppError::TooLarge => simple(StatusCode::PAYLOAD_TOO_LARGE, "error-too-large"),
             AppError::BadRequest(_)
-            | AppError::App(Error::InvalidDocument(_) | Error::AlreadyInitialised) => {
-                simple(StatusCode::BAD_REQUEST, "error-bad-request")
-            }
+            | AppError::App(
+                Error::InvalidDocument(_) | Error::Refused(_) | Error::AlreadyInitialised,
+            ) => simple(StatusCode::BAD_REQUEST, "error-bad-request"),
             AppError::App(Error::MalformedReceipt) => {
                 simple(StatusCode::BAD_REQUEST, "error-receipt-format")
             }

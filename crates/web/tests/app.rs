@@ -51,11 +51,13 @@ on_both_engines!(
     a_crime_referral_is_followed_to_the_investigators_decision,
     an_overseer_sees_every_agencys_deadlines_but_no_content,
     every_route_answers_every_role_as_the_policy_says,
+    a_report_against_the_ward_chairman_is_kept_from_the_wards_leaders,
 );
 
 mod specs {
     use super::support::*;
     use minhbach_store::Store;
+    use sqlx::Row;
 
     pub async fn a_stolen_database_reveals_no_report_text_identity_message_or_receipt(
         engine: Engine,
@@ -1459,5 +1461,69 @@ mod specs {
             app.get_json("/api/v1/reporter/case", &officer).await.status,
             401
         );
+    }
+
+    /// The landing page's promise about the people reported and their leaders, through the
+    /// form a reporter uses: a report marked "the person leads this agency" goes to the
+    /// superior body, and the ward's leader gets 404 on the page and the API and holds no key.
+    pub async fn a_report_against_the_ward_chairman_is_kept_from_the_wards_leaders(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let form = app.report_form().await;
+        let hoankiem = app.agency("hoankiem").to_string();
+        let done = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", form.as_str()),
+                    ("category", "land"),
+                    ("agency", hoankiem.as_str()),
+                    ("accused_lead", "yes"),
+                    ("what", "Chủ tịch phường chỉ đạo giao đất sai thẩm quyền"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        let reporter = app.reporter_login(&done.receipt()).await;
+        let case = app.reporter_case_json(&reporter).await;
+        let reference = case["reference"].as_str().unwrap().to_owned();
+        let lead = app.staff_token("hoankiem.lanhdao").await;
+        assert_eq!(
+            app.get_json(&format!("/api/v1/staff/cases/{reference}"), &lead)
+                .await
+                .status,
+            404
+        );
+        let cookie = app.staff_cookie("hoankiem.lanhdao").await;
+        let page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&cookie))
+            .await;
+        assert_eq!(page.status, 404);
+        assert!(!page.body.contains("giao đất sai thẩm quyền"));
+        let inbox = app.get("/staff/inbox", Some(&cookie)).await;
+        assert!(!inbox.body.contains(&reference));
+        // The superior body (the City Inspectorate in the demo) opens it.
+        let superior = app.staff_token("tttp.tiepnhan").await;
+        let seen = app
+            .get_json(&format!("/api/v1/staff/cases/{reference}"), &superior)
+            .await;
+        assert_eq!(seen.status, 200);
+        assert!(seen.body.contains("giao đất sai thẩm quyền"));
+        // No key row for any leader of the ward.
+        let leads: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM case_keys k JOIN users u ON u.id = k.user_id \
+             JOIN cases c ON c.id = k.case_id \
+             WHERE c.reference = $1 AND u.agency_id = $2 AND u.role = 'agency_lead'",
+        )
+        .bind(reference.clone())
+        .bind(app.agency("hoankiem"))
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap()
+        .get("n");
+        assert_eq!(leads, 0);
+        // The form offers the choice in both languages.
+        let vi = app.get("/report", None).await.body;
+        assert!(vi.contains("name=\"accused_lead\""));
     }
 }

@@ -28,10 +28,10 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Result};
 use clap::Parser;
 use minhbach_app::clock::{Clock, SystemClock};
-use minhbach_domain::AgencyId;
+use minhbach_domain::{AgencyId, UserId};
 use minhbach_store::{
-    Backend, InboxFilter, InboxOrder, InboxQuery, JobStore, SqlStore, Store, StoreConfig,
-    SyntheticStore,
+    Backend, InboxFilter, InboxOrder, InboxQuery, InboxViewer, JobStore, SqlStore, Store,
+    StoreConfig, SyntheticStore,
 };
 use rand::Rng;
 
@@ -96,6 +96,11 @@ fn ms(d: Duration) -> String {
 fn query(agency: Option<AgencyId>, page: u32, overdue: bool) -> InboxQuery {
     InboxQuery {
         agency,
+        // As the server asks for a lead: without the cases they are excluded from.
+        viewer: agency.map(|a| InboxViewer {
+            user: UserId(1),
+            leads: Some(a),
+        }),
         order: InboxOrder::DueFirst,
         filter: InboxFilter {
             overdue,

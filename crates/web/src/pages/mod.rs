@@ -59,6 +59,12 @@ pub fn routes() -> Router<AppState> {
             "/staff/cases/{reference}/decision",
             post(staff::staff_decision),
         )
+        .route(
+            "/staff/cases/{reference}/accused",
+            post(staff::staff_mark_accused),
+        )
+        .route("/staff/cases/{reference}/recuse", post(staff::staff_recuse))
+        .route("/staff/keys/grant", post(staff::staff_grant_keys))
         .route("/staff/notifications", get(staff::staff_notifications))
         .route(
             "/staff/notifications/{id}/read",

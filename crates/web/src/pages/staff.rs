@@ -97,6 +97,8 @@ struct InboxPage {
     params: minhbach_app::casework::InboxParams,
     legal: std::sync::Arc<minhbach_app::legal::Legal>,
     today: time::Date,
+    /// A lead may give officers who joined later the keys of the agency's open cases.
+    may_grant_keys: bool,
     /// Overseers see every agency's metadata and cannot open cases.
     overseer: bool,
     agencies: Vec<Agency>,
@@ -223,6 +225,7 @@ pub(super) async fn staff_inbox(
         legal: st.legal(),
         today: st.today(),
         overseer: minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewEveryAgency, None),
+        may_grant_keys: minhbach_domain::can(&s.actor, minhbach_domain::Action::GrantKeys, None),
         agencies,
     }))
 }
@@ -308,6 +311,47 @@ pub(super) async fn staff_case(
         forward_targets,
         handlers,
     }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct AccusedForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    accused: String,
+}
+
+impl HasCsrf for AccusedForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn staff_mark_accused(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, AccusedForm>,
+) -> AppResult<Response> {
+    minhbach_app::conflicts::mark_accused(&st, &s, &reference, &form.accused).await?;
+    // Marking one's own lead withdraws one's key too: the inbox is the page that still opens.
+    Ok(Redirect::to("/staff/inbox").into_response())
+}
+
+pub(super) async fn staff_recuse(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), _form): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    minhbach_app::conflicts::recuse(&st, &s, &reference).await?;
+    Ok(Redirect::to("/staff/inbox").into_response())
+}
+
+pub(super) async fn staff_grant_keys(
+    State(st): State<AppState>,
+    Csrf(Staff(s, _), _form): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    minhbach_app::keys::grant_open_cases(&st, &s).await?;
+    Ok(Redirect::to("/staff/inbox").into_response())
 }
 
 pub(super) async fn staff_message(

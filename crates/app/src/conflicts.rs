@@ -1,0 +1,113 @@
+//! Conflicts of interest on a case: an officer marked as accused, an officer who recuses
+//! themselves. Their wraps of the case key are deleted in the same transaction as the
+//! exclusion, and the key policy (`keys::holders`) never wraps for them again on this case or a
+//! case linked to it. Marking an officer accused also keeps out their chain of command (the
+//! leads of their agency).
+
+use minhbach_domain::{Action, DomainError, Excluded, ExclusionReason, FieldError, UserId};
+use minhbach_store::{AuditEntry, KeyChange};
+
+use crate::casework::{actor_code, staff_case};
+use crate::sessions::StaffSession;
+use crate::{keys, App, Result};
+
+/// Records exclusions on a case and withdraws the key from everyone they cover.
+async fn exclude(
+    st: &App,
+    s: &StaffSession,
+    reference: &str,
+    action: Action,
+    new: Vec<Excluded>,
+    audit_kind: &str,
+) -> Result<()> {
+    let (case, key) = staff_case(st, s, reference, action).await?;
+    let mut exclusions = st.store.exclusions(case.id).await?;
+    let fresh: Vec<Excluded> = new
+        .into_iter()
+        .filter(|e| !exclusions.contains(e))
+        .collect();
+    exclusions.extend(fresh.iter().copied());
+    let current = st.store.case_key_holders(case.id).await?;
+    let wraps = keys::plan_wraps(
+        st,
+        &case.facts(),
+        &exclusions,
+        &current,
+        &key,
+        &case.receipt_lookup,
+    )
+    .await?;
+    let now = st.now();
+    let detail = serde_json::json!({
+        "excluded": fresh.iter().map(|e| match *e {
+            Excluded::User(u, r) => serde_json::json!({ "user": u.0, "reason": r.code() }),
+            Excluded::LeadsOf(a, r) => serde_json::json!({ "leads_of": a.0, "reason": r.code() }),
+        }).collect::<Vec<_>>(),
+        "wraps_deleted": wraps.remove.iter().map(|u| u.0).collect::<Vec<_>>(),
+    });
+    st.store
+        .change_keys(
+            &KeyChange {
+                case: case.id,
+                by: s.user.id,
+                exclusions: fresh,
+                wraps,
+                now,
+            },
+            &AuditEntry::new(now, actor_code(s), audit_kind, Some(case.id)).with_detail(detail),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Marks a staff account as accused in the case (an intake officer or lead, from triage on).
+/// The accused and the leads of their agency lose the key at once.
+pub async fn mark_accused(
+    st: &App,
+    s: &StaffSession,
+    reference: &str,
+    accused_username: &str,
+) -> Result<()> {
+    let invalid = |code| {
+        DomainError::Invalid(vec![FieldError {
+            field: "accused",
+            code,
+        }])
+    };
+    let accused = st
+        .store
+        .user_by_username(accused_username.trim())
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| invalid("field-unknown-user"))?;
+    if accused.id == s.user.id {
+        return Err(invalid("field-accused-self").into());
+    }
+    let mut new = vec![Excluded::User(accused.id, ExclusionReason::Accused)];
+    if let Some(agency) = accused.agency {
+        new.push(Excluded::LeadsOf(agency, ExclusionReason::ChainOfCommand));
+    }
+    exclude(
+        st,
+        s,
+        reference,
+        Action::MarkAccused,
+        new,
+        "case.accused_marked",
+    )
+    .await
+}
+
+/// The signed-in officer withdraws from the case; their wrap is deleted at once.
+pub async fn recuse(st: &App, s: &StaffSession, reference: &str) -> Result<()> {
+    let me: UserId = s.user.id;
+    exclude(
+        st,
+        s,
+        reference,
+        Action::Recuse,
+        vec![Excluded::User(me, ExclusionReason::Recused)],
+        "case.recused",
+    )
+    .await
+}
