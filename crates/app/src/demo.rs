@@ -192,6 +192,49 @@ pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
         admin::create_staff(store, &st.secret, &account, params, now).await?;
         add(username.to_owned(), role, None);
     }
+    // The identity custodians: the inspectorate's, a Fatherland Front observer and the
+    // procuracy's liaison; any two of the three release a reporter's identity.
+    let mut custodians = Vec::new();
+    for (username, agency, display) in [
+        (
+            "giamho.thanhtra",
+            Some("tttp"),
+            "Người giữ khóa danh tính — Thanh tra Thành phố",
+        ),
+        (
+            "giamho.mttq",
+            Some("mttq"),
+            "Người giữ khóa danh tính — Ủy ban MTTQ Thành phố",
+        ),
+        (
+            "giamho.vienkiemsat",
+            None,
+            "Người giữ khóa danh tính — Viện kiểm sát nhân dân Thành phố",
+        ),
+    ] {
+        let agency_id = agency.and_then(|code| {
+            agencies
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, id): &(String, AgencyId)| *id)
+        });
+        let account = StaffAccount {
+            username,
+            display_name: display,
+            password: DEMO_PASSWORD,
+            agency: agency_id,
+            role: Role::Custodian,
+            totp: Some(DEMO_TOTP_SECRET),
+        };
+        admin::create_staff(store, &st.secret, &account, params, now).await?;
+        add(
+            username.to_owned(),
+            Role::Custodian,
+            agency.map(str::to_owned).as_deref(),
+        );
+        custodians.push(username.to_owned());
+    }
+    crate::identity::set_custodians(store, &custodians, 2, now).await?;
     let city = DemoCity {
         recovery,
         logins,

@@ -12,6 +12,7 @@ use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::identity::SealedIdentity;
 use crate::keys::{self, aad, wrap_for_staff};
 use crate::{App, Error, Result};
 
@@ -23,12 +24,6 @@ pub struct ReportContent {
     #[serde(rename = "where")]
     pub where_: String,
     pub who: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SealedIdentity {
-    name: String,
-    contact: String,
 }
 
 /// The ids of the configured agencies (what a form may name).
@@ -109,39 +104,53 @@ pub async fn submit_report(
         })
         .map_err(|e| Error::Internal(e.to_string()))?,
     );
-    let (identity_sealed, identity_key_reporter, identity_key_recovery) = match &report.identity {
-        Identity::Anonymous => (None, None, None),
-        Identity::Confidential { name, contact } => {
-            // The identity has its own key: whoever opens the case does not see who reported.
-            let identity_key = SymmetricKey::generate(&mut OsRng);
-            let plain = Zeroizing::new(
-                serde_json::to_vec(&SealedIdentity {
-                    name: name.clone(),
-                    contact: contact.clone(),
-                })
-                .map_err(|e| Error::Internal(e.to_string()))?,
-            );
-            (
-                Some(crypto::seal(
-                    &identity_key,
-                    &plain,
-                    &aad("identity", &lookup),
-                    &mut OsRng,
-                )),
-                Some(crypto::wrap_key(
-                    &receipt_key,
-                    &identity_key,
-                    &aad("identity-key-reporter", &lookup),
-                    &mut OsRng,
-                )),
-                Some(crypto::wrap_to_public(
-                    &recovery,
-                    &identity_key,
-                    &aad("identity-key-recovery", &lookup),
-                    &mut OsRng,
-                )),
-            )
-        }
+    // The identity has its own key: whoever opens the case does not see who reported. The key
+    // is wrapped to the reporter and the recovery key, and split among the custodians.
+    let mut identity = None;
+    if let Identity::Confidential { name, contact } = &report.identity {
+        let identity_key = SymmetricKey::generate(&mut OsRng);
+        let plain = Zeroizing::new(
+            serde_json::to_vec(&SealedIdentity {
+                name: name.clone(),
+                contact: contact.clone(),
+            })
+            .map_err(|e| Error::Internal(e.to_string()))?,
+        );
+        let (threshold, shares) =
+            crate::identity::split_for_custodians(st, &identity_key, &lookup).await?;
+        identity = Some((
+            crypto::seal(&identity_key, &plain, &aad("identity", &lookup), &mut OsRng),
+            crypto::wrap_key(
+                &receipt_key,
+                &identity_key,
+                &aad("identity-key-reporter", &lookup),
+                &mut OsRng,
+            ),
+            crypto::wrap_to_public(
+                &recovery,
+                &identity_key,
+                &aad("identity-key-recovery", &lookup),
+                &mut OsRng,
+            ),
+            threshold,
+            shares,
+        ));
+    }
+    let (
+        identity_sealed,
+        identity_key_reporter,
+        identity_key_recovery,
+        identity_threshold,
+        identity_shares,
+    ) = match identity {
+        Some((sealed, reporter, recovery, threshold, shares)) => (
+            Some(sealed),
+            Some(reporter),
+            Some(recovery),
+            threshold,
+            shares,
+        ),
+        None => (None, None, None, None, Vec::new()),
     };
     let facts = CaseFacts {
         agency,
@@ -199,6 +208,8 @@ pub async fn submit_report(
         identity_key_recovery,
         staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
         exclusions,
+        identity_threshold,
+        identity_shares,
         nonce_hash,
         demo,
         clocks: clocks.new,

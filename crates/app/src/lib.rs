@@ -9,6 +9,7 @@ pub mod clocks;
 pub mod conflicts;
 pub mod demo;
 pub mod error;
+pub mod identity;
 pub mod intake;
 pub mod keys;
 pub mod lang;

@@ -23,4 +23,7 @@ pub enum CryptoError {
     /// Argon2 rejected the parameters or the salt.
     #[error("password hashing failed")]
     Password,
+    /// Fewer distinct shares than the threshold, or an impossible k of n.
+    #[error("not enough shares or an invalid threshold")]
+    Threshold,
 }

@@ -15,6 +15,7 @@ mod kdf;
 mod password;
 mod receipt;
 mod recovery;
+mod shamir;
 mod symmetric;
 mod totp;
 
@@ -30,6 +31,7 @@ pub use password::{
 };
 pub use receipt::{Receipt, ServerSecret};
 pub use recovery::{recovery_key_from_text, recovery_key_to_text};
+pub use shamir::{combine_key, split_key, unwrap_share_with_secret, wrap_share_to_public, Share};
 pub use symmetric::{open, seal, unwrap_key, wrap_key, SymmetricKey};
 pub use totp::{TotpSecret, TOTP_STEP_SECS};
 

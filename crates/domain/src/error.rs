@@ -26,6 +26,18 @@ pub enum DomainError {
     SecondForwardNeedsLead,
     #[error("deadline: {0}")]
     Deadline(#[from] crate::deadline::DeadlineError),
+    /// The case has no identity to release: the reporter stayed anonymous.
+    #[error("the reporter is anonymous: there is no identity to release")]
+    NoIdentity,
+    /// No custodian holds a share of this case's identity key yet.
+    #[error("no custodians hold this identity")]
+    NoCustodians,
+    /// Another request to release this identity is still waiting for the custodians.
+    #[error("a request is already open")]
+    DisclosureOpen,
+    /// This custodian already decided on the request, or the request is closed.
+    #[error("already decided")]
+    AlreadyDecided,
 }
 
 impl DomainError {
@@ -40,6 +52,10 @@ impl DomainError {
             DomainError::WrongTrack => "error-wrong-track",
             DomainError::SecondForwardNeedsLead => "error-ping-pong",
             DomainError::Deadline(e) => e.code(),
+            DomainError::NoIdentity => "error-no-identity",
+            DomainError::NoCustodians => "error-no-custodians",
+            DomainError::DisclosureOpen => "error-disclosure-open",
+            DomainError::AlreadyDecided => "error-already-decided",
         }
     }
 

@@ -13,16 +13,20 @@ pub enum Role {
     Overseer,
     Admin,
     Auditor,
+    /// Holds one share of every reporter identity key; approves or refuses a handler's request
+    /// to see a reporter's identity, never reads report content.
+    Custodian,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::IntakeOfficer,
         Role::Handler,
         Role::AgencyLead,
         Role::Overseer,
         Role::Admin,
         Role::Auditor,
+        Role::Custodian,
     ];
 
     pub fn code(self) -> &'static str {
@@ -33,6 +37,7 @@ impl Role {
             Role::Overseer => "overseer",
             Role::Admin => "admin",
             Role::Auditor => "auditor",
+            Role::Custodian => "custodian",
         }
     }
 
@@ -40,9 +45,13 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
-    /// Roles that read report content must sign in with a second factor (DESIGN.md property 7).
+    /// Roles that read report content, or release a reporter's identity, must sign in with a
+    /// second factor (DESIGN.md property 7).
     pub fn requires_second_factor(self) -> bool {
-        matches!(self, Role::IntakeOfficer | Role::Handler | Role::AgencyLead)
+        matches!(
+            self,
+            Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::Custodian
+        )
     }
 
     /// Roles that receive a wrap of a new case's key when it arrives at their agency: the people
@@ -99,6 +108,10 @@ pub enum Action {
     Recuse,
     /// Give the agency's officers who joined later the keys of its open cases.
     GrantKeys,
+    /// Ask the custodians to release the reporter's identity to oneself.
+    RequestDisclosure,
+    /// Approve or refuse a request to release a reporter's identity.
+    DecideDisclosure,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -140,7 +153,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             && match actor.role {
                 Role::IntakeOfficer | Role::AgencyLead => true,
                 Role::Handler => c.assignee == Some(actor.user),
-                Role::Overseer | Role::Admin | Role::Auditor => false,
+                Role::Overseer | Role::Admin | Role::Auditor | Role::Custodian => false,
             }
     };
     match (action, case) {
@@ -154,6 +167,11 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
         }
         (Action::GrantKeys, None) => actor.role == Role::AgencyLead,
+        // The person who verifies the denunciation, or the lead who signs its decisions.
+        (Action::RequestDisclosure, Some(c)) => {
+            works_case(c) && matches!(actor.role, Role::Handler | Role::AgencyLead)
+        }
+        (Action::DecideDisclosure, None) => actor.role == Role::Custodian,
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         (Action::ManageLegalData, None) => actor.role == Role::Admin,
@@ -194,6 +212,8 @@ mod tests {
             Action::MarkAccused,
             Action::Recuse,
             Action::GrantKeys,
+            Action::RequestDisclosure,
+            Action::DecideDisclosure,
         ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
@@ -246,6 +266,9 @@ mod tests {
                         matches!(role, IntakeOfficer | AgencyLead),
                         matches!(role, IntakeOfficer | AgencyLead),
                     ),
+                    Action::RequestDisclosure => {
+                        (role == AgencyLead, matches!(role, AgencyLead | Handler))
+                    }
                     Action::Transition(kind) => {
                         let handler = role == Handler;
                         (decides(role, kind) && !handler, decides(role, kind))
@@ -260,6 +283,7 @@ mod tests {
                     Action::ManageLegalData => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
                     Action::GrantKeys => role == AgencyLead,
+                    Action::DecideDisclosure => role == Custodian,
                     _ => false,
                 };
                 assert_eq!(own, expected_own, "{role:?} {action:?} own case");
@@ -289,8 +313,8 @@ mod tests {
     }
 
     #[test]
-    fn admins_overseers_and_auditors_never_read_content() {
-        for role in [Role::Admin, Role::Overseer, Role::Auditor] {
+    fn admins_overseers_auditors_and_custodians_never_read_content() {
+        for role in [Role::Admin, Role::Overseer, Role::Auditor, Role::Custodian] {
             assert!(!can(
                 &actor(role, 1),
                 Action::ReadCase,

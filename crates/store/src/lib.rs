@@ -15,6 +15,7 @@ pub mod jobs;
 mod records;
 mod sql;
 pub mod synthetic;
+pub mod vault;
 mod write;
 
 pub use audit::{AuditEntry, AuditRecord, ChainError};
@@ -23,6 +24,10 @@ pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderR
 pub use records::*;
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
+pub use vault::{
+    DisclosureDecision, DisclosureDecisionRow, DisclosureOutcome, DisclosureRequest,
+    NewDisclosureRequest, VaultStore,
+};
 pub use write::{SpaceGuard, SpaceStatus, WriteKind};
 
 use minhbach_domain::{AgencyId, CaseId, Excluded, UserId};
@@ -86,7 +91,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything minhbach keeps. One implementation today ([`SqlStore`], for both engines); the
 /// trait keeps the web layer independent of it.
 #[async_trait::async_trait]
-pub trait Store: JobStore + Send + Sync + 'static {
+pub trait Store: JobStore + VaultStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Free space of the data directory against its reserve, when a guard is configured.
     fn space(&self) -> Option<std::io::Result<SpaceStatus>>;

@@ -124,6 +124,9 @@ pub struct NewCase {
     pub staff_wraps: Vec<(UserId, Vec<u8>)>,
     /// Conflicts of interest known at submission (the accused leads the chosen agency).
     pub exclusions: Vec<Excluded>,
+    /// The identity key split k of n: k, and each custodian's wrapped share.
+    pub identity_threshold: Option<i64>,
+    pub identity_shares: Vec<(UserId, Vec<u8>)>,
     /// Hash of the single-use form token, if the submission came from a form.
     pub nonce_hash: Option<Vec<u8>>,
     pub demo: bool,
@@ -152,6 +155,8 @@ pub struct CaseRecord {
     pub content_sealed: Vec<u8>,
     pub case_key_reporter: Vec<u8>,
     pub identity_sealed: Option<Vec<u8>>,
+    /// The k the identity key was split with among the custodians, if it was.
+    pub identity_threshold: Option<i64>,
     pub demo: bool,
 }
 

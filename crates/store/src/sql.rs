@@ -338,7 +338,34 @@ async fn insert_wraps(tx: &mut WriteTx, case: CaseId, wraps: &[(UserId, Vec<u8>)
 const USER_COLUMNS: &str = "id, username, display_name, agency_id, role, password_hash, \
      public_key, kek_salt, secret_key_sealed, totp_sealed, totp_last_step, active";
 
-fn user_row(r: &AnyRow) -> Result<UserRecord> {
+/// The user columns with a table prefix (`u.`) for joins.
+pub(crate) fn user_columns(prefix: &str) -> String {
+    USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("{prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) async fn insert_identity_shares(
+    tx: &mut WriteTx,
+    case: CaseId,
+    shares: &[(UserId, Vec<u8>)],
+) -> Result<()> {
+    for (custodian, wrapped) in shares {
+        sqlx::query(
+            "INSERT INTO identity_shares (case_id, custodian_id, wrapped) VALUES ($1, $2, $3)",
+        )
+        .bind(case.0)
+        .bind(custodian.0)
+        .bind(wrapped.clone())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn user_row(r: &AnyRow) -> Result<UserRecord> {
     Ok(UserRecord {
         id: UserId(r.try_get("id")?),
         username: r.try_get("username")?,
@@ -358,7 +385,7 @@ fn user_row(r: &AnyRow) -> Result<UserRecord> {
 const CASE_COLUMNS: &str =
     "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
      assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
-     case_key_reporter, identity_sealed, demo";
+     case_key_reporter, identity_sealed, identity_threshold, demo";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -383,6 +410,7 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         content_sealed: r.try_get("content_sealed")?,
         case_key_reporter: r.try_get("case_key_reporter")?,
         identity_sealed: r.try_get("identity_sealed")?,
+        identity_threshold: r.try_get("identity_threshold")?,
         demo: r.try_get::<i64, _>("demo")? != 0,
     })
 }
@@ -649,6 +677,14 @@ impl Store for SqlStore {
         .await?;
         let id = CaseId(row.try_get("id")?);
         insert_exclusions(&mut tx, id, &c.exclusions, None, c.now).await?;
+        if let Some(k) = c.identity_threshold {
+            insert_identity_shares(&mut tx, id, &c.identity_shares).await?;
+            sqlx::query("UPDATE cases SET identity_threshold = $1 WHERE id = $2")
+                .bind(k)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
         insert_wraps(&mut tx, id, &c.staff_wraps).await?;
         insert_clocks(&mut tx, id, &c.clocks, c.now).await?;
         sqlx::query(

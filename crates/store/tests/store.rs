@@ -64,6 +64,8 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         identity_key_recovery: None,
         staff_wraps: Vec::new(),
         exclusions: Vec::new(),
+        identity_threshold: None,
+        identity_shares: Vec::new(),
         nonce_hash: nonce.map(|n| vec![n; 32]),
         demo: false,
         clocks: Vec::new(),
