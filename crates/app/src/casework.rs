@@ -161,6 +161,12 @@ pub struct CaseView {
     /// The reader may mark a staff account as accused in this case (intake desk, lead).
     #[serde(skip)]
     pub may_mark_accused: bool,
+    /// The reporter's identity as this officer sees it (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<crate::identity::StaffIdentity>,
+    /// Releases of the reporter's identity they must be told of (the reporter only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disclosures: Vec<crate::identity::RequestView>,
     pub track: Option<&'static str>,
     /// How many times the case was forwarded; from the second time it is "ping-pong".
     pub forward_hops: u32,
@@ -345,6 +351,8 @@ pub(crate) async fn case_view(
         events,
         available,
         may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
+        identity: None,
+        disclosures: Vec::new(),
         track: case.track.map(Track::code),
         forward_hops: case.forward_hops,
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
@@ -486,7 +494,8 @@ pub(crate) fn actor_code(s: &StaffSession) -> String {
 
 pub async fn staff_case_view(st: &App, s: &StaffSession, reference: &str) -> Result<CaseView> {
     let (case, key) = staff_case(st, s, reference, Action::ReadCase).await?;
-    let view = case_view(st, &case, &key, Some(&s.actor)).await?;
+    let mut view = case_view(st, &case, &key, Some(&s.actor)).await?;
+    view.identity = Some(crate::identity::identity_for(st, s, &case, &key).await?);
     st.store
         .audit(&AuditEntry::new(
             st.now(),

@@ -333,6 +333,22 @@ pub struct Answer<'a> {
     pub endangers: bool,
 }
 
+impl<'a> Answer<'a> {
+    /// From a form or API body: `decision` is `approve` or `refuse`.
+    pub fn parse(decision: &str, reasons: &'a str, endangers: bool) -> Result<Self> {
+        let approve = match decision.trim() {
+            "approve" => true,
+            "refuse" => false,
+            _ => return Err(invalid("decision", "field-invalid-choice")),
+        };
+        Ok(Answer {
+            approve,
+            reasons,
+            endangers,
+        })
+    }
+}
+
 /// A custodian approves or refuses, once. An approval re-wraps their share to the requester.
 pub async fn decide(
     st: &App,
@@ -540,10 +556,20 @@ pub enum StaffIdentity {
 /// officer opens the identity from the k shares re-wrapped to them; each such read is audited.
 pub async fn staff_identity(st: &App, s: &StaffSession, reference: &str) -> Result<StaffIdentity> {
     let (case, case_key) = staff_case(st, s, reference, Action::ReadCase).await?;
+    identity_for(st, s, &case, &case_key).await
+}
+
+/// [`staff_identity`] of a case already opened with the officer's key.
+pub(crate) async fn identity_for(
+    st: &App,
+    s: &StaffSession,
+    case: &CaseRecord,
+    case_key: &SymmetricKey,
+) -> Result<StaffIdentity> {
     let Some(sealed) = case.identity_sealed.clone() else {
         return Ok(StaffIdentity::Anonymous);
     };
-    let requests = request_views(st, &case, &case_key).await?;
+    let requests = request_views(st, case, case_key).await?;
     let released = requests
         .iter()
         .find(|(r, v)| r.requester == s.user.id && v.in_effect);
@@ -555,7 +581,7 @@ pub async fn staff_identity(st: &App, s: &StaffSession, reference: &str) -> Resu
             requests: views,
         });
     };
-    let identity = open_released(st, s, &case, request, &sealed).await?;
+    let identity = open_released(st, s, case, request, &sealed).await?;
     st.store
         .audit(
             &AuditEntry::new(st.now(), actor_code(s), "identity.read", Some(case.id))

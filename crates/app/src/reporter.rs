@@ -79,6 +79,7 @@ pub async fn reporter_session(st: &App, token: SessionToken) -> Result<ReporterS
 
 pub async fn reporter_view(st: &App, s: &ReporterSession) -> Result<CaseView> {
     let mut view = case_view(st, &s.case, &s.case_key, None).await?;
+    view.disclosures = crate::identity::reporter_disclosures(st, &s.case, &s.case_key).await?;
     // The reporter sees the state, the agency, the reasons given and the deadline; not the
     // agency's internal notes, evidence lists, document numbers or other cases.
     view.links.clear();

@@ -89,6 +89,38 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The identity custodians: k of them must approve before a reporter's identity is released.
+    Custodians {
+        #[command(subcommand)]
+        command: CustodiansCommand,
+    },
+    /// Work done with the organisation's recovery key (read from standard input, never an
+    /// argument).
+    Recovery {
+        #[command(subcommand)]
+        command: RecoveryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CustodiansCommand {
+    /// Name the custodians (accounts with the custodian role) and the threshold k. Cases recorded
+    /// from then on are shared among them; run `recovery reshare` for earlier cases.
+    Set {
+        #[arg(long)]
+        threshold: i64,
+        /// Usernames of the custodians.
+        #[arg(required = true)]
+        usernames: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecoveryCommand {
+    /// Re-share every reporter identity among the custodians in force: cases recorded before
+    /// the custodians were set, or after the set changed. Reads the recovery key text on
+    /// standard input.
+    Reshare,
 }
 
 #[derive(Subcommand)]
@@ -208,6 +240,39 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify(&cli.data, &config).await,
+        Command::Custodians {
+            command:
+                CustodiansCommand::Set {
+                    threshold,
+                    usernames,
+                },
+        } => {
+            let st = open(&cli.data, &config).await?;
+            minhbach_app::identity::set_custodians(
+                st.store.as_ref(),
+                &usernames,
+                threshold,
+                st.now(),
+            )
+            .await?;
+            println!(
+                "custodians set: {threshold} of {} must approve a release",
+                usernames.len()
+            );
+            Ok(())
+        }
+        Command::Recovery {
+            command: RecoveryCommand::Reshare,
+        } => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+            let recovery = minhbach_crypto::recovery_key_from_text(text.trim())
+                .map_err(|e| anyhow::anyhow!("recovery key: {e}"))?;
+            let st = open(&cli.data, &config).await?;
+            let n = minhbach_app::identity::reshare_with_recovery(&st, &recovery).await?;
+            println!("{n} reporter identities re-shared among the custodians in force");
+            Ok(())
+        }
     }
 }
 

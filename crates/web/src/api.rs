@@ -40,6 +40,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/staff/cases/{reference}/accused", post(staff_accused))
         .route("/v1/staff/cases/{reference}/recusal", post(staff_recuse))
         .route("/v1/staff/keys/grant", post(staff_grant_keys))
+        .route(
+            "/v1/staff/cases/{reference}/disclosures",
+            post(staff_disclosure),
+        )
+        .route("/v1/custodian/requests", get(custodian_requests))
+        .route("/v1/custodian/requests/{id}", post(custodian_decide))
 }
 
 async fn openapi() -> Response {
@@ -285,4 +291,93 @@ async fn staff_grant_keys(
 ) -> AppResult<Json<Granted>> {
     let cases = minhbach_app::keys::grant_open_cases(&st, &s).await?;
     Ok(Json(Granted { cases }))
+}
+
+#[derive(Deserialize)]
+struct DisclosureBody {
+    #[serde(default)]
+    justification: String,
+    #[serde(default)]
+    legal_basis: String,
+}
+
+#[derive(Serialize)]
+struct RequestId {
+    id: i64,
+}
+
+async fn staff_disclosure(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+    WebJson(b): WebJson<DisclosureBody>,
+) -> AppResult<(StatusCode, Json<RequestId>)> {
+    let id = minhbach_app::identity::request_disclosure(
+        &st,
+        &s,
+        &reference,
+        &b.justification,
+        &b.legal_basis,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(RequestId { id })))
+}
+
+async fn custodian_requests(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+) -> AppResult<Json<Vec<minhbach_app::identity::CustodianRequest>>> {
+    Ok(Json(
+        minhbach_app::identity::custodian_requests(&st, &s).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct CustodianBody {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reasons: String,
+    #[serde(default)]
+    endangers: bool,
+}
+
+#[derive(Serialize)]
+struct Outcome {
+    /// pending | notice | refused
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effective_on: Option<String>,
+    notice_withheld: bool,
+}
+
+async fn custodian_decide(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(id): Path<i64>,
+    WebJson(b): WebJson<CustodianBody>,
+) -> AppResult<Json<Outcome>> {
+    let answer = minhbach_app::identity::Answer::parse(&b.decision, &b.reasons, b.endangers)?;
+    let outcome = minhbach_app::identity::decide(&st, &s, id, &answer).await?;
+    use minhbach_store::DisclosureOutcome as O;
+    Ok(Json(match outcome {
+        O::Pending => Outcome {
+            state: "pending",
+            effective_on: None,
+            notice_withheld: false,
+        },
+        O::Notice {
+            effective_on,
+            withheld,
+        } => Outcome {
+            state: "notice",
+            effective_on: Some(effective_on),
+            notice_withheld: withheld,
+        },
+        O::Refused => Outcome {
+            state: "refused",
+            effective_on: None,
+            notice_withheld: false,
+        },
+    }))
 }

@@ -52,6 +52,7 @@ on_both_engines!(
     an_overseer_sees_every_agencys_deadlines_but_no_content,
     every_route_answers_every_role_as_the_policy_says,
     a_report_against_the_ward_chairman_is_kept_from_the_wards_leaders,
+    a_named_reporters_identity_is_released_by_two_custodians_and_the_reporter_is_told_first,
 );
 
 mod specs {
@@ -1525,5 +1526,165 @@ mod specs {
         // The form offers the choice in both languages.
         let vi = app.get("/report", None).await.body;
         assert!(vi.contains("name=\"accused_lead\""));
+    }
+
+    /// The landing page's promise about a named reporter, walked through the pages and the API:
+    /// sealed from the officers, a written request, two of three custodians, the reporter told
+    /// on their page before it takes effect, and never in clear in the database.
+    pub async fn a_named_reporters_identity_is_released_by_two_custodians_and_the_reporter_is_told_first(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let name_marker = "Trần Văn NAMEVAULT42";
+        let form = app.report_form().await;
+        let hoankiem = app.agency("hoankiem").to_string();
+        let done = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", form.as_str()),
+                    ("category", "land"),
+                    ("agency", hoankiem.as_str()),
+                    ("what", "Cán bộ địa chính đòi tiền"),
+                    ("identity", "confidential"),
+                    ("name", name_marker),
+                    ("contact", "0987 000 111"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        let receipt = done.receipt();
+        let reporter = app.reporter_login(&receipt).await;
+        let reference = app.reporter_case_json(&reporter).await["reference"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let desk = app.staff_token("hoankiem.tiepnhan").await;
+        for d in [
+            serde_json::json!({"kind": "start_triage"}),
+            serde_json::json!({"kind": "classify", "track": "denunciation"}),
+            serde_json::json!({"kind": "accept", "document_number": "7/QĐ"}),
+        ] {
+            let r = app.transition_api(&desk, &reference, d).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let handler_id = app
+            .store
+            .user_by_username("hoankiem.xuly")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let lead = app.staff_token("hoankiem.lanhdao").await;
+        let r = app
+            .transition_api(
+                &lead,
+                &reference,
+                serde_json::json!({"kind": "assign", "handler": handler_id.0.to_string()}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        // The handler sees it sealed on the page and in the API, and asks through the form.
+        let case_api = format!("/api/v1/staff/cases/{reference}");
+        let handler = app.staff_token("hoankiem.xuly").await;
+        let seen = app.get_json(&case_api, &handler).await;
+        assert_eq!(seen.json()["identity"]["status"], "sealed", "{}", seen.body);
+        assert!(!seen.body.contains("NAMEVAULT42"));
+        let cookie = app.staff_cookie("hoankiem.xuly").await;
+        let page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&cookie))
+            .await;
+        assert!(!page.body.contains("NAMEVAULT42"));
+        let csrf = hidden(&page.body, "csrf");
+        let asked = app
+            .post_form(
+                &format!("/staff/cases/{reference}/disclosure"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("justification", "Cần đối chất trực tiếp với người tố cáo"),
+                    ("legal_basis", "Luật Tố cáo 2018, Điều 47"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+
+        // A custodian reads the request on their page, never the case.
+        let custodian = app.staff_cookie("giamho.thanhtra").await;
+        let list = app.get("/staff/custodian", Some(&custodian)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.body.contains("đối chất trực tiếp"));
+        assert!(!list.body.contains("đòi tiền"));
+        assert_eq!(
+            app.get(&format!("/staff/cases/{reference}"), Some(&custodian))
+                .await
+                .status,
+            404
+        );
+        let approve = app
+            .post_form(
+                &format!(
+                    "/staff/custodian/requests/{}",
+                    list.body
+                        .split("/staff/custodian/requests/")
+                        .nth(1)
+                        .and_then(|s| s.split('"').next())
+                        .unwrap()
+                ),
+                &[
+                    ("csrf", hidden(&list.body, "csrf").as_str()),
+                    ("decision", "approve"),
+                ],
+                Some(&custodian),
+            )
+            .await;
+        assert_eq!(approve.status, 303, "{}", approve.body);
+        // The reporter is not told of a request that has not reached the quorum.
+        let reporter_cookie = app.reporter_cookie(&receipt).await;
+        let status = app.get("/status/case", Some(&reporter_cookie)).await;
+        assert!(!status.body.contains("đã đồng ý đề nghị"));
+
+        // The second custodian approves through the API: the reporter is told first.
+        let second = app.staff_token("giamho.mttq").await;
+        let requests = app.get_json("/api/v1/custodian/requests", &second).await;
+        let id = requests.json()[0]["id"].as_i64().unwrap();
+        let r = app
+            .post_json(
+                &format!("/api/v1/custodian/requests/{id}"),
+                serde_json::json!({"decision": "approve"}),
+                Some(&second),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["state"], "notice");
+        let status = app.get("/status/case", Some(&reporter_cookie)).await;
+        assert!(status.body.contains("đã đồng ý đề nghị"), "{}", status.body);
+        assert!(status.body.contains("đối chất trực tiếp"));
+        let seen = app.get_json(&case_api, &handler).await;
+        assert_eq!(seen.json()["identity"]["status"], "sealed");
+
+        // After the notice period the handler reads it; the database still holds no name.
+        app.set_time(time::macros::datetime!(2026-12-10 09:00 +7));
+        let handler = app.staff_token("hoankiem.xuly").await;
+        let seen = app.get_json(&case_api, &handler).await;
+        assert_eq!(
+            seen.json()["identity"]["status"],
+            "disclosed",
+            "{}",
+            seen.body
+        );
+        assert_eq!(seen.json()["identity"]["name"], name_marker);
+        let dump = app.dump_everything().await;
+        assert!(!contains(&dump, b"NAMEVAULT42"));
+        let status = app
+            .get("/status/case", Some(&app.reporter_cookie(&receipt).await))
+            .await;
+        assert!(
+            status.body.contains("đã được mở cho một cán bộ"),
+            "{}",
+            status.body
+        );
     }
 }

@@ -65,6 +65,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staff/cases/{reference}/recuse", post(staff::staff_recuse))
         .route("/staff/keys/grant", post(staff::staff_grant_keys))
+        .route(
+            "/staff/cases/{reference}/disclosure",
+            post(staff::staff_disclosure),
+        )
+        .route("/staff/custodian", get(staff::custodian_page))
+        .route(
+            "/staff/custodian/requests/{id}",
+            post(staff::custodian_decide),
+        )
         .route("/staff/notifications", get(staff::staff_notifications))
         .route(
             "/staff/notifications/{id}/read",

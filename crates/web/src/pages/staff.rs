@@ -1,6 +1,7 @@
 //! The staff pages: sign-in, the inbox, the case page with its decisions, notifications.
 
 use super::*;
+use minhbach_app::identity::{RequestView, StaffIdentity};
 
 #[derive(Template)]
 #[template(path = "staff_login.html")]
@@ -53,6 +54,10 @@ pub(super) async fn staff_login(
     let home = [
         (minhbach_domain::Action::ViewInbox, "/staff/inbox"),
         (minhbach_domain::Action::ManageLegalData, "/admin/legal"),
+        (
+            minhbach_domain::Action::DecideDisclosure,
+            "/staff/custodian",
+        ),
     ]
     .into_iter()
     .find(|(action, _)| {
@@ -240,6 +245,48 @@ struct CasePage {
     forward_targets: Vec<Agency>,
     /// Handlers of the agency: (user id, name).
     handlers: Vec<(i64, String)>,
+    identity: IdentityPanel,
+}
+
+/// The reporter's identity as the case page shows it.
+#[derive(Default)]
+struct IdentityPanel {
+    anonymous: bool,
+    /// (name, contact) once released to this officer.
+    disclosed: Option<(String, String)>,
+    requests: Vec<RequestView>,
+    may_request: bool,
+    custodians: bool,
+}
+
+impl IdentityPanel {
+    fn of(identity: Option<&StaffIdentity>) -> Self {
+        match identity {
+            None | Some(StaffIdentity::Anonymous) => IdentityPanel {
+                anonymous: true,
+                ..IdentityPanel::default()
+            },
+            Some(StaffIdentity::Sealed {
+                requests,
+                may_request,
+                custodians,
+            }) => IdentityPanel {
+                requests: requests.clone(),
+                may_request: *may_request,
+                custodians: *custodians,
+                ..IdentityPanel::default()
+            },
+            Some(StaffIdentity::Disclosed {
+                name,
+                contact,
+                requests,
+            }) => IdentityPanel {
+                disclosed: Some((name.clone(), contact.clone())),
+                requests: requests.clone(),
+                ..IdentityPanel::default()
+            },
+        }
+    }
 }
 
 impl CasePage {
@@ -307,10 +354,98 @@ pub(super) async fn staff_case(
         t: tr(&st, lang, &format!("/staff/cases/{reference}")).await,
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
+        identity: IdentityPanel::of(case.identity.as_ref()),
         case,
         forward_targets,
         handlers,
     }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct DisclosureForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    justification: String,
+    #[serde(default)]
+    legal_basis: String,
+}
+
+impl HasCsrf for DisclosureForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn staff_disclosure(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, DisclosureForm>,
+) -> AppResult<Response> {
+    minhbach_app::identity::request_disclosure(
+        &st,
+        &s,
+        &reference,
+        &form.justification,
+        &form.legal_basis,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/staff/cases/{reference}#identity")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "custodian.html")]
+struct CustodianPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    requests: Vec<minhbach_app::identity::CustodianRequest>,
+}
+
+pub(super) async fn custodian_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    let requests = minhbach_app::identity::custodian_requests(&st, &s).await?;
+    Ok(page(CustodianPage {
+        t: tr(&st, lang, "/staff/custodian").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        requests,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct CustodianForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reasons: String,
+    #[serde(default)]
+    endangers: String,
+}
+
+impl HasCsrf for CustodianForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn custodian_decide(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Csrf(Staff(s, _), form): Csrf<Staff, CustodianForm>,
+) -> AppResult<Response> {
+    let answer = minhbach_app::identity::Answer::parse(
+        &form.decision,
+        &form.reasons,
+        matches!(form.endangers.as_str(), "yes" | "on"),
+    )?;
+    minhbach_app::identity::decide(&st, &s, id, &answer).await?;
+    Ok(Redirect::to(&format!("/staff/custodian#request-{id}")).into_response())
 }
 
 #[derive(Deserialize)]
