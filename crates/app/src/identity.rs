@@ -35,6 +35,10 @@ pub const NOTICE_RULE: &str = "disclosure_notice";
 pub struct SealedIdentity {
     pub name: String,
     pub contact: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub citizen_id: String,
 }
 
 fn share_aad(lookup: &[u8], custodian: UserId) -> Vec<u8> {
@@ -548,6 +552,8 @@ pub enum StaffIdentity {
     Disclosed {
         name: String,
         contact: String,
+        address: String,
+        citizen_id: String,
         requests: Vec<RequestView>,
     },
 }
@@ -591,6 +597,8 @@ pub(crate) async fn identity_for(
     Ok(StaffIdentity::Disclosed {
         name: identity.name,
         contact: identity.contact,
+        address: identity.address,
+        citizen_id: identity.citizen_id,
         requests: views,
     })
 }

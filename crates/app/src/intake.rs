@@ -107,12 +107,20 @@ pub async fn submit_report(
     // The identity has its own key: whoever opens the case does not see who reported. The key
     // is wrapped to the reporter and the recovery key, and split among the custodians.
     let mut identity = None;
-    if let Identity::Confidential { name, contact } = &report.identity {
+    if let Identity::Confidential {
+        name,
+        contact,
+        address,
+        citizen_id,
+    } = &report.identity
+    {
         let identity_key = SymmetricKey::generate(&mut OsRng);
         let plain = Zeroizing::new(
             serde_json::to_vec(&SealedIdentity {
                 name: name.clone(),
                 contact: contact.clone(),
+                address: address.clone(),
+                citizen_id: citizen_id.clone(),
             })
             .map_err(|e| Error::Internal(e.to_string()))?,
         );

@@ -28,6 +28,10 @@ pub struct RawReport {
     pub identity: String,
     pub name: String,
     pub contact: String,
+    /// Postal address (named reports; Law on Denunciation 2018 Art. 23).
+    pub address: String,
+    /// Citizen identity card number (named reports).
+    pub citizen_id: String,
     /// "yes" when the person reported holds a leading position in the chosen agency: the case
     /// then goes to its superior body and that agency's leads never receive its key.
     pub accused_lead: String,
@@ -41,6 +45,8 @@ pub enum Identity {
     Confidential {
         name: String,
         contact: String,
+        address: String,
+        citizen_id: String,
     },
 }
 
@@ -141,7 +147,24 @@ impl RawReport {
             "confidential" => {
                 let name = check_len(&mut errors, "name", &self.name, true, MAX_NAME);
                 let contact = check_len(&mut errors, "contact", &self.contact, false, MAX_SHORT);
-                Identity::Confidential { name, contact }
+                let address = check_len(&mut errors, "address", &self.address, false, MAX_SHORT);
+                let citizen_id = self.citizen_id.trim().to_owned();
+                // A citizen identity number is 12 digits (9 on the old cards); nothing else.
+                if !citizen_id.is_empty()
+                    && !(citizen_id.chars().all(|c| c.is_ascii_digit())
+                        && matches!(citizen_id.len(), 9 | 12))
+                {
+                    errors.push(FieldError {
+                        field: "citizen_id",
+                        code: "field-citizen-id",
+                    });
+                }
+                Identity::Confidential {
+                    name,
+                    contact,
+                    address,
+                    citizen_id,
+                }
             }
             _ => {
                 errors.push(FieldError {

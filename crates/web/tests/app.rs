@@ -1549,6 +1549,8 @@ mod specs {
                     ("identity", "confidential"),
                     ("name", name_marker),
                     ("contact", "0987 000 111"),
+                    ("address", "Số 9 phố ADDRMARK77"),
+                    ("citizen_id", "001099012345"),
                 ],
                 None,
             )
@@ -1676,8 +1678,12 @@ mod specs {
             seen.body
         );
         assert_eq!(seen.json()["identity"]["name"], name_marker);
+        assert_eq!(seen.json()["identity"]["citizen_id"], "001099012345");
+        assert!(seen.body.contains("ADDRMARK77"));
         let dump = app.dump_everything().await;
-        assert!(!contains(&dump, b"NAMEVAULT42"));
+        for marker in ["NAMEVAULT42", "ADDRMARK77", "001099012345"] {
+            assert!(!contains(&dump, marker.as_bytes()), "{marker} in clear");
+        }
         let status = app
             .get("/status/case", Some(&app.reporter_cookie(&receipt).await))
             .await;

@@ -252,8 +252,8 @@ struct CasePage {
 #[derive(Default)]
 struct IdentityPanel {
     anonymous: bool,
-    /// (name, contact) once released to this officer.
-    disclosed: Option<(String, String)>,
+    /// (name, contact, address, citizen id) once released to this officer.
+    disclosed: Option<(String, String, String, String)>,
     requests: Vec<RequestView>,
     may_request: bool,
     custodians: bool,
@@ -279,9 +279,16 @@ impl IdentityPanel {
             Some(StaffIdentity::Disclosed {
                 name,
                 contact,
+                address,
+                citizen_id,
                 requests,
             }) => IdentityPanel {
-                disclosed: Some((name.clone(), contact.clone())),
+                disclosed: Some((
+                    name.clone(),
+                    contact.clone(),
+                    address.clone(),
+                    citizen_id.clone(),
+                )),
                 requests: requests.clone(),
                 ..IdentityPanel::default()
             },
