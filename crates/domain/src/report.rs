@@ -150,10 +150,9 @@ impl RawReport {
                 let address = check_len(&mut errors, "address", &self.address, false, MAX_SHORT);
                 let citizen_id = self.citizen_id.trim().to_owned();
                 // A citizen identity number is 12 digits (9 on the old cards); nothing else.
-                if !citizen_id.is_empty()
-                    && !(citizen_id.chars().all(|c| c.is_ascii_digit())
-                        && matches!(citizen_id.len(), 9 | 12))
-                {
+                let well_formed = citizen_id.chars().all(|c| c.is_ascii_digit())
+                    && matches!(citizen_id.len(), 9 | 12);
+                if !citizen_id.is_empty() && !well_formed {
                     errors.push(FieldError {
                         field: "citizen_id",
                         code: "field-citizen-id",
