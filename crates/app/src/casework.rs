@@ -164,6 +164,11 @@ pub struct CaseView {
     /// The reporter's identity as this officer sees it (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::identity::StaffIdentity>,
+    /// Staff only: the risk screen's level and the states of the reporter's protection cases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub protection: Vec<String>,
     /// Releases of the reporter's identity they must be told of (the reporter only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub disclosures: Vec<crate::identity::RequestView>,
@@ -231,6 +236,49 @@ pub(crate) async fn add_message(
 }
 
 /// Builds what a reader of the case sees, decrypting with the case key.
+/// What a decoy code opens: the case's reference, category and agency, closed, with the decoy
+/// text as the report and nothing else of the real case.
+pub(crate) async fn decoy_view(st: &App, case: &CaseRecord, text: &str) -> Result<CaseView> {
+    let agencies = st.store.agencies().await?;
+    let category = st
+        .store
+        .categories()
+        .await?
+        .into_iter()
+        .find(|c| c.code == case.category);
+    Ok(CaseView {
+        reference: case.reference.clone(),
+        state: CaseState::Closed.code(),
+        agency: AgencyName::find(&agencies, case.agency),
+        category: case.category.clone(),
+        category_vi: category
+            .as_ref()
+            .map_or_else(|| case.category.clone(), |c| c.name_vi.clone()),
+        category_en: category
+            .as_ref()
+            .map_or_else(|| case.category.clone(), |c| c.name_en.clone()),
+        received_at: case.received_at,
+        anonymous: case.anonymous,
+        demo: case.demo,
+        content: ReportContent {
+            what: text.to_owned(),
+            ..ReportContent::default()
+        },
+        messages: Vec::new(),
+        events: Vec::new(),
+        available: Vec::new(),
+        may_mark_accused: false,
+        identity: None,
+        risk: None,
+        protection: Vec::new(),
+        disclosures: Vec::new(),
+        track: None,
+        forward_hops: 0,
+        links: Vec::new(),
+        clocks: Vec::new(),
+    })
+}
+
 pub(crate) async fn case_view(
     st: &App,
     case: &CaseRecord,
@@ -352,6 +400,8 @@ pub(crate) async fn case_view(
         available,
         may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
         identity: None,
+        risk: None,
+        protection: Vec::new(),
         disclosures: Vec::new(),
         track: case.track.map(Track::code),
         forward_hops: case.forward_hops,
@@ -496,6 +546,8 @@ pub async fn staff_case_view(st: &App, s: &StaffSession, reference: &str) -> Res
     let (case, key) = staff_case(st, s, reference, Action::ReadCase).await?;
     let mut view = case_view(st, &case, &key, Some(&s.actor)).await?;
     view.identity = Some(crate::identity::identity_for(st, s, &case, &key).await?);
+    view.risk = st.store.risk_and_pressure(case.id).await?.0;
+    view.protection = crate::protection::states_of_case(st, &case).await?;
     st.store
         .audit(&AuditEntry::new(
             st.now(),

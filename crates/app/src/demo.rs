@@ -161,6 +161,7 @@ pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
             ("tiepnhan", Role::IntakeOfficer, "Cán bộ tiếp nhận"),
             ("xuly", Role::Handler, "Cán bộ xử lý"),
             ("lanhdao", Role::AgencyLead, "Lãnh đạo"),
+            ("baove", Role::ProtectionOfficer, "Cán bộ phụ trách bảo vệ"),
         ] {
             let username = format!("{code}.{suffix}");
             let display = format!("{title} — {vi}");

@@ -288,6 +288,7 @@ pub struct CustodianRequest {
     pub threshold: i64,
     /// This custodian's decision, once taken.
     pub decision: Option<String>,
+    pub effective_on: Option<String>,
 }
 
 /// The requests a custodian was asked about, newest first.
@@ -324,6 +325,7 @@ pub async fn custodian_requests(st: &App, s: &StaffSession) -> Result<Vec<Custod
             refusals: request.refusals,
             threshold: request.threshold,
             decision: row.decision,
+            effective_on: request.effective_on.clone(),
         });
     }
     Ok(out)
@@ -581,8 +583,11 @@ pub(crate) async fn identity_for(
         .find(|(r, v)| r.requester == s.user.id && v.in_effect);
     let views: Vec<RequestView> = requests.iter().map(|(_, v)| v.clone()).collect();
     let Some((request, _)) = released else {
+        let pending = requests
+            .iter()
+            .any(|(r, _)| r.state == minhbach_store::vault::REQUEST_PENDING);
         return Ok(StaffIdentity::Sealed {
-            may_request: can(&s.actor, Action::RequestDisclosure, Some(&case.facts())),
+            may_request: !pending && can(&s.actor, Action::RequestDisclosure, Some(&case.facts())),
             custodians: case.identity_threshold.is_some(),
             requests: views,
         });

@@ -44,7 +44,13 @@ pub async fn organisation(st: &App) -> Result<Organisation> {
 pub struct Submitted {
     pub reference: String,
     pub receipt: Receipt,
+    /// The decoy code, when the reporter asked for one.
+    pub decoy: Option<Receipt>,
 }
+
+/// The decoy page's report when the reporter wrote none.
+const DECOY_DEFAULT: &str =
+    "Phản ánh về thời gian chờ giải quyết thủ tục hành chính tại bộ phận một cửa.";
 
 /// Records a report as a new case. The receipt is returned only after the commit.
 pub async fn submit_report(
@@ -53,6 +59,51 @@ pub async fn submit_report(
     channel: Channel,
     nonce_hash: Option<Vec<u8>>,
     demo: bool,
+) -> Result<Submitted> {
+    record(st, raw, channel, nonce_hash, demo, None).await
+}
+
+/// A retaliation report from the reporter of `original`: a new case on the retaliation track,
+/// linked to the original, with its own receipt and clocks; the reporter's protection goes back
+/// to assessment (or is opened, urgently).
+pub async fn submit_retaliation(
+    st: &App,
+    s: &crate::reporter::ReporterSession,
+    what: &str,
+) -> Result<Option<Submitted>> {
+    if s.decoy.is_some() {
+        // Nothing of the real case is touched from a decoy session.
+        minhbach_domain::MessageText::parse(what)?;
+        return Ok(None);
+    }
+    let original = &s.case;
+    let raw = RawReport {
+        category: original.category.clone(),
+        agency: original.agency.0.to_string(),
+        what: what.to_owned(),
+        identity: "anonymous".into(),
+        ..RawReport::default()
+    };
+    let done = record(
+        st,
+        raw,
+        Channel::Web,
+        None,
+        original.demo,
+        Some((original.id, minhbach_domain::Track::Retaliation)),
+    )
+    .await?;
+    crate::protection::reassess(st, original, &s.case_key, "reporter").await?;
+    Ok(Some(done))
+}
+
+async fn record(
+    st: &App,
+    raw: RawReport,
+    channel: Channel,
+    nonce_hash: Option<Vec<u8>>,
+    demo: bool,
+    retaliation_of: Option<(minhbach_domain::CaseId, minhbach_domain::Track)>,
 ) -> Result<Submitted> {
     let org = organisation(st).await?;
     let categories: Vec<String> = st
@@ -160,6 +211,27 @@ pub async fn submit_report(
         ),
         None => (None, None, None, None, Vec::new()),
     };
+    // A decoy code opens an ordinary-looking closed case: its own lookup, and the decoy page's
+    // text sealed under its own key.
+    let decoy = report.decoy.as_ref().map(|_| Receipt::generate(&mut OsRng));
+    let decoy_row = match (&decoy, &report.decoy) {
+        (Some(code), Some(text)) => {
+            let decoy_lookup = st.secret.receipt_lookup(code).to_vec();
+            let text = if text.is_empty() {
+                DECOY_DEFAULT
+            } else {
+                text.as_str()
+            };
+            let sealed = crypto::seal(
+                &st.secret.receipt_key(code),
+                text.as_bytes(),
+                &aad("decoy", &decoy_lookup),
+                &mut OsRng,
+            );
+            Some((decoy_lookup, sealed))
+        }
+        _ => None,
+    };
     let facts = CaseFacts {
         agency,
         state: minhbach_domain::CaseState::Received,
@@ -218,6 +290,9 @@ pub async fn submit_report(
         exclusions,
         identity_threshold,
         identity_shares,
+        decoy: decoy_row,
+        track: retaliation_of.map(|(_, t)| t),
+        link: retaliation_of.map(|(c, _)| (c, "retaliation_of".to_owned())),
         nonce_hash,
         demo,
         clocks: clocks.new,
@@ -230,5 +305,9 @@ pub async fn submit_report(
             &AuditEntry::new(now, "reporter", "case.submitted", None),
         )
         .await?;
-    Ok(Submitted { reference, receipt })
+    Ok(Submitted {
+        reference,
+        receipt,
+        decoy,
+    })
 }

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lang;
 pub mod legal;
 pub mod mail;
+pub mod protection;
 pub mod reporter;
 pub mod scheduler;
 pub mod sessions;

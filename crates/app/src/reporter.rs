@@ -16,7 +16,13 @@ pub struct ReporterSession {
     pub token: SessionToken,
     pub case: CaseRecord,
     pub case_key: SymmetricKey,
+    /// Opened with the decoy code: the text the decoy page shows. Nothing of the real case is
+    /// shown or changed in such a session.
+    pub decoy: Option<String>,
 }
+
+const SESSION_AAD: &[u8] = b"minhbach/v1/session-reporter";
+const DECOY_SESSION_AAD: &[u8] = b"minhbach/v1/session-decoy";
 
 const THROTTLE_ALL: &str = "receipts";
 
@@ -32,23 +38,47 @@ pub async fn reporter_login(st: &App, receipt_text: &str) -> Result<SessionToken
         return Err(Error::MalformedReceipt);
     };
     let lookup = st.secret.receipt_lookup(&receipt);
-    let Some(case) = st.store.case_by_lookup(&lookup).await? else {
+    // Both look-ups happen for every receipt, so a decoy code answers in the same time.
+    let case = st.store.case_by_lookup(&lookup).await?;
+    let decoy = st.store.decoy(&lookup).await?;
+    let receipt_key = st.secret.receipt_key(&receipt);
+    if let Some(case) = case {
+        let case_key = crypto::unwrap_key(
+            &receipt_key,
+            &case.case_key_reporter,
+            &aad("wrap-reporter", &lookup),
+        )?;
+        return start_session(
+            st,
+            SessionKind::Reporter,
+            None,
+            Some(case.id),
+            st.settings.reporter_session_minutes,
+            |key| crypto::wrap_key(key, &case_key, SESSION_AAD, &mut OsRng),
+        )
+        .await;
+    }
+    let Some((case_id, sealed)) = decoy else {
         st.receipt_throttle.failure(THROTTLE_ALL, now);
         return Err(Error::UnknownReceipt);
     };
-    let receipt_key = st.secret.receipt_key(&receipt);
-    let case_key = crypto::unwrap_key(
-        &receipt_key,
-        &case.case_key_reporter,
-        &aad("wrap-reporter", &lookup),
-    )?;
+    // The decoy code: the reporter may be under pressure. The real case is flagged for the
+    // protection officer (after the answer, so the timing does not change), and the session
+    // holds only the decoy page's text.
+    let text = crypto::open(&receipt_key, &sealed, &aad("decoy", &lookup))?;
+    let store = st.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.mark_pressure(case_id, now).await {
+            tracing::error!(error = %e, "recording a decoy sign-in failed");
+        }
+    });
     start_session(
         st,
         SessionKind::Reporter,
         None,
-        Some(case.id),
+        Some(case_id),
         st.settings.reporter_session_minutes,
-        |key| crypto::wrap_key(key, &case_key, b"minhbach/v1/session-reporter", &mut OsRng),
+        |key| crypto::seal(key, &text, DECOY_SESSION_AAD, &mut OsRng),
     )
     .await
 }
@@ -59,12 +89,18 @@ pub async fn reporter_session(st: &App, token: SessionToken) -> Result<ReporterS
     let (SessionKind::Reporter, Some(case_id)) = (record.kind, record.case) else {
         return Err(Error::Unauthenticated);
     };
-    let case_key = crypto::unwrap_key(
-        &token.key(),
-        &record.sealed_key,
-        b"minhbach/v1/session-reporter",
-    )
-    .map_err(|_| Error::Unauthenticated)?;
+    let (case_key, decoy) = match crypto::unwrap_key(&token.key(), &record.sealed_key, SESSION_AAD)
+    {
+        Ok(key) => (key, None),
+        Err(_) => {
+            let text = crypto::open(&token.key(), &record.sealed_key, DECOY_SESSION_AAD)
+                .map_err(|_| Error::Unauthenticated)?;
+            (
+                SymmetricKey::generate(&mut OsRng),
+                Some(String::from_utf8_lossy(&text).into_owned()),
+            )
+        }
+    };
     let case = st
         .store
         .case(case_id)
@@ -74,10 +110,24 @@ pub async fn reporter_session(st: &App, token: SessionToken) -> Result<ReporterS
         token,
         case,
         case_key,
+        decoy,
     })
 }
 
 pub async fn reporter_view(st: &App, s: &ReporterSession) -> Result<CaseView> {
+    if let Some(text) = &s.decoy {
+        let view = crate::casework::decoy_view(st, &s.case, text).await?;
+        // The same audit event as a real reading, so that the log does not tell them apart.
+        st.store
+            .audit(&AuditEntry::new(
+                st.now(),
+                "reporter",
+                "case.read",
+                Some(s.case.id),
+            ))
+            .await?;
+        return Ok(view);
+    }
     let mut view = case_view(st, &s.case, &s.case_key, None).await?;
     view.disclosures = crate::identity::reporter_disclosures(st, &s.case, &s.case_key).await?;
     // The reporter sees the state, the agency, the reasons given and the deadline; not the
@@ -104,6 +154,10 @@ pub async fn reporter_view(st: &App, s: &ReporterSession) -> Result<CaseView> {
 
 pub async fn reporter_message(st: &App, s: &ReporterSession, body: &str) -> Result<()> {
     let text = MessageText::parse(body)?;
+    if s.decoy.is_some() {
+        // Accepted and kept nowhere: the real thread is not touched from a decoy session.
+        return Ok(());
+    }
     add_message(
         st,
         &s.case,

@@ -38,6 +38,9 @@ pub enum DomainError {
     /// This custodian already decided on the request, or the request is closed.
     #[error("already decided")]
     AlreadyDecided,
+    /// The reporter already has a protection case in progress.
+    #[error("a protection case is already in progress")]
+    ProtectionOpen,
 }
 
 impl DomainError {
@@ -56,6 +59,7 @@ impl DomainError {
             DomainError::NoCustodians => "error-no-custodians",
             DomainError::DisclosureOpen => "error-disclosure-open",
             DomainError::AlreadyDecided => "error-already-decided",
+            DomainError::ProtectionOpen => "error-protection-open",
         }
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod exclusion;
 pub mod ids;
 pub mod policy;
+pub mod protection;
 pub mod report;
 pub mod rules;
 pub mod workflow;
@@ -19,6 +20,7 @@ pub use error::{DomainError, FieldError};
 pub use exclusion::{Excluded, ExclusionReason};
 pub use ids::{AgencyId, CaseId, Reference, UserId};
 pub use policy::{can, Action, Actor, CaseFacts, Role};
+pub use protection::{MeasureKind, Person, ProtectionState, ProtectionStep, RiskLevel, RiskScreen};
 pub use report::{Identity, MessageText, NewReport, RawReport, ReasonText};
 pub use rules::{Complexity, DataError, Rule, RuleBook, RuleKind, RuleSet, Unit};
 pub use workflow::{

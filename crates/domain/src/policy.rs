@@ -16,10 +16,12 @@ pub enum Role {
     /// Holds one share of every reporter identity key; approves or refuses a handler's request
     /// to see a reporter's identity, never reads report content.
     Custodian,
+    /// Assesses and decides protection of the people who report; never reads report content.
+    ProtectionOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::IntakeOfficer,
         Role::Handler,
         Role::AgencyLead,
@@ -27,6 +29,7 @@ impl Role {
         Role::Admin,
         Role::Auditor,
         Role::Custodian,
+        Role::ProtectionOfficer,
     ];
 
     pub fn code(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Auditor => "auditor",
             Role::Custodian => "custodian",
+            Role::ProtectionOfficer => "protection_officer",
         }
     }
 
@@ -50,7 +54,11 @@ impl Role {
     pub fn requires_second_factor(self) -> bool {
         matches!(
             self,
-            Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::Custodian
+            Role::IntakeOfficer
+                | Role::Handler
+                | Role::AgencyLead
+                | Role::Custodian
+                | Role::ProtectionOfficer
         )
     }
 
@@ -112,6 +120,13 @@ pub enum Action {
     RequestDisclosure,
     /// Approve or refuse a request to release a reporter's identity.
     DecideDisclosure,
+    /// Open protection for the reporter of a case on the agency's own initiative, or take the
+    /// risk screen at triage: the officers who work the case.
+    OpenProtection,
+    /// Assess and decide protection (measures, end, refusal): the agency's protection officer.
+    DecideProtection,
+    /// See the list of the agency's protection cases.
+    ViewProtection,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -153,7 +168,11 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             && match actor.role {
                 Role::IntakeOfficer | Role::AgencyLead => true,
                 Role::Handler => c.assignee == Some(actor.user),
-                Role::Overseer | Role::Admin | Role::Auditor | Role::Custodian => false,
+                Role::Overseer
+                | Role::Admin
+                | Role::Auditor
+                | Role::Custodian
+                | Role::ProtectionOfficer => false,
             }
     };
     match (action, case) {
@@ -172,6 +191,11 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             works_case(c) && matches!(actor.role, Role::Handler | Role::AgencyLead)
         }
         (Action::DecideDisclosure, None) => actor.role == Role::Custodian,
+        (Action::OpenProtection, Some(c)) => works_case(c),
+        (Action::DecideProtection, Some(c)) => {
+            actor.role == Role::ProtectionOfficer && actor.agency == Some(c.agency)
+        }
+        (Action::ViewProtection, None) => actor.role == Role::ProtectionOfficer,
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         (Action::ManageLegalData, None) => actor.role == Role::Admin,
@@ -214,6 +238,9 @@ mod tests {
             Action::GrantKeys,
             Action::RequestDisclosure,
             Action::DecideDisclosure,
+            Action::OpenProtection,
+            Action::DecideProtection,
+            Action::ViewProtection,
         ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
@@ -258,7 +285,7 @@ mod tests {
                 let other = can(&actor(role, 2), action, Some(&case(1, Some(7))));
                 let no_case = can(&actor(role, 1), action, None);
                 let (expected_own, expected_assigned) = match action {
-                    Action::ReadCase | Action::Reply | Action::Recuse => (
+                    Action::ReadCase | Action::Reply | Action::Recuse | Action::OpenProtection => (
                         matches!(role, IntakeOfficer | AgencyLead),
                         matches!(role, IntakeOfficer | AgencyLead | Handler),
                     ),
@@ -268,6 +295,9 @@ mod tests {
                     ),
                     Action::RequestDisclosure => {
                         (role == AgencyLead, matches!(role, AgencyLead | Handler))
+                    }
+                    Action::DecideProtection => {
+                        (role == ProtectionOfficer, role == ProtectionOfficer)
                     }
                     Action::Transition(kind) => {
                         let handler = role == Handler;
@@ -284,6 +314,7 @@ mod tests {
                     Action::ViewEveryAgency => role == Overseer,
                     Action::GrantKeys => role == AgencyLead,
                     Action::DecideDisclosure => role == Custodian,
+                    Action::ViewProtection => role == ProtectionOfficer,
                     _ => false,
                 };
                 assert_eq!(own, expected_own, "{role:?} {action:?} own case");
@@ -314,7 +345,13 @@ mod tests {
 
     #[test]
     fn admins_overseers_auditors_and_custodians_never_read_content() {
-        for role in [Role::Admin, Role::Overseer, Role::Auditor, Role::Custodian] {
+        for role in [
+            Role::Admin,
+            Role::Overseer,
+            Role::Auditor,
+            Role::Custodian,
+            Role::ProtectionOfficer,
+        ] {
             assert!(!can(
                 &actor(role, 1),
                 Action::ReadCase,

@@ -32,6 +32,10 @@ pub struct RawReport {
     pub address: String,
     /// Citizen identity card number (named reports).
     pub citizen_id: String,
+    /// "yes" for a second, decoy code that opens an ordinary-looking closed case.
+    pub decoy: String,
+    /// What the decoy page shows as the report (optional).
+    pub decoy_what: String,
     /// "yes" when the person reported holds a leading position in the chosen agency: the case
     /// then goes to its superior body and that agency's leads never receive its key.
     pub accused_lead: String,
@@ -71,6 +75,8 @@ pub struct NewReport {
     pub identity: Identity,
     /// The person reported leads `agency` (which is then required).
     pub accused_lead: bool,
+    /// The decoy page's report text, when a decoy code was asked for.
+    pub decoy: Option<String>,
 }
 
 impl std::fmt::Debug for NewReport {
@@ -191,6 +197,23 @@ impl RawReport {
                 code: "field-required-accused-lead",
             });
         }
+        let decoy = match self.decoy.trim() {
+            "" | "no" => None,
+            "yes" => Some(check_len(
+                &mut errors,
+                "decoy_what",
+                &self.decoy_what,
+                false,
+                MAX_SHORT,
+            )),
+            _ => {
+                errors.push(FieldError {
+                    field: "decoy",
+                    code: "field-invalid-choice",
+                });
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors));
         }
@@ -203,6 +226,7 @@ impl RawReport {
             who,
             identity,
             accused_lead,
+            decoy,
         })
     }
 }

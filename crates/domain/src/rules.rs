@@ -232,8 +232,12 @@ impl RuleSet {
                     )));
                 }
             }
-            if rule.amount == 0 || rule.extensions.iter().any(|e| e.amount == 0) {
-                return Err(err(format!("rule {id}: amounts must be at least 1")));
+            // Zero calendar days is "the same day" (an urgent step); any other zero is a typo.
+            let zero_ok = rule.unit == Unit::CalendarDays;
+            if (rule.amount == 0 && !zero_ok) || rule.extensions.iter().any(|e| e.amount == 0) {
+                return Err(err(format!(
+                    "rule {id}: amounts must be at least 1 (0 only in calendar days: the same day)"
+                )));
             }
             if rule.source.trim().is_empty()
                 || rule.extensions.iter().any(|e| e.source.trim().is_empty())

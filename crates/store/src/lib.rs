@@ -12,6 +12,7 @@
 pub mod audit;
 mod backend;
 pub mod jobs;
+pub mod protection;
 mod records;
 mod sql;
 pub mod synthetic;
@@ -21,6 +22,10 @@ mod write;
 pub use audit::{AuditEntry, AuditRecord, ChainError};
 pub use backend::{redact, Backend, StoreConfig};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
+pub use protection::{
+    CaseClocksChange, MeasureRecord, NewMeasure, NewProtection, ProtectionChange, ProtectionEvent,
+    ProtectionRecord, ProtectionStore,
+};
 pub use records::*;
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
@@ -91,7 +96,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything minhbach keeps. One implementation today ([`SqlStore`], for both engines); the
 /// trait keeps the web layer independent of it.
 #[async_trait::async_trait]
-pub trait Store: JobStore + VaultStore + Send + Sync + 'static {
+pub trait Store: JobStore + VaultStore + ProtectionStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Free space of the data directory against its reserve, when a guard is configured.
     fn space(&self) -> Option<std::io::Result<SpaceStatus>>;

@@ -127,6 +127,11 @@ pub struct NewCase {
     /// The identity key split k of n: k, and each custodian's wrapped share.
     pub identity_threshold: Option<i64>,
     pub identity_shares: Vec<(UserId, Vec<u8>)>,
+    /// A decoy code: its receipt lookup and the decoy page's content, sealed under its key.
+    pub decoy: Option<(Vec<u8>, Vec<u8>)>,
+    /// A track known at submission (a retaliation report) and a link to the original case.
+    pub track: Option<Track>,
+    pub link: Option<(CaseId, String)>,
     /// Hash of the single-use form token, if the submission came from a form.
     pub nonce_hash: Option<Vec<u8>>,
     pub demo: bool,

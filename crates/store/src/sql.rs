@@ -244,7 +244,7 @@ pub(crate) fn bind_values<'q>(
     query
 }
 
-async fn insert_clocks(
+pub(crate) async fn insert_clocks(
     tx: &mut WriteTx,
     case: CaseId,
     clocks: &[NewClock],
@@ -263,6 +263,28 @@ async fn insert_clocks(
         .bind(c.started_on.clone())
         .bind(c.due_on.clone())
         .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn update_clocks(
+    tx: &mut WriteTx,
+    case: CaseId,
+    updates: &[ClockUpdate],
+) -> Result<()> {
+    for u in updates {
+        sqlx::query(
+            "UPDATE case_clocks SET ops = $1, due_on = $2, completed_on = $3, met = $4 \
+             WHERE id = $5 AND case_id = $6",
+        )
+        .bind(u.ops.clone())
+        .bind(u.due_on.clone())
+        .bind(u.completed_on.clone())
+        .bind(u.met.map(flag))
+        .bind(u.id)
+        .bind(case.0)
         .execute(&mut **tx)
         .await?;
     }
@@ -677,6 +699,37 @@ impl Store for SqlStore {
         .await?;
         let id = CaseId(row.try_get("id")?);
         insert_exclusions(&mut tx, id, &c.exclusions, None, c.now).await?;
+        if let Some(track) = c.track {
+            sqlx::query("UPDATE cases SET track = $1 WHERE id = $2")
+                .bind(track.code())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some((other, kind)) = &c.link {
+            sqlx::query(
+                "INSERT INTO case_links (case_id, linked_case_id, kind, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id.0)
+            .bind(other.0)
+            .bind(kind.clone())
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((lookup, sealed)) = &c.decoy {
+            sqlx::query(
+                "INSERT INTO decoys (receipt_lookup, case_id, content_sealed, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(lookup.clone())
+            .bind(id.0)
+            .bind(sealed.clone())
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(k) = c.identity_threshold {
             insert_identity_shares(&mut tx, id, &c.identity_shares).await?;
             sqlx::query("UPDATE cases SET identity_threshold = $1 WHERE id = $2")
@@ -861,20 +914,7 @@ impl Store for SqlStore {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict);
         }
-        for u in &c.clock_updates {
-            sqlx::query(
-                "UPDATE case_clocks SET ops = $1, due_on = $2, completed_on = $3, met = $4 \
-                 WHERE id = $5 AND case_id = $6",
-            )
-            .bind(u.ops.clone())
-            .bind(u.due_on.clone())
-            .bind(u.completed_on.clone())
-            .bind(u.met.map(flag))
-            .bind(u.id)
-            .bind(c.case.0)
-            .execute(&mut *tx)
-            .await?;
-        }
+        update_clocks(&mut tx, c.case, &c.clock_updates).await?;
         insert_clocks(&mut tx, c.case, &c.new_clocks, c.now).await?;
         apply_wraps(&mut tx, c.case, &c.wraps).await?;
         if let Some((other, kind)) = &c.link {

@@ -42,6 +42,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/status/case", get(reporter::status_case))
         .route("/status/case/messages", post(reporter::status_message))
+        .route("/status/case/protection", post(reporter::status_protection))
+        .route(
+            "/status/case/retaliation",
+            post(reporter::status_retaliation),
+        )
         .route("/status/logout", post(reporter::status_logout))
         .route("/staff", get(|| async { Redirect::to("/staff/inbox") }))
         .route(
@@ -70,6 +75,9 @@ pub fn routes() -> Router<AppState> {
             post(staff::staff_disclosure),
         )
         .route("/staff/custodian", get(staff::custodian_page))
+        .route("/staff/protection", get(staff::protection_page))
+        .route("/staff/protection/{id}/step", post(staff::protection_step))
+        .route("/staff/cases/{reference}/risk", post(staff::staff_risk))
         .route(
             "/staff/custodian/requests/{id}",
             post(staff::custodian_decide),

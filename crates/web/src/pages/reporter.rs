@@ -90,6 +90,8 @@ struct ReceiptPage {
     t: Tr,
     reference: String,
     receipt: String,
+    /// The decoy code, when asked for.
+    decoy: Option<String>,
 }
 
 /// Records the report and shows the receipt, once. A form problem shows the form again with
@@ -134,6 +136,7 @@ pub(super) async fn report_submit(
             t: tr(&st, lang, "/report").await,
             reference: done.reference,
             receipt: done.receipt.expose(),
+            decoy: done.decoy.map(|d| d.expose()),
         })),
         Err(AppError::App(minhbach_app::Error::Domain(DomainError::Invalid(errors)))) => {
             again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -211,6 +214,7 @@ pub(super) async fn status_open(
 struct StatusCase {
     t: Tr,
     case: CaseView,
+    protections: Vec<minhbach_app::protection::ProtectionView>,
     csrf: String,
     /// A message that could not be sent, shown again in the box.
     draft: String,
@@ -223,9 +227,11 @@ pub(super) async fn status_case(
     Reporter(s, _): Reporter,
 ) -> AppResult<Response> {
     let case = minhbach_app::reporter::reporter_view(&st, &s).await?;
+    let protections = minhbach_app::protection::reporter_protections(&st, &s).await?;
     Ok(page(StatusCase {
         t: tr(&st, lang, "/status/case").await,
         case,
+        protections,
         csrf: s.token.csrf(&st.secret),
         draft: String::new(),
         notice: None,
@@ -253,6 +259,7 @@ pub(super) async fn status_message(
             let mut r = page(StatusCase {
                 t: tr(&st, lang, "/status/case").await,
                 case: minhbach_app::reporter::reporter_view(&st, &s).await?,
+                protections: minhbach_app::protection::reporter_protections(&st, &s).await?,
                 csrf: s.token.csrf(&st.secret),
                 draft: form.body,
                 notice: Some(st.i18n.text(lang, key, None)),
@@ -273,4 +280,70 @@ pub(super) async fn status_logout(
 ) -> AppResult<Response> {
     minhbach_app::sessions::logout(&st, &s.token).await?;
     Ok(signed_out(&st, reporter_cookie(st.config.secure_cookies)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProtectionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    urgent: String,
+    /// One checkbox per person (value "yes"): self, spouse, parent, child.
+    #[serde(default)]
+    person_self: String,
+    #[serde(default)]
+    person_spouse: String,
+    #[serde(default)]
+    person_parent: String,
+    #[serde(default)]
+    person_child: String,
+    #[serde(default)]
+    details: String,
+}
+
+impl HasCsrf for ProtectionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The reporter asks for protection for themselves and named relatives.
+pub(super) async fn status_protection(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, ProtectionForm>,
+) -> AppResult<Response> {
+    let persons: Vec<String> = [
+        ("self", &form.person_self),
+        ("spouse", &form.person_spouse),
+        ("parent", &form.person_parent),
+        ("child", &form.person_child),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.as_str() == "yes")
+    .map(|(k, _)| k.to_owned())
+    .collect();
+    let request = minhbach_app::protection::Request {
+        urgent: form.urgent == "yes",
+        persons: &persons,
+        details: &form.details,
+    };
+    minhbach_app::protection::reporter_request(&st, &s, &request).await?;
+    Ok(Redirect::to("/status/case#protection").into_response())
+}
+
+/// "I am being retaliated against": a linked case of its own, with its own receipt.
+pub(super) async fn status_retaliation(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
+) -> AppResult<Response> {
+    match minhbach_app::intake::submit_retaliation(&st, &s, &form.body).await? {
+        Some(done) => Ok(page(ReceiptPage {
+            t: tr(&st, lang, "/status/case").await,
+            reference: done.reference,
+            receipt: done.receipt.expose(),
+            decoy: None,
+        })),
+        None => Ok(Redirect::to("/status/case").into_response()),
+    }
 }

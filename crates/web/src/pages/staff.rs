@@ -566,3 +566,141 @@ pub(super) async fn staff_notification_read(
     st.store.mark_read(s.user.id, id, st.now()).await?;
     Ok(Redirect::to("/staff/notifications").into_response())
 }
+
+#[derive(Template)]
+#[template(path = "protection.html")]
+struct ProtectionPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    cases: Vec<minhbach_app::protection::ProtectionView>,
+    /// Reports whose reporter used the decoy code: (reference, when).
+    pressure: Vec<(String, i64)>,
+    steps: Vec<&'static str>,
+    measure_kinds: Vec<&'static str>,
+}
+
+pub(super) async fn protection_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    use minhbach_domain::protection::{MeasureKind, ProtectionStep};
+    let cases = minhbach_app::protection::officer_list(&st, &s).await?;
+    let pressure = minhbach_app::protection::under_pressure(&st, &s).await?;
+    Ok(page(ProtectionPage {
+        pressure,
+        t: tr(&st, lang, "/staff/protection").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        cases,
+        steps: ProtectionStep::ALL
+            .into_iter()
+            .filter(|s| *s != ProtectionStep::Reassess)
+            .map(ProtectionStep::code)
+            .collect(),
+        measure_kinds: MeasureKind::ALL
+            .into_iter()
+            .map(MeasureKind::code)
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProtectionStepForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    reasons: String,
+    #[serde(default)]
+    m1_kind: String,
+    #[serde(default)]
+    m1_carried_by: String,
+    #[serde(default)]
+    m1_starts_on: String,
+    #[serde(default)]
+    m1_review_on: String,
+    #[serde(default)]
+    m1_ends_on: String,
+    #[serde(default)]
+    m2_kind: String,
+    #[serde(default)]
+    m2_carried_by: String,
+    #[serde(default)]
+    m2_starts_on: String,
+    #[serde(default)]
+    m2_review_on: String,
+    #[serde(default)]
+    m2_ends_on: String,
+}
+
+impl HasCsrf for ProtectionStepForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn protection_step(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Csrf(Staff(s, _), f): Csrf<Staff, ProtectionStepForm>,
+) -> AppResult<Response> {
+    use minhbach_app::protection::{RawMeasure, StepInput};
+    let measures = [
+        RawMeasure {
+            kind: f.m1_kind,
+            carried_by: f.m1_carried_by,
+            starts_on: f.m1_starts_on,
+            review_on: f.m1_review_on,
+            ends_on: f.m1_ends_on,
+        },
+        RawMeasure {
+            kind: f.m2_kind,
+            carried_by: f.m2_carried_by,
+            starts_on: f.m2_starts_on,
+            review_on: f.m2_review_on,
+            ends_on: f.m2_ends_on,
+        },
+    ];
+    let input = StepInput {
+        step: &f.step,
+        reasons: &f.reasons,
+        measures: &measures,
+    };
+    minhbach_app::protection::decide(&st, &s, id, &input).await?;
+    Ok(Redirect::to(&format!("/staff/protection#protection-{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct RiskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    works_under_accused: String,
+    #[serde(default)]
+    threatened: String,
+    #[serde(default)]
+    identifiable: String,
+}
+
+impl HasCsrf for RiskForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn staff_risk(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), f): Csrf<Staff, RiskForm>,
+) -> AppResult<Response> {
+    let screen = minhbach_domain::RiskScreen {
+        works_under_accused: f.works_under_accused == "yes",
+        threatened: f.threatened == "yes",
+        identifiable: f.identifiable == "yes",
+    };
+    minhbach_app::protection::screen_risk(&st, &s, &reference, screen).await?;
+    Ok(Redirect::to(&format!("/staff/cases/{reference}#protection")).into_response())
+}

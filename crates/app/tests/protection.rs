@@ -1,0 +1,376 @@
+//! Protection as a case of its own, retaliation reports, the risk screen and the decoy code.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use minhbach_app::protection::{self, RawMeasure, Request, StepInput};
+use minhbach_app::reporter::{self, ReporterSession};
+use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
+use minhbach_app::{casework, intake, Error};
+use minhbach_domain::{Channel, DomainError, RawReport, RiskScreen, Track};
+use support::{harness, Engine, Harness};
+
+impl Harness {
+    /// A report at the Hoàn Kiếm ward and its reporter's session.
+    async fn reporter_of_new_case(&self, decoy: bool) -> (String, ReporterSession, Option<String>) {
+        let raw = RawReport {
+            decoy: if decoy { "yes".into() } else { String::new() },
+            decoy_what: if decoy {
+                "Xin cấp lại sổ hộ khẩu".into()
+            } else {
+                String::new()
+            },
+            ..self.report("Chủ tịch phường ép tôi rút đơn", "hoankiem")
+        };
+        let done = intake::submit_report(&self.app, raw, Channel::Api, None, true)
+            .await
+            .unwrap();
+        let s = self.reporter(&done.receipt.expose()).await;
+        (done.reference, s, done.decoy.map(|d| d.expose()))
+    }
+
+    async fn reporter(&self, receipt: &str) -> ReporterSession {
+        let token = reporter::reporter_login(&self.app, receipt).await.unwrap();
+        reporter::reporter_session(&self.app, token).await.unwrap()
+    }
+
+    async fn assessment_due(&self, reference: &str) -> Option<String> {
+        let case = self
+            .app
+            .store
+            .case_by_reference(reference)
+            .await
+            .unwrap()
+            .unwrap();
+        self.app
+            .store
+            .clocks(case.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.clock == "protection_assessing" && c.completed_on.is_none())
+            .filter_map(|c| c.due_on)
+            .next_back()
+    }
+
+    async fn step(
+        &self,
+        id: i64,
+        step: &str,
+        reasons: &str,
+        measures: &[RawMeasure],
+    ) -> Result<String, Error> {
+        let s = self.staff("hoankiem.baove").await;
+        protection::decide(
+            &self.app,
+            &s,
+            id,
+            &StepInput {
+                step,
+                reasons,
+                measures,
+            },
+        )
+        .await
+        .map(|st| st.code().to_owned())
+    }
+}
+
+fn measure(kind: &str) -> RawMeasure {
+    RawMeasure {
+        kind: kind.into(),
+        carried_by: "Công an phường Hoàn Kiếm".into(),
+        starts_on: "2026-03-12".into(),
+        review_on: "2026-04-12".into(),
+        ends_on: String::new(),
+    }
+}
+
+async fn a_protection_request_walks_every_state_with_its_deadlines(engine: Engine) {
+    let h = harness(engine).await;
+    let (reference, reporter, _) = h.reporter_of_new_case(false).await;
+    // An unknown relative kind is refused and writes nothing.
+    let bad = protection::reporter_request(
+        &h.app,
+        &reporter,
+        &Request {
+            urgent: false,
+            persons: &["cousin".to_owned()],
+            details: "",
+        },
+    )
+    .await;
+    assert!(matches!(&bad, Err(Error::Domain(DomainError::Invalid(f))) if f[0].field == "persons"));
+    assert!(protection::reporter_protections(&h.app, &reporter)
+        .await
+        .unwrap()
+        .is_empty());
+
+    protection::reporter_request(
+        &h.app,
+        &reporter,
+        &Request {
+            urgent: false,
+            persons: &["self".to_owned(), "child".to_owned()],
+            details: "Tôi bị gọi lên làm việc và bị đe dọa điều chuyển công tác",
+        },
+    )
+    .await
+    .unwrap();
+    // Five working days from Tuesday 10 March 2026: Tuesday 17 March.
+    assert_eq!(
+        h.assessment_due(&reference).await.as_deref(),
+        Some("2026-03-17")
+    );
+
+    // The ward's protection officer sees it, with the reporter's account; another ward's does not.
+    let officer = h.staff("hoankiem.baove").await;
+    let list = protection::officer_list(&h.app, &officer).await.unwrap();
+    assert_eq!(list.len(), 1);
+    let id = list[0].id;
+    assert!(list[0].details.as_deref().unwrap().contains("điều chuyển"));
+    assert_eq!(list[0].persons, vec!["self", "child"]);
+    let other = h.staff("caugiay.baove").await;
+    assert!(matches!(
+        protection::officer_view(&h.app, &other, id).await,
+        Err(Error::Domain(DomainError::NotFound))
+    ));
+    // The protection officer reads no report content.
+    assert!(matches!(
+        casework::staff_case_view(&h.app, &officer, &reference).await,
+        Err(Error::Domain(DomainError::NotFound))
+    ));
+
+    assert_eq!(
+        h.step(id, "start_assessment", "", &[]).await.unwrap(),
+        "ASSESSING"
+    );
+    let none = h.step(id, "activate", "", &[]).await;
+    assert!(
+        matches!(&none, Err(Error::Domain(DomainError::Invalid(f))) if f[0].field == "measures")
+    );
+    assert_eq!(
+        h.step(id, "activate", "", &[measure("job_position")])
+            .await
+            .unwrap(),
+        "ACTIVE"
+    );
+    assert_eq!(
+        h.assessment_due(&reference).await,
+        None,
+        "the assessment clock is done"
+    );
+    assert_eq!(
+        h.step(
+            id,
+            "modify",
+            "",
+            &[measure("job_position"), measure("life_health")]
+        )
+        .await
+        .unwrap(),
+        "MODIFIED"
+    );
+    let seen = protection::reporter_protections(&h.app, &reporter)
+        .await
+        .unwrap();
+    assert_eq!(seen[0].state, "MODIFIED");
+    assert_eq!(seen[0].measures.len(), 2);
+    assert!(!seen[0].under_pressure && seen[0].risk.is_none());
+    let no_reasons = h.step(id, "end", "", &[]).await;
+    assert!(
+        matches!(&no_reasons, Err(Error::Domain(DomainError::Invalid(f))) if f[0].field == "reasons")
+    );
+    assert_eq!(
+        h.step(id, "end", "Người bị tố cáo đã bị đình chỉ công tác", &[])
+            .await
+            .unwrap(),
+        "ENDED"
+    );
+    assert!(matches!(
+        h.step(id, "modify", "", &[measure("honour")]).await,
+        Err(Error::Domain(DomainError::TransitionNotAllowed))
+    ));
+
+    // A retaliation report: a linked case on the retaliation track with its own receipt, and
+    // the protection goes back to assessment, urgently (the same day).
+    let done =
+        intake::submit_retaliation(&h.app, &reporter, "Tôi bị cho thôi việc sau khi phản ánh")
+            .await
+            .unwrap()
+            .unwrap();
+    let linked = h
+        .app
+        .store
+        .case_by_reference(&done.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(linked.track, Some(Track::Retaliation));
+    let links = h.app.store.links(linked.id).await.unwrap();
+    assert!(links
+        .iter()
+        .any(|l| l.reference == reference && l.kind == "retaliation_of"));
+    let seen = protection::reporter_protections(&h.app, &reporter)
+        .await
+        .unwrap();
+    assert_eq!(seen[0].state, "ASSESSING");
+    assert_eq!(
+        h.assessment_due(&reference).await.as_deref(),
+        Some("2026-03-10")
+    );
+    let log: Vec<String> = h
+        .app
+        .store
+        .audit_log()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(log.iter().any(|a| a == "protection.requested"));
+    assert_eq!(log.iter().filter(|a| *a == "protection.decided").count(), 5);
+}
+
+async fn an_overdue_urgent_assessment_escalates_once(engine: Engine) {
+    let h = harness(engine).await;
+    let (reference, reporter, _) = h.reporter_of_new_case(false).await;
+    protection::reporter_request(
+        &h.app,
+        &reporter,
+        &Request {
+            urgent: true,
+            persons: &["self".to_owned()],
+            details: "",
+        },
+    )
+    .await
+    .unwrap();
+    // Urgent: due the same day.
+    assert_eq!(
+        h.assessment_due(&reference).await.as_deref(),
+        Some("2026-03-10")
+    );
+    h.clock.advance(time::Duration::days(2));
+    let calendar = h.app.legal().calendar.clone();
+    let scheduler = Scheduler::new(
+        h.app.store.clone(),
+        h.app.clock.clone(),
+        std::sync::Arc::new(move || calendar.clone()),
+        std::sync::Arc::new(minhbach_app::mail::NoMailer),
+        "node-a",
+        "http://127.0.0.1",
+        SchedulerSettings::default(),
+    );
+    scheduler.run_once().await.unwrap();
+    scheduler.run_once().await.unwrap();
+    let log = h.app.store.audit_log().await.unwrap();
+    let breached: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "deadline.breached" && e.detail.contains("protection_assessing"))
+        .collect();
+    assert_eq!(breached.len(), 1, "{breached:?}");
+}
+
+async fn a_high_risk_screen_opens_protection_and_is_shown_on_the_case(engine: Engine) {
+    let h = harness(engine).await;
+    let (reference, reporter, _) = h.reporter_of_new_case(false).await;
+    let desk = h.staff("hoankiem.tiepnhan").await;
+    let level = protection::screen_risk(
+        &h.app,
+        &desk,
+        &reference,
+        RiskScreen {
+            works_under_accused: true,
+            threatened: false,
+            identifiable: true,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(level.code(), "high");
+    let view = casework::staff_case_view(&h.app, &desk, &reference)
+        .await
+        .unwrap();
+    assert_eq!(view.risk.as_deref(), Some("high"));
+    assert_eq!(view.protection, vec!["REQUESTED".to_owned()]);
+    let seen = protection::reporter_protections(&h.app, &reporter)
+        .await
+        .unwrap();
+    assert_eq!(seen[0].opened_by, "risk_screen");
+    // The reporter asking again while it is in progress gets a clear answer.
+    assert!(matches!(
+        protection::reporter_request(
+            &h.app,
+            &reporter,
+            &Request {
+                urgent: false,
+                persons: &["self".to_owned()],
+                details: "",
+            },
+        )
+        .await,
+        Err(Error::Domain(DomainError::ProtectionOpen))
+    ));
+}
+
+async fn the_decoy_code_shows_an_ordinary_closed_case_and_flags_the_real_one(engine: Engine) {
+    let h = harness(engine).await;
+    let (reference, real, decoy) = h.reporter_of_new_case(true).await;
+    let decoy = decoy.expect("a decoy code");
+    reporter::reporter_message(&h.app, &real, "Tin nhắn thật SECRETTHREAD")
+        .await
+        .unwrap();
+    let fake = h.reporter(&decoy).await;
+    let view = reporter::reporter_view(&h.app, &fake).await.unwrap();
+    assert_eq!(view.reference, reference);
+    assert_eq!(view.state, "CLOSED");
+    assert_eq!(view.content.what, "Xin cấp lại sổ hộ khẩu");
+    assert!(view.messages.is_empty());
+    // Nothing the decoy session does reaches the real case.
+    reporter::reporter_message(&h.app, &fake, "bị ép")
+        .await
+        .unwrap();
+    assert!(intake::submit_retaliation(&h.app, &fake, "x")
+        .await
+        .unwrap()
+        .is_none());
+    let real_view = reporter::reporter_view(&h.app, &real).await.unwrap();
+    assert_eq!(real_view.messages.len(), 1);
+    // The flag is set (after the answer) and only the protection officer sees it.
+    let mut flagged = Vec::new();
+    for _ in 0..50 {
+        let officer = h.staff("hoankiem.baove").await;
+        flagged = protection::under_pressure(&h.app, &officer).await.unwrap();
+        if !flagged.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(flagged.len(), 1);
+    assert_eq!(flagged[0].0, reference);
+    let desk = h.staff("hoankiem.tiepnhan").await;
+    assert!(matches!(
+        protection::under_pressure(&h.app, &desk).await,
+        Err(Error::Domain(DomainError::Forbidden))
+    ));
+    let staff_view = serde_json::to_string(
+        &casework::staff_case_view(&h.app, &desk, &reference)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(!staff_view.contains("pressure"));
+    let log = h.app.store.audit_log().await.unwrap();
+    assert!(log
+        .iter()
+        .all(|e| !e.action.contains("decoy") && !e.action.contains("pressure")));
+}
+
+on_both_engines!(
+    a_protection_request_walks_every_state_with_its_deadlines,
+    an_overdue_urgent_assessment_escalates_once,
+    a_high_risk_screen_opens_protection_and_is_shown_on_the_case,
+    the_decoy_code_shows_an_ordinary_closed_case_and_flags_the_real_one,
+);
