@@ -459,3 +459,5 @@ error-protection-open = A protection request is already in progress for this rep
 field-date-before-start = This date is before the start.
 protection-pressure-title = Reporters who may be under pressure
 protection-pressure-hint = The reporter of each of these reports opened it with their decoy code, which they were told to give only if forced. Only protection officers see this. Consider opening protection on the agency's initiative.
+landing-protect-5 = From your follow-up page you can ask for protection for yourself, your spouse, parents and children; the agency's protection officer must assess it within the legal deadline (the same day if urgent), and a report that you are being retaliated against reopens the assessment at once.
+landing-protect-6 = When you send your report you can take a second, decoy code: if someone forces you to open your report, it shows an ordinary closed report and quietly alerts the protection officer.

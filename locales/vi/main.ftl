@@ -459,3 +459,5 @@ error-protection-open = Hồ sơ này đã có một đề nghị bảo vệ đa
 field-date-before-start = Ngày này trước ngày bắt đầu.
 protection-pressure-title = Người phản ánh có thể đang bị ép buộc
 protection-pressure-hint = Người phản ánh của các hồ sơ này đã mở bằng mã giả, mã chỉ dùng khi bị ép buộc. Chỉ cán bộ phụ trách bảo vệ thấy thông tin này. Hãy cân nhắc chủ động mở bảo vệ.
+landing-protect-5 = Từ trang theo dõi hồ sơ, bạn có thể đề nghị bảo vệ cho bản thân, vợ hoặc chồng, cha mẹ và con; cán bộ phụ trách bảo vệ phải xem xét trong thời hạn luật định (ngay trong ngày nếu khẩn cấp), và khi bạn báo bị trù dập, việc xem xét được mở lại ngay.
+landing-protect-6 = Khi gửi phản ánh, bạn có thể nhận thêm một mã giả: nếu bị ép mở hồ sơ, mã đó hiện một hồ sơ bình thường đã kết thúc và âm thầm báo cho cán bộ phụ trách bảo vệ.

@@ -34,6 +34,18 @@ fn main() -> Result<(), minhbach_crypto::CryptoError> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
     let aad = b"minhbach/v1/bench";
+    {
+        let pk = SecretKey::generate(&mut OsRng).public_key();
+        let key = SymmetricKey::generate(&mut OsRng);
+        let wrap = micros(iterations, || {
+            std::hint::black_box(minhbach_crypto::wrap_to_public(&pk, &key, aad, &mut OsRng));
+        });
+        let split = micros(iterations, || {
+            std::hint::black_box(split_key(&key, 2, 3, &mut OsRng).ok());
+        });
+        println!("one X25519 wrap (as for each staff wrap today): {wrap:.1} µs; split 2 of 3 alone: {split:.1} µs");
+        println!();
+    }
     println!("| k of n | submission: split + wrap n shares (µs) | approval: unwrap + re-wrap (µs) | reading: k unwraps + combine + open (µs) |");
     println!("|---|---|---|---|");
     for (k, n) in [(2u8, 3u8), (3, 5), (4, 7)] {

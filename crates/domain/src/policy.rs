@@ -62,6 +62,15 @@ impl Role {
         )
     }
 
+    /// Roles that belong to an agency (they work its cases); the others are organisation-wide
+    /// (a custodian may sit in the procuracy, outside every agency of the platform).
+    pub fn needs_agency(self) -> bool {
+        matches!(
+            self,
+            Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::ProtectionOfficer
+        )
+    }
+
     /// Roles that receive a wrap of a new case's key when it arrives at their agency: the people
     /// who must be able to open it without anyone else being online.
     pub fn receives_new_cases(self) -> bool {

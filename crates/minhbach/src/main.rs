@@ -185,7 +185,8 @@ enum UserCommand {
         username: String,
         #[arg(long)]
         name: String,
-        /// intake_officer, handler, agency_lead, overseer, admin, auditor
+        /// intake_officer, handler, agency_lead, protection_officer, custodian, overseer, admin,
+        /// auditor
         #[arg(long)]
         role: String,
         /// Agency code (required for intake officers, handlers and leads).
@@ -645,7 +646,7 @@ async fn user_command(data: &Path, config: &Config, command: UserCommand) -> any
     };
     let role = Role::from_code(&role).ok_or_else(|| {
         anyhow::anyhow!(
-            "unknown role {role}: intake_officer, handler, agency_lead, overseer, admin or auditor"
+            "unknown role {role}: intake_officer, handler, agency_lead, protection_officer, custodian, overseer, admin or auditor"
         )
     })?;
     if password.chars().count() < 12 {
@@ -664,7 +665,7 @@ async fn user_command(data: &Path, config: &Config, command: UserCommand) -> any
                     anyhow::anyhow!("no agency with code {code} (see `minhbach agency list`)")
                 })?,
         ),
-        None if role.requires_second_factor() => bail!("role {} needs --agency", role.code()),
+        None if role.needs_agency() => bail!("role {} needs --agency", role.code()),
         None => None,
     };
     let account = StaffAccount {

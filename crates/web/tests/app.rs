@@ -53,6 +53,7 @@ on_both_engines!(
     every_route_answers_every_role_as_the_policy_says,
     a_report_against_the_ward_chairman_is_kept_from_the_wards_leaders,
     a_named_reporters_identity_is_released_by_two_custodians_and_the_reporter_is_told_first,
+    the_decoy_code_answers_like_a_real_receipt_and_protection_is_asked_with_plain_forms,
 );
 
 mod specs {
@@ -1692,5 +1693,108 @@ mod specs {
             "{}",
             status.body
         );
+    }
+
+    /// The decoy code: the same status, the same page (its sections) and a size within the same
+    /// kilobyte as a real case page; and the protection request form of the real page works
+    /// without script.
+    pub async fn the_decoy_code_answers_like_a_real_receipt_and_protection_is_asked_with_plain_forms(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let form = app.report_form().await;
+        let done = app
+            .post_form(
+                "/report",
+                &[
+                    ("token", form.as_str()),
+                    ("category", "land"),
+                    (
+                        "what",
+                        "Cán bộ phường thu tiền trái phép khi cấp phép xây dựng",
+                    ),
+                    ("decoy", "yes"),
+                    ("decoy_what", "Hỏi về thủ tục cấp giấy phép xây dựng nhà ở"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        let receipt = done.receipt();
+        let decoy = done
+            .body
+            .split("id=\"decoy\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .unwrap()
+            .to_owned();
+        assert_ne!(decoy, receipt);
+        let sections = |body: &str| -> Vec<String> {
+            body.split("<section")
+                .skip(1)
+                .map(|s| s.split('>').next().unwrap_or_default().to_owned())
+                .collect()
+        };
+        let real = app
+            .get("/status/case", Some(&app.reporter_cookie(&receipt).await))
+            .await;
+        let fake_cookie = app.reporter_cookie(&decoy).await;
+        let fake = app.get("/status/case", Some(&fake_cookie)).await;
+        assert_eq!(real.status, 200);
+        assert_eq!(fake.status, real.status);
+        assert_eq!(sections(&fake.body), sections(&real.body));
+        assert!(
+            real.body.len().abs_diff(fake.body.len()) < 1024,
+            "{} vs {}",
+            real.body.len(),
+            fake.body.len()
+        );
+        assert!(fake.body.contains("Hỏi về thủ tục"));
+        assert!(!fake.body.contains("thu tiền trái phép"));
+
+        // The real page asks for protection with plain form fields.
+        let cookie = app.reporter_cookie(&receipt).await;
+        let page = app.get("/status/case", Some(&cookie)).await;
+        let asked = app
+            .post_form(
+                "/status/case/protection",
+                &[
+                    ("csrf", hidden(&page.body, "csrf").as_str()),
+                    ("person_self", "yes"),
+                    ("person_child", "yes"),
+                    ("urgent", "yes"),
+                    ("details", "Có người lạ theo dõi nhà tôi"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(asked.status, 303, "{}", asked.body);
+        let page = app.get("/status/case", Some(&cookie)).await;
+        assert!(
+            page.body
+                .contains("Đề nghị bảo vệ của bạn đã được ghi nhận"),
+            "{}",
+            page.body
+        );
+        // The ward's protection officer sees it on their page; the decoy flag is there too.
+        let officer = app.staff_cookie("tttp.baove").await;
+        let list = app.get("/staff/protection", Some(&officer)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.body.contains("Có người lạ theo dõi nhà tôi"));
+        assert!(list.body.contains("id=\"pressure\""));
+        // Nobody else sees the flag: the intake officer's case page does not carry it.
+        let desk = app.staff_cookie("tttp.tiepnhan").await;
+        let reference = page
+            .body
+            .split("HN-")
+            .nth(1)
+            .map(|s| format!("HN-{}", &s[..11]))
+            .unwrap();
+        let case = app
+            .get(&format!("/staff/cases/{reference}"), Some(&desk))
+            .await;
+        assert_eq!(case.status, 200, "{reference}");
+        assert!(!case.body.contains("id=\"pressure\""));
+        assert!(!case.body.contains("mã giả"));
     }
 }
