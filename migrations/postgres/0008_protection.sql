@@ -65,3 +65,13 @@ CREATE TABLE decoys (
     content_sealed BYTEA NOT NULL,
     created_at BIGINT NOT NULL
 );
+
+-- After closure the reporter is asked, at dated intervals (rules checkin_30/60/90), whether
+-- anything has happened to them since; each answer once.
+CREATE TABLE checkins (
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    rule_id TEXT NOT NULL,
+    answer BIGINT NOT NULL,
+    answered_at BIGINT NOT NULL,
+    PRIMARY KEY (case_id, rule_id)
+);

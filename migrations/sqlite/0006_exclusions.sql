@@ -10,6 +10,11 @@ CREATE TABLE case_exclusions (
     reason TEXT NOT NULL,
     by_user_id INTEGER REFERENCES users(id),
     created_at INTEGER NOT NULL,
+    -- A superior body may lift a chain-of-command exclusion, with reasons (in clear: they are
+    -- about who may work the case, not about the report).
+    lifted_at INTEGER,
+    lifted_by INTEGER REFERENCES users(id),
+    lift_reasons TEXT,
     CHECK ((user_id IS NULL) <> (agency_id IS NULL))
 );
 CREATE INDEX case_exclusions_case ON case_exclusions(case_id);

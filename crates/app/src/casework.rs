@@ -239,6 +239,21 @@ pub(crate) async fn add_message(
 /// What a decoy code opens: the case's reference, category and agency, closed, with the decoy
 /// text as the report and nothing else of the real case.
 pub(crate) async fn decoy_view(st: &App, case: &CaseRecord, text: &str) -> Result<CaseView> {
+    let content = ReportContent {
+        what: text.to_owned(),
+        ..ReportContent::default()
+    };
+    Ok(CaseView {
+        state: CaseState::Closed.code(),
+        track: None,
+        forward_hops: 0,
+        ..case_shell(st, case, content).await?
+    })
+}
+
+/// A case's view with its header (reference, agency, category, dates) and `content`, and no
+/// messages, events, decisions, links or clocks yet.
+async fn case_shell(st: &App, case: &CaseRecord, content: ReportContent) -> Result<CaseView> {
     let agencies = st.store.agencies().await?;
     let category = st
         .store
@@ -246,24 +261,29 @@ pub(crate) async fn decoy_view(st: &App, case: &CaseRecord, text: &str) -> Resul
         .await?
         .into_iter()
         .find(|c| c.code == case.category);
+    let name = |c: Option<&minhbach_store::Category>, vi: bool| {
+        c.map_or_else(
+            || case.category.clone(),
+            |c| {
+                if vi {
+                    c.name_vi.clone()
+                } else {
+                    c.name_en.clone()
+                }
+            },
+        )
+    };
     Ok(CaseView {
         reference: case.reference.clone(),
-        state: CaseState::Closed.code(),
+        state: case.state.code(),
         agency: AgencyName::find(&agencies, case.agency),
         category: case.category.clone(),
-        category_vi: category
-            .as_ref()
-            .map_or_else(|| case.category.clone(), |c| c.name_vi.clone()),
-        category_en: category
-            .as_ref()
-            .map_or_else(|| case.category.clone(), |c| c.name_en.clone()),
+        category_vi: name(category.as_ref(), true),
+        category_en: name(category.as_ref(), false),
         received_at: case.received_at,
         anonymous: case.anonymous,
         demo: case.demo,
-        content: ReportContent {
-            what: text.to_owned(),
-            ..ReportContent::default()
-        },
+        content,
         messages: Vec::new(),
         events: Vec::new(),
         available: Vec::new(),
@@ -272,8 +292,8 @@ pub(crate) async fn decoy_view(st: &App, case: &CaseRecord, text: &str) -> Resul
         risk: None,
         protection: Vec::new(),
         disclosures: Vec::new(),
-        track: None,
-        forward_hops: 0,
+        track: case.track.map(Track::code),
+        forward_hops: case.forward_hops,
         links: Vec::new(),
         clocks: Vec::new(),
     })
@@ -291,8 +311,6 @@ pub(crate) async fn case_view(
         serde_json::from_slice(&content_plain).map_err(|e| Error::Internal(e.to_string()))?;
     let agencies = st.store.agencies().await?;
     let name = |id: AgencyId| AgencyName::find(&agencies, id);
-    let categories = st.store.categories().await?;
-    let category = categories.into_iter().find(|c| c.code == case.category);
     let messages = st
         .store
         .messages(case.id)
@@ -381,32 +399,13 @@ pub(crate) async fn case_view(
         })
         .collect::<Result<Vec<_>, DomainError>>()?;
     Ok(CaseView {
-        reference: case.reference.clone(),
-        state: case.state.code(),
-        agency: name(case.agency),
-        category: case.category.clone(),
-        category_vi: category
-            .as_ref()
-            .map_or_else(|| case.category.clone(), |c| c.name_vi.clone()),
-        category_en: category
-            .as_ref()
-            .map_or_else(|| case.category.clone(), |c| c.name_en.clone()),
-        received_at: case.received_at,
-        anonymous: case.anonymous,
-        demo: case.demo,
-        content,
         messages,
         events,
         available,
         may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
-        identity: None,
-        risk: None,
-        protection: Vec::new(),
-        disclosures: Vec::new(),
-        track: case.track.map(Track::code),
-        forward_hops: case.forward_hops,
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
         clocks,
+        ..case_shell(st, case, content).await?
     })
 }
 

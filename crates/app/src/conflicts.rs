@@ -4,7 +4,9 @@
 //! case linked to it. Marking an officer accused also keeps out their chain of command (the
 //! leads of their agency).
 
-use minhbach_domain::{Action, DomainError, Excluded, ExclusionReason, FieldError, UserId};
+use minhbach_domain::{
+    can, Action, DomainError, Excluded, ExclusionReason, FieldError, ReasonText, UserId,
+};
 use minhbach_store::{AuditEntry, KeyChange};
 
 use crate::casework::{actor_code, staff_case};
@@ -110,4 +112,64 @@ pub async fn recuse(st: &App, s: &StaffSession, reference: &str) -> Result<()> {
         "case.recused",
     )
     .await
+}
+
+/// The chain-of-command exclusions the signed-in lead's agency may lift: those of agencies that
+/// answer to it.
+pub async fn chain_exclusions(
+    st: &App,
+    s: &StaffSession,
+) -> Result<Vec<minhbach_store::ChainExclusion>> {
+    let Some(agency) = s.actor.agency else {
+        return Err(DomainError::Forbidden.into());
+    };
+    if !can(
+        &s.actor,
+        Action::OverrideChainOfCommand,
+        Some(&facts_of(agency)),
+    ) {
+        return Err(DomainError::Forbidden.into());
+    }
+    Ok(st.store.chain_exclusions_under(agency).await?)
+}
+
+fn facts_of(agency: minhbach_domain::AgencyId) -> minhbach_domain::CaseFacts {
+    minhbach_domain::CaseFacts {
+        agency,
+        state: minhbach_domain::CaseState::Received,
+        assignee: None,
+        forward_hops: 0,
+    }
+}
+
+/// The superior body's lead lifts a chain-of-command exclusion, with reasons: the excluded
+/// agency's leads may hold the key again (they get it at the next decision or grant by someone
+/// who holds it).
+pub async fn override_chain(st: &App, s: &StaffSession, id: i64, reasons: &str) -> Result<()> {
+    let reasons = ReasonText::parse(reasons).map_err(|_| {
+        DomainError::Invalid(vec![FieldError {
+            field: "reasons",
+            code: "field-required",
+        }])
+    })?;
+    let mine = chain_exclusions(st, s).await?;
+    let Some(x) = mine.iter().find(|x| x.id == id) else {
+        return Err(DomainError::NotFound.into());
+    };
+    let case = st
+        .store
+        .case_by_reference(&x.reference)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let audit = AuditEntry::new(
+        st.now(),
+        actor_code(s),
+        "case.chain_override",
+        Some(case.id),
+    )
+    .with_detail(serde_json::json!({ "exclusion": id, "leads_of": x.agency.0 }));
+    Ok(st
+        .store
+        .lift_exclusion(id, s.user.id, reasons.as_str(), &audit)
+        .await?)
 }

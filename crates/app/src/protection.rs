@@ -16,7 +16,7 @@ use minhbach_domain::{
     can, Action, CaseFacts, ClockOp, DomainError, FieldError, ReasonText, RiskScreen, Role,
 };
 use minhbach_store::{
-    AuditEntry, CaseClocksChange, CaseRecord, NewMeasure, NewProtection, ProtectionChange,
+    Alert, AuditEntry, CaseClocksChange, CaseRecord, NewMeasure, NewProtection, ProtectionChange,
     ProtectionRecord, StoreError,
 };
 use rand::rngs::OsRng;
@@ -68,6 +68,39 @@ async fn plan_clocks(st: &App, case: &CaseRecord, ops: &[ClockOp]) -> Result<Cas
         due_on: plan.due_on,
         overdue: plan.overdue,
     })
+}
+
+/// Notification kinds of protection (in-app; their links lead to the protection page).
+pub const NOTIFY_PROTECTION: &str = "protection_request";
+pub const NOTIFY_RETALIATION: &str = "retaliation_reported";
+
+/// Who is told when a reporter needs assessing: the agency's protection officers, and after a
+/// retaliation report also the leads of the superior body (or of the default intake agency).
+async fn alerts_for(st: &App, case: &CaseRecord, retaliation: bool) -> Result<Vec<Alert>> {
+    let mut alerts = vec![Alert {
+        agency: case.agency,
+        role: Role::ProtectionOfficer.code().to_owned(),
+        kind: NOTIFY_PROTECTION.to_owned(),
+    }];
+    if retaliation {
+        let superior = st
+            .store
+            .agencies()
+            .await?
+            .into_iter()
+            .find(|a| a.id == case.agency)
+            .and_then(|a| a.superior)
+            .or(crate::intake::organisation(st).await?.default_agency)
+            .filter(|s| *s != case.agency);
+        if let Some(superior) = superior {
+            alerts.push(Alert {
+                agency: superior,
+                role: Role::AgencyLead.code().to_owned(),
+                kind: NOTIFY_RETALIATION.to_owned(),
+            });
+        }
+    }
+    Ok(alerts)
 }
 
 /// Opens a protection case for the reporter of `case`.
@@ -137,6 +170,7 @@ async fn open(
         details_sealed,
         officer_keys,
         clocks: plan_clocks(st, case, &[ClockOp::Start(assessing_rule(request.urgent))]).await?,
+        alerts: alerts_for(st, case, opened_by == "retaliation").await?,
         now,
     };
     let audit = AuditEntry::new(now, actor, "protection.requested", Some(case.id));
@@ -322,6 +356,12 @@ async fn apply_step(
     actor: &str,
 ) -> Result<()> {
     let now = st.now();
+    // Back to assessment after a retaliation report: the officers and the superior are told.
+    let alerts = if step == ProtectionStep::Reassess {
+        alerts_for(st, case, true).await?
+    } else {
+        Vec::new()
+    };
     let change = ProtectionChange {
         protection: p.id,
         case: case.id,
@@ -332,6 +372,7 @@ async fn apply_step(
         reasons_sealed,
         measures,
         clocks: plan_clocks(st, case, ops).await?,
+        alerts,
         now,
     };
     let audit = AuditEntry::new(now, actor, "protection.decided", Some(case.id));
@@ -612,4 +653,76 @@ pub async fn under_pressure(st: &App, s: &StaffSession) -> Result<Vec<(String, i
     }
     let agency = s.actor.agency.ok_or(DomainError::Forbidden)?;
     Ok(st.store.pressured_cases(agency).await?)
+}
+
+/// The check-ins after closure, from the dated rules.
+pub const CHECKINS: [&str; 3] = ["checkin_30", "checkin_60", "checkin_90"];
+
+/// A check-in the reporter is asked: "has anything happened to you since?"
+#[derive(Clone, Debug, Serialize)]
+pub struct Checkin {
+    pub rule: &'static str,
+    pub due_on: String,
+    /// `None` while unanswered.
+    pub answer: Option<bool>,
+}
+
+/// The check-ins due so far on a closed case: at 30, 60 and 90 days after its closure.
+pub async fn checkins(st: &App, s: &ReporterSession) -> Result<Vec<Checkin>> {
+    if s.decoy.is_some() || !s.case.state.is_final() {
+        return Ok(Vec::new());
+    }
+    let Some(closed_at) = st.store.events(s.case.id).await?.last().map(|e| e.at) else {
+        return Ok(Vec::new());
+    };
+    let closed_on = time::OffsetDateTime::from_unix_timestamp(closed_at)
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .to_offset(crate::clock::LOCAL_OFFSET)
+        .date();
+    let answers = st.store.checkins(s.case.id).await?;
+    let legal = st.legal();
+    let today = st.today();
+    let mut out = Vec::new();
+    for rule in CHECKINS {
+        let Some(due) = minhbach_domain::DeadlineClock::start(&legal.rules, rule, closed_on)
+            .ok()
+            .and_then(|c| c.due(&legal.calendar))
+        else {
+            continue;
+        };
+        if due <= today {
+            out.push(Checkin {
+                rule,
+                due_on: crate::clocks::iso(due),
+                answer: answers.iter().find(|(r, _)| r == rule).map(|(_, a)| *a),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The reporter answers a check-in, once. "Yes" is followed by the retaliation form.
+pub async fn answer_checkin(st: &App, s: &ReporterSession, rule: &str, yes: bool) -> Result<()> {
+    let due = checkins(st, s).await?;
+    let Some(c) = due.iter().find(|c| c.rule == rule) else {
+        return Err(invalid("checkin", "field-invalid-choice"));
+    };
+    if c.answer.is_some() {
+        return Err(DomainError::AlreadyDecided.into());
+    }
+    let audit = AuditEntry::new(
+        st.now(),
+        "reporter",
+        "protection.checkin_answered",
+        Some(s.case.id),
+    )
+    .with_detail(serde_json::json!({ "checkin": rule, "something_happened": yes }));
+    match st
+        .store
+        .answer_checkin(s.case.id, c.rule, yes, &audit)
+        .await
+    {
+        Err(StoreError::Conflict) => Err(DomainError::AlreadyDecided.into()),
+        other => Ok(other?),
+    }
 }

@@ -19,10 +19,14 @@ pub struct ReporterSession {
     /// Opened with the decoy code: the text the decoy page shows. Nothing of the real case is
     /// shown or changed in such a session.
     pub decoy: Option<String>,
+    /// The identity key of a named report (the reporter may read and correct their identity).
+    pub identity_key: Option<SymmetricKey>,
 }
 
 const SESSION_AAD: &[u8] = b"minhbach/v1/session-reporter";
 const DECOY_SESSION_AAD: &[u8] = b"minhbach/v1/session-decoy";
+/// A named reporter's session: the case key and the identity key, 64 bytes sealed together.
+const NAMED_SESSION_AAD: &[u8] = b"minhbach/v1/session-reporter-named";
 
 const THROTTLE_ALL: &str = "receipts";
 
@@ -48,13 +52,25 @@ pub async fn reporter_login(st: &App, receipt_text: &str) -> Result<SessionToken
             &case.case_key_reporter,
             &aad("wrap-reporter", &lookup),
         )?;
+        let identity_key = case
+            .identity_key_reporter
+            .as_ref()
+            .map(|w| crypto::unwrap_key(&receipt_key, w, &aad("identity-key-reporter", &lookup)))
+            .transpose()?;
         return start_session(
             st,
             SessionKind::Reporter,
             None,
             Some(case.id),
             st.settings.reporter_session_minutes,
-            |key| crypto::wrap_key(key, &case_key, SESSION_AAD, &mut OsRng),
+            |key| match &identity_key {
+                None => crypto::wrap_key(key, &case_key, SESSION_AAD, &mut OsRng),
+                Some(ik) => {
+                    let mut both = zeroize::Zeroizing::new(case_key.as_bytes().to_vec());
+                    both.extend_from_slice(ik.as_bytes());
+                    crypto::seal(key, &both, NAMED_SESSION_AAD, &mut OsRng)
+                }
+            },
         )
         .await;
     }
@@ -89,18 +105,28 @@ pub async fn reporter_session(st: &App, token: SessionToken) -> Result<ReporterS
     let (SessionKind::Reporter, Some(case_id)) = (record.kind, record.case) else {
         return Err(Error::Unauthenticated);
     };
-    let (case_key, decoy) = match crypto::unwrap_key(&token.key(), &record.sealed_key, SESSION_AAD)
-    {
-        Ok(key) => (key, None),
-        Err(_) => {
-            let text = crypto::open(&token.key(), &record.sealed_key, DECOY_SESSION_AAD)
+    let key = token.key();
+    let (case_key, identity_key, decoy) =
+        if let Ok(k) = crypto::unwrap_key(&key, &record.sealed_key, SESSION_AAD) {
+            (k, None, None)
+        } else if let Ok(both) = crypto::open(&key, &record.sealed_key, NAMED_SESSION_AAD) {
+            let half = |r: std::ops::Range<usize>| -> Result<SymmetricKey> {
+                let bytes: [u8; 32] = both
+                    .get(r)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or(Error::Unauthenticated)?;
+                Ok(SymmetricKey::from_bytes(bytes))
+            };
+            (half(0..32)?, Some(half(32..64)?), None)
+        } else {
+            let text = crypto::open(&key, &record.sealed_key, DECOY_SESSION_AAD)
                 .map_err(|_| Error::Unauthenticated)?;
             (
                 SymmetricKey::generate(&mut OsRng),
+                None,
                 Some(String::from_utf8_lossy(&text).into_owned()),
             )
-        }
-    };
+        };
     let case = st
         .store
         .case(case_id)
@@ -111,36 +137,32 @@ pub async fn reporter_session(st: &App, token: SessionToken) -> Result<ReporterS
         case,
         case_key,
         decoy,
+        identity_key,
     })
 }
 
 pub async fn reporter_view(st: &App, s: &ReporterSession) -> Result<CaseView> {
-    if let Some(text) = &s.decoy {
-        let view = crate::casework::decoy_view(st, &s.case, text).await?;
-        // The same audit event as a real reading, so that the log does not tell them apart.
-        st.store
-            .audit(&AuditEntry::new(
-                st.now(),
-                "reporter",
-                "case.read",
-                Some(s.case.id),
-            ))
-            .await?;
-        return Ok(view);
-    }
-    let mut view = case_view(st, &s.case, &s.case_key, None).await?;
-    view.disclosures = crate::identity::reporter_disclosures(st, &s.case, &s.case_key).await?;
-    // The reporter sees the state, the agency, the reasons given and the deadline; not the
-    // agency's internal notes, evidence lists, document numbers or other cases.
-    view.links.clear();
-    for e in &mut view.events {
-        e.note = None;
-        e.evidence = None;
-        e.delivery = None;
-        e.document_number = None;
-        e.legal_basis = None;
-        e.detail.clear();
-    }
+    let view = match &s.decoy {
+        Some(text) => crate::casework::decoy_view(st, &s.case, text).await?,
+        None => {
+            let mut view = case_view(st, &s.case, &s.case_key, None).await?;
+            view.disclosures =
+                crate::identity::reporter_disclosures(st, &s.case, &s.case_key).await?;
+            // The reporter sees the state, the agency, the reasons given and the deadline; not
+            // the agency's internal notes, evidence lists, document numbers or other cases.
+            view.links.clear();
+            for e in &mut view.events {
+                e.note = None;
+                e.evidence = None;
+                e.delivery = None;
+                e.document_number = None;
+                e.legal_basis = None;
+                e.detail.clear();
+            }
+            view
+        }
+    };
+    // A decoy reading writes the same event as a real one: the log does not tell them apart.
     st.store
         .audit(&AuditEntry::new(
             st.now(),
@@ -168,4 +190,72 @@ pub async fn reporter_message(st: &App, s: &ReporterSession, body: &str) -> Resu
         "reporter",
     )
     .await
+}
+
+/// The reporter's own identity as sealed, for a named report.
+pub async fn reporter_identity(
+    _st: &App,
+    s: &ReporterSession,
+) -> Result<Option<crate::identity::SealedIdentity>> {
+    let (Some(key), Some(sealed), None) = (&s.identity_key, &s.case.identity_sealed, &s.decoy)
+    else {
+        return Ok(None);
+    };
+    let plain = zeroize::Zeroizing::new(
+        crypto::open(key, sealed, &aad("identity", &s.case.receipt_lookup))?.to_vec(),
+    );
+    Ok(Some(
+        serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?,
+    ))
+}
+
+/// The reporter corrects or completes their identity (name, address, contact, citizen id). It
+/// is sealed again under the same identity key, so the custodians' shares still open it.
+pub async fn update_identity(
+    st: &App,
+    s: &ReporterSession,
+    name: &str,
+    contact: &str,
+    address: &str,
+    citizen_id: &str,
+) -> Result<()> {
+    let identity = minhbach_domain::report::parse_identity(name, contact, address, citizen_id)?;
+    if s.decoy.is_some() {
+        return Ok(());
+    }
+    let (Some(key), Some(_)) = (&s.identity_key, &s.case.identity_sealed) else {
+        return Err(minhbach_domain::DomainError::NoIdentity.into());
+    };
+    let minhbach_domain::Identity::Confidential {
+        name,
+        contact,
+        address,
+        citizen_id,
+    } = identity
+    else {
+        return Err(minhbach_domain::DomainError::NoIdentity.into());
+    };
+    let plain = zeroize::Zeroizing::new(
+        serde_json::to_vec(&crate::identity::SealedIdentity {
+            name,
+            contact,
+            address,
+            citizen_id,
+        })
+        .map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    let sealed = crypto::seal(
+        key,
+        &plain,
+        &aad("identity", &s.case.receipt_lookup),
+        &mut OsRng,
+    );
+    st.store
+        .update_identity(
+            s.case.id,
+            &sealed,
+            &AuditEntry::new(st.now(), "reporter", "identity.corrected", Some(s.case.id)),
+        )
+        .await?;
+    Ok(())
 }

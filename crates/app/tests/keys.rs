@@ -277,6 +277,42 @@ async fn an_accused_or_recused_officer_loses_the_key_at_once_and_never_gets_it_b
     ));
     let recused = h.app.store.audit_log().await.unwrap();
     assert!(recused.iter().any(|e| e.action == "case.recused"));
+
+    // The superior body (the City Inspectorate) may let the ward's leader back, with reasons;
+    // another ward's leader may not.
+    let lead_id = h.user_id("hoankiem.lanhdao").await;
+    assert!(!h.policy(&reference).await.contains(&lead_id));
+    let other = h.staff("caugiay.lanhdao").await;
+    assert!(conflicts::chain_exclusions(&h.app, &other)
+        .await
+        .unwrap()
+        .is_empty());
+    let superior = h.staff("tttp.lanhdao").await;
+    let listed = conflicts::chain_exclusions(&h.app, &superior)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(matches!(
+        conflicts::override_chain(&h.app, &other, listed[0].id, "Không liên quan").await,
+        Err(Error::Domain(DomainError::NotFound))
+    ));
+    assert!(
+        conflicts::override_chain(&h.app, &superior, listed[0].id, " ")
+            .await
+            .is_err()
+    );
+    conflicts::override_chain(
+        &h.app,
+        &superior,
+        listed[0].id,
+        "Chủ tịch phường không liên quan đến cán bộ bị tố cáo",
+    )
+    .await
+    .unwrap();
+    assert!(h.policy(&reference).await.contains(&lead_id));
+    // The accused stays out.
+    let accused = h.user_id("hoankiem.xuly").await;
+    assert!(!h.policy(&reference).await.contains(&accused));
 }
 
 async fn a_reassigned_handler_and_a_deactivated_account_lose_their_wraps(engine: Engine) {

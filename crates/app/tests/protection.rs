@@ -30,6 +30,24 @@ impl Harness {
         (done.reference, s, done.decoy.map(|d| d.expose()))
     }
 
+    async fn notified(&self, username: &str) -> Vec<String> {
+        let user = self
+            .app
+            .store
+            .user_by_username(username)
+            .await
+            .unwrap()
+            .unwrap();
+        self.app
+            .store
+            .notifications_for(user.id, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.kind)
+            .collect()
+    }
+
     async fn reporter(&self, receipt: &str) -> ReporterSession {
         let token = reporter::reporter_login(&self.app, receipt).await.unwrap();
         reporter::reporter_session(&self.app, token).await.unwrap()
@@ -368,7 +386,107 @@ async fn the_decoy_code_shows_an_ordinary_closed_case_and_flags_the_real_one(eng
         .all(|e| !e.action.contains("decoy") && !e.action.contains("pressure")));
 }
 
+async fn a_closed_case_asks_the_reporter_at_30_60_and_90_days(engine: Engine) {
+    let h = harness(engine).await;
+    let done = intake::submit_report(
+        &h.app,
+        h.report("Cán bộ thu tiền sai quy định", "hoankiem"),
+        Channel::Api,
+        None,
+        true,
+    )
+    .await
+    .unwrap();
+    let (reference, receipt) = (done.reference, done.receipt.expose());
+    let desk = h.staff("hoankiem.tiepnhan").await;
+    for d in [
+        minhbach_domain::RawDecision {
+            kind: "start_triage".into(),
+            ..Default::default()
+        },
+        minhbach_domain::RawDecision {
+            kind: "not_accept".into(),
+            reasons: "Không thuộc thẩm quyền".into(),
+            ..Default::default()
+        },
+    ] {
+        casework::staff_transition(&h.app, &desk, &reference, &d)
+            .await
+            .unwrap();
+    }
+    // A session lasts half an hour: the reporter comes back with the receipt each time.
+    let again = || h.reporter(&receipt);
+    assert!(protection::checkins(&h.app, &again().await)
+        .await
+        .unwrap()
+        .is_empty());
+    h.clock.advance(time::Duration::days(31));
+    let due = protection::checkins(&h.app, &again().await).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].rule, "checkin_30");
+    protection::answer_checkin(&h.app, &again().await, "checkin_30", true)
+        .await
+        .unwrap();
+    assert!(matches!(
+        protection::answer_checkin(&h.app, &again().await, "checkin_30", false).await,
+        Err(Error::Domain(DomainError::AlreadyDecided))
+    ));
+    assert!(
+        protection::answer_checkin(&h.app, &again().await, "checkin_60", false)
+            .await
+            .is_err()
+    );
+    h.clock.advance(time::Duration::days(60));
+    let due = protection::checkins(&h.app, &again().await).await.unwrap();
+    assert_eq!(due.len(), 3);
+    assert_eq!(due[0].answer, Some(true));
+    assert_eq!(due[2].answer, None);
+    let log = h.app.store.audit_log().await.unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "protection.checkin_answered"));
+}
+
+async fn the_protection_officer_and_the_superior_are_alerted(engine: Engine) {
+    let h = harness(engine).await;
+    let (_, reporter, _) = h.reporter_of_new_case(false).await;
+    protection::reporter_request(
+        &h.app,
+        &reporter,
+        &Request {
+            urgent: false,
+            persons: &["self".to_owned()],
+            details: "",
+        },
+    )
+    .await
+    .unwrap();
+    assert!(h
+        .notified("hoankiem.baove")
+        .await
+        .contains(&"protection_request".to_owned()));
+    assert!(!h
+        .notified("tttp.lanhdao")
+        .await
+        .contains(&"retaliation_reported".to_owned()));
+    let officer = h.staff("hoankiem.baove").await;
+    let id = protection::officer_list(&h.app, &officer).await.unwrap()[0].id;
+    h.step(id, "reject", "Chưa có dấu hiệu bị đe dọa", &[])
+        .await
+        .unwrap();
+    intake::submit_retaliation(&h.app, &reporter, "Tôi bị điều chuyển công tác")
+        .await
+        .unwrap();
+    // The ward's superior body in the demo is the City Inspectorate.
+    assert!(h
+        .notified("tttp.lanhdao")
+        .await
+        .contains(&"retaliation_reported".to_owned()));
+}
+
 on_both_engines!(
+    a_closed_case_asks_the_reporter_at_30_60_and_90_days,
+    the_protection_officer_and_the_superior_are_alerted,
     a_protection_request_walks_every_state_with_its_deadlines,
     an_overdue_urgent_assessment_escalates_once,
     a_high_risk_screen_opens_protection_and_is_shown_on_the_case,

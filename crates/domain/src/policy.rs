@@ -136,6 +136,9 @@ pub enum Action {
     DecideProtection,
     /// See the list of the agency's protection cases.
     ViewProtection,
+    /// Lift a chain-of-command exclusion, with reasons: the lead of the superior body of the
+    /// excluded agency (`CaseFacts::agency` is that superior body).
+    OverrideChainOfCommand,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -205,6 +208,9 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             actor.role == Role::ProtectionOfficer && actor.agency == Some(c.agency)
         }
         (Action::ViewProtection, None) => actor.role == Role::ProtectionOfficer,
+        (Action::OverrideChainOfCommand, Some(c)) => {
+            actor.role == Role::AgencyLead && actor.agency == Some(c.agency)
+        }
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         (Action::ManageLegalData, None) => actor.role == Role::Admin,
@@ -250,6 +256,7 @@ mod tests {
             Action::OpenProtection,
             Action::DecideProtection,
             Action::ViewProtection,
+            Action::OverrideChainOfCommand,
         ];
         v.extend(TransitionKind::ALL.into_iter().map(Action::Transition));
         v
@@ -308,6 +315,7 @@ mod tests {
                     Action::DecideProtection => {
                         (role == ProtectionOfficer, role == ProtectionOfficer)
                     }
+                    Action::OverrideChainOfCommand => (role == AgencyLead, role == AgencyLead),
                     Action::Transition(kind) => {
                         let handler = role == Handler;
                         (decides(role, kind) && !handler, decides(role, kind))

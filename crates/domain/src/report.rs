@@ -150,27 +150,13 @@ impl RawReport {
         let who = check_len(&mut errors, "who", &self.who, false, MAX_WHO);
         let identity = match self.identity.trim() {
             "" | "anonymous" => Identity::Anonymous,
-            "confidential" => {
-                let name = check_len(&mut errors, "name", &self.name, true, MAX_NAME);
-                let contact = check_len(&mut errors, "contact", &self.contact, false, MAX_SHORT);
-                let address = check_len(&mut errors, "address", &self.address, false, MAX_SHORT);
-                let citizen_id = self.citizen_id.trim().to_owned();
-                // A citizen identity number is 12 digits (9 on the old cards); nothing else.
-                let well_formed = citizen_id.chars().all(|c| c.is_ascii_digit())
-                    && matches!(citizen_id.len(), 9 | 12);
-                if !citizen_id.is_empty() && !well_formed {
-                    errors.push(FieldError {
-                        field: "citizen_id",
-                        code: "field-citizen-id",
-                    });
-                }
-                Identity::Confidential {
-                    name,
-                    contact,
-                    address,
-                    citizen_id,
-                }
-            }
+            "confidential" => named_identity(
+                &mut errors,
+                &self.name,
+                &self.contact,
+                &self.address,
+                &self.citizen_id,
+            ),
             _ => {
                 errors.push(FieldError {
                     field: "identity",
@@ -228,6 +214,51 @@ impl RawReport {
             accused_lead,
             decoy,
         })
+    }
+}
+
+/// The identity of a named report: a name (required), contact, address and citizen identity
+/// number (12 digits, or 9 on the old cards). Problems are added to `errors`.
+fn named_identity(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    contact: &str,
+    address: &str,
+    citizen_id: &str,
+) -> Identity {
+    let name = check_len(errors, "name", name, true, MAX_NAME);
+    let contact = check_len(errors, "contact", contact, false, MAX_SHORT);
+    let address = check_len(errors, "address", address, false, MAX_SHORT);
+    let citizen_id = citizen_id.trim().to_owned();
+    let well_formed =
+        citizen_id.chars().all(|c| c.is_ascii_digit()) && matches!(citizen_id.len(), 9 | 12);
+    if !citizen_id.is_empty() && !well_formed {
+        errors.push(FieldError {
+            field: "citizen_id",
+            code: "field-citizen-id",
+        });
+    }
+    Identity::Confidential {
+        name,
+        contact,
+        address,
+        citizen_id,
+    }
+}
+
+/// The reporter's corrected or completed identity, checked like the report form's.
+pub fn parse_identity(
+    name: &str,
+    contact: &str,
+    address: &str,
+    citizen_id: &str,
+) -> Result<Identity, DomainError> {
+    let mut errors = Vec::new();
+    let identity = named_identity(&mut errors, name, contact, address, citizen_id);
+    if errors.is_empty() {
+        Ok(identity)
+    } else {
+        Err(DomainError::Invalid(errors))
     }
 }
 

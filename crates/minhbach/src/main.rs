@@ -427,7 +427,8 @@ async fn seed_demo(st: &AppState, config: &Config) -> anyhow::Result<()> {
     if st.store.organisation().await?.is_some() {
         println!("The database already holds an organisation; not seeding the demo again.");
         println!(
-            "Demo logins (if it is the demo): <agency>.tiepnhan / .xuly / .lanhdao, password {}",
+            "Demo logins (if it is the demo): <agency>.tiepnhan / .xuly / .lanhdao / .baove, \
+             giamho.thanhtra / .mttq / .vienkiemsat, password {}",
             demo::DEMO_PASSWORD
         );
         return Ok(());

@@ -144,7 +144,7 @@ const SCAN_BATCH: usize = 200;
 
 /// Creates `kind` notifications for the active users chosen by `who` (a condition on `users`
 /// whose parameters start at `$4`). Returns how many.
-async fn notify(
+pub(crate) async fn notify(
     tx: &mut WriteTx,
     case: CaseId,
     kind: &str,

@@ -23,8 +23,8 @@ pub use audit::{AuditEntry, AuditRecord, ChainError};
 pub use backend::{redact, Backend, StoreConfig};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
 pub use protection::{
-    CaseClocksChange, MeasureRecord, NewMeasure, NewProtection, ProtectionChange, ProtectionEvent,
-    ProtectionRecord, ProtectionStore,
+    Alert, CaseClocksChange, MeasureRecord, NewMeasure, NewProtection, ProtectionChange,
+    ProtectionEvent, ProtectionRecord, ProtectionStore,
 };
 pub use records::*;
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
@@ -150,6 +150,16 @@ pub trait Store: JobStore + VaultStore + ProtectionStore + Send + Sync + 'static
     // Who holds a case key (the decision is `app::keys`; the store only records it).
     /// The exclusions of a case and of every case linked to it, in either direction.
     async fn exclusions(&self, case: CaseId) -> Result<Vec<Excluded>>;
+    /// Chain-of-command exclusions in force on cases whose excluded agency answers to `superior`.
+    async fn chain_exclusions_under(&self, superior: AgencyId) -> Result<Vec<ChainExclusion>>;
+    /// Lifts a chain-of-command exclusion (a superior's override), with reasons.
+    async fn lift_exclusion(
+        &self,
+        id: i64,
+        by: UserId,
+        reasons: &str,
+        audit: &AuditEntry,
+    ) -> Result<()>;
     /// The staff who hold a wrap of the case key.
     async fn case_key_holders(&self, case: CaseId) -> Result<Vec<UserId>>;
     /// The cases whose key the staff member holds.

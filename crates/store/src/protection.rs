@@ -11,6 +11,36 @@ use crate::sql::{append_audit, insert_clocks, update_clocks, SqlStore};
 use crate::write::WriteKind;
 use crate::{Result, StoreError};
 
+/// In-app notifications (and mails) to send with a protection change: to the users of `role`
+/// in `agency`, of `kind`. Never content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    pub agency: AgencyId,
+    pub role: String,
+    pub kind: String,
+}
+
+async fn send_alerts(
+    tx: &mut crate::write::WriteTx,
+    case: CaseId,
+    alerts: &[Alert],
+    now: i64,
+) -> Result<()> {
+    for a in alerts {
+        crate::jobs::notify(
+            tx,
+            case,
+            &a.kind,
+            now,
+            "agency_id = $4 AND role = $5",
+            &[a.agency.0],
+            &[a.role.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The case's clocks and deadline after a protection step.
 #[derive(Clone, Debug, Default)]
 pub struct CaseClocksChange {
@@ -34,6 +64,7 @@ pub struct NewProtection {
     pub details_sealed: Option<Vec<u8>>,
     pub officer_keys: Vec<(UserId, Vec<u8>)>,
     pub clocks: CaseClocksChange,
+    pub alerts: Vec<Alert>,
     pub now: i64,
 }
 
@@ -94,6 +125,7 @@ pub struct ProtectionChange {
     /// The measures in force from now on (replacing those in force), when the step sets them.
     pub measures: Option<Vec<NewMeasure>>,
     pub clocks: CaseClocksChange,
+    pub alerts: Vec<Alert>,
     pub now: i64,
 }
 
@@ -112,6 +144,16 @@ pub trait ProtectionStore: Send + Sync {
     async fn set_risk(&self, case: CaseId, level: &str, audit: &AuditEntry) -> Result<()>;
     /// The case's risk level and when a sign of pressure was last seen.
     async fn risk_and_pressure(&self, case: CaseId) -> Result<(Option<String>, Option<i64>)>;
+    /// The reporter's answers to the check-ins after closure: (rule id, answer).
+    async fn checkins(&self, case: CaseId) -> Result<Vec<(String, bool)>>;
+    /// Records an answer once (`Conflict` if this check-in was answered).
+    async fn answer_checkin(
+        &self,
+        case: CaseId,
+        rule_id: &str,
+        answer: bool,
+        audit: &AuditEntry,
+    ) -> Result<()>;
     /// References of the agency's cases whose reporter may be under pressure, with when.
     async fn pressured_cases(&self, agency: AgencyId) -> Result<Vec<(String, i64)>>;
     /// A decoy code's case and sealed content.
@@ -210,6 +252,7 @@ impl ProtectionStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         apply_case_clocks(&mut tx, p.case, &p.clocks, p.now).await?;
+        send_alerts(&mut tx, p.case, &p.alerts, p.now).await?;
         let mut audit = audit.clone();
         audit.detail = serde_json::json!({
             "protection": id,
@@ -368,6 +411,7 @@ impl ProtectionStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         apply_case_clocks(&mut tx, c.case, &c.clocks, c.now).await?;
+        send_alerts(&mut tx, c.case, &c.alerts, c.now).await?;
         let mut audit = audit.clone();
         audit.detail = serde_json::json!({
             "protection": c.protection,
@@ -401,6 +445,42 @@ impl ProtectionStore for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok((row.try_get("risk_level")?, row.try_get("pressure_at")?))
+    }
+
+    async fn checkins(&self, case: CaseId) -> Result<Vec<(String, bool)>> {
+        sqlx::query("SELECT rule_id, answer FROM checkins WHERE case_id = $1 ORDER BY rule_id")
+            .bind(case.0)
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("rule_id")?, r.try_get::<i64, _>("answer")? != 0)))
+            .collect()
+    }
+
+    async fn answer_checkin(
+        &self,
+        case: CaseId,
+        rule_id: &str,
+        answer: bool,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        let done = sqlx::query(
+            "INSERT INTO checkins (case_id, rule_id, answer, answered_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (case_id, rule_id) DO NOTHING",
+        )
+        .bind(case.0)
+        .bind(rule_id.to_owned())
+        .bind(i64::from(answer))
+        .bind(audit.at)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn pressured_cases(&self, agency: AgencyId) -> Result<Vec<(String, i64)>> {

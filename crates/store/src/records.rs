@@ -160,6 +160,8 @@ pub struct CaseRecord {
     pub content_sealed: Vec<u8>,
     pub case_key_reporter: Vec<u8>,
     pub identity_sealed: Option<Vec<u8>>,
+    /// The identity key wrapped under the reporter's receipt key.
+    pub identity_key_reporter: Option<Vec<u8>>,
     /// The k the identity key was split with among the custodians, if it was.
     pub identity_threshold: Option<i64>,
     pub demo: bool,
@@ -241,6 +243,16 @@ pub struct CaseChange {
     pub due_on: Option<String>,
     pub overdue: bool,
     pub now: i64,
+}
+
+/// A chain-of-command exclusion, as its superior body sees it (no content).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ChainExclusion {
+    pub id: i64,
+    pub reference: String,
+    /// The agency whose leads are kept out.
+    pub agency: AgencyId,
+    pub created_at: i64,
 }
 
 /// Who loses and who gains a wrap of a case key.

@@ -178,7 +178,8 @@ impl InboxStatements {
             if let Some(a) = v.leads {
                 param(
                     Value::Int(a.0),
-                    "id NOT IN (SELECT case_id FROM case_exclusions WHERE agency_id = ?)",
+                    "id NOT IN (SELECT case_id FROM case_exclusions WHERE agency_id = ? \
+                     AND lifted_at IS NULL)",
                 );
             }
         }
@@ -407,7 +408,7 @@ pub(crate) fn user_row(r: &AnyRow) -> Result<UserRecord> {
 const CASE_COLUMNS: &str =
     "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
      assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
-     case_key_reporter, identity_sealed, identity_threshold, demo";
+     case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -432,6 +433,7 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         content_sealed: r.try_get("content_sealed")?,
         case_key_reporter: r.try_get("case_key_reporter")?,
         identity_sealed: r.try_get("identity_sealed")?,
+        identity_key_reporter: r.try_get("identity_key_reporter")?,
         identity_threshold: r.try_get("identity_threshold")?,
         demo: r.try_get::<i64, _>("demo")? != 0,
     })
@@ -957,9 +959,10 @@ impl Store for SqlStore {
 
     async fn exclusions(&self, case: CaseId) -> Result<Vec<Excluded>> {
         let rows = sqlx::query(
-            "SELECT user_id, agency_id, reason FROM case_exclusions WHERE case_id = $1 \
+            "SELECT user_id, agency_id, reason FROM case_exclusions WHERE lifted_at IS NULL \
+             AND (case_id = $1 \
              OR case_id IN (SELECT linked_case_id FROM case_links WHERE case_id = $1) \
-             OR case_id IN (SELECT case_id FROM case_links WHERE linked_case_id = $1) \
+             OR case_id IN (SELECT case_id FROM case_links WHERE linked_case_id = $1)) \
              ORDER BY id",
         )
         .bind(case.0)
@@ -979,6 +982,55 @@ impl Store for SqlStore {
                 }
             })
             .collect()
+    }
+
+    async fn chain_exclusions_under(&self, superior: AgencyId) -> Result<Vec<ChainExclusion>> {
+        let rows = sqlx::query(
+            "SELECT x.id, c.reference, x.agency_id, x.created_at FROM case_exclusions x \
+             JOIN cases c ON c.id = x.case_id JOIN agencies a ON a.id = x.agency_id \
+             WHERE x.reason = 'chain_of_command' AND x.lifted_at IS NULL \
+             AND COALESCE(a.superior_id, (SELECT default_agency_id FROM organisation \
+             WHERE id = 1)) = $1 ORDER BY x.id DESC LIMIT 200",
+        )
+        .bind(superior.0)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChainExclusion {
+                    id: r.try_get("id")?,
+                    reference: r.try_get("reference")?,
+                    agency: AgencyId(r.try_get("agency_id")?),
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn lift_exclusion(
+        &self,
+        id: i64,
+        by: UserId,
+        reasons: &str,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        let done = sqlx::query(
+            "UPDATE case_exclusions SET lifted_at = $1, lifted_by = $2, lift_reasons = $3 \
+             WHERE id = $4 AND lifted_at IS NULL AND reason = 'chain_of_command'",
+        )
+        .bind(audit.at)
+        .bind(by.0)
+        .bind(reasons.to_owned())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn case_key_holders(&self, case: CaseId) -> Result<Vec<UserId>> {

@@ -122,6 +122,8 @@ pub trait VaultStore: Send + Sync {
         shares: &[(UserId, Vec<u8>)],
         audit: &AuditEntry,
     ) -> Result<()>;
+    /// Replaces the sealed identity of a case (the reporter corrected it; same identity key).
+    async fn update_identity(&self, case: CaseId, sealed: &[u8], audit: &AuditEntry) -> Result<()>;
     /// Records a request; `Conflict` if the case already has an open one (pending or notice
     /// not yet in effect is still open: one request at a time).
     async fn create_disclosure_request(
@@ -302,6 +304,23 @@ impl VaultStore for SqlStore {
             .bind(REQUEST_PENDING)
             .execute(&mut *tx)
             .await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_identity(&self, case: CaseId, sealed: &[u8], audit: &AuditEntry) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        let done = sqlx::query(
+            "UPDATE cases SET identity_sealed = $1 WHERE id = $2 AND identity_sealed IS NOT NULL",
+        )
+        .bind(sealed.to_vec())
+        .bind(case.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
         append_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(())

@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/status/case", get(reporter::status_case))
         .route("/status/case/messages", post(reporter::status_message))
         .route("/status/case/protection", post(reporter::status_protection))
+        .route("/status/case/checkin", post(reporter::status_checkin))
+        .route("/status/case/identity", post(reporter::status_identity))
         .route(
             "/status/case/retaliation",
             post(reporter::status_retaliation),
@@ -76,6 +78,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staff/custodian", get(staff::custodian_page))
         .route("/staff/protection", get(staff::protection_page))
+        .route("/staff/exclusions", get(staff::exclusions_page))
+        .route("/staff/exclusions/{id}", post(staff::exclusion_lift))
         .route("/staff/protection/{id}/step", post(staff::protection_step))
         .route("/staff/cases/{reference}/risk", post(staff::staff_risk))
         .route(

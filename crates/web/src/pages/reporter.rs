@@ -215,23 +215,40 @@ struct StatusCase {
     t: Tr,
     case: CaseView,
     protections: Vec<minhbach_app::protection::ProtectionView>,
+    /// Check-ins after closure that are due.
+    checkins: Vec<minhbach_app::protection::Checkin>,
+    /// Open the retaliation form (after "yes" to a check-in).
+    open_retaliation: bool,
+    /// A named reporter's own identity, to read and correct.
+    my_identity: Option<minhbach_app::identity::SealedIdentity>,
     csrf: String,
     /// A message that could not be sent, shown again in the box.
     draft: String,
     notice: Option<String>,
 }
 
+#[derive(Deserialize)]
+pub(super) struct StatusQuery {
+    #[serde(default)]
+    retaliation: Option<String>,
+}
+
 pub(super) async fn status_case(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
     Reporter(s, _): Reporter,
+    Query(q): Query<StatusQuery>,
 ) -> AppResult<Response> {
     let case = minhbach_app::reporter::reporter_view(&st, &s).await?;
     let protections = minhbach_app::protection::reporter_protections(&st, &s).await?;
+    let checkins = minhbach_app::protection::checkins(&st, &s).await?;
     Ok(page(StatusCase {
         t: tr(&st, lang, "/status/case").await,
         case,
         protections,
+        checkins,
+        open_retaliation: q.retaliation.is_some(),
+        my_identity: minhbach_app::reporter::reporter_identity(&st, &s).await?,
         csrf: s.token.csrf(&st.secret),
         draft: String::new(),
         notice: None,
@@ -260,6 +277,9 @@ pub(super) async fn status_message(
                 t: tr(&st, lang, "/status/case").await,
                 case: minhbach_app::reporter::reporter_view(&st, &s).await?,
                 protections: minhbach_app::protection::reporter_protections(&st, &s).await?,
+                checkins: minhbach_app::protection::checkins(&st, &s).await?,
+                open_retaliation: false,
+                my_identity: minhbach_app::reporter::reporter_identity(&st, &s).await?,
                 csrf: s.token.csrf(&st.secret),
                 draft: form.body,
                 notice: Some(st.i18n.text(lang, key, None)),
@@ -346,4 +366,72 @@ pub(super) async fn status_retaliation(
         })),
         None => Ok(Redirect::to("/status/case").into_response()),
     }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CheckinForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    checkin: String,
+    #[serde(default)]
+    answer: String,
+}
+
+impl HasCsrf for CheckinForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// "Has anything happened to you since your case was closed?" Yes opens the retaliation form.
+pub(super) async fn status_checkin(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, CheckinForm>,
+) -> AppResult<Response> {
+    let yes = form.answer == "yes";
+    minhbach_app::protection::answer_checkin(&st, &s, &form.checkin, yes).await?;
+    let to = if yes {
+        "/status/case?retaliation=1#retaliation"
+    } else {
+        "/status/case#protection"
+    };
+    Ok(Redirect::to(to).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct IdentityForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    citizen_id: String,
+}
+
+impl HasCsrf for IdentityForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// A named reporter corrects or completes their identity; it stays sealed.
+pub(super) async fn status_identity(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), f): Csrf<Reporter, IdentityForm>,
+) -> AppResult<Response> {
+    minhbach_app::reporter::update_identity(
+        &st,
+        &s,
+        &f.name,
+        &f.contact,
+        &f.address,
+        &f.citizen_id,
+    )
+    .await?;
+    Ok(Redirect::to("/status/case#identity").into_response())
 }

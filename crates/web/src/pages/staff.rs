@@ -704,3 +704,68 @@ pub(super) async fn staff_risk(
     minhbach_app::protection::screen_risk(&st, &s, &reference, screen).await?;
     Ok(Redirect::to(&format!("/staff/cases/{reference}#protection")).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "exclusions.html")]
+struct ExclusionsPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    items: Vec<minhbach_store::ChainExclusion>,
+    agencies: Vec<Agency>,
+}
+
+impl ExclusionsPage {
+    fn agency_name(&self, id: i64) -> String {
+        self.agencies
+            .iter()
+            .find(|a| a.id.0 == id)
+            .map(|a| {
+                if self.t.is_vi() {
+                    a.name_vi.clone()
+                } else {
+                    a.name_en.clone()
+                }
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A superior body's lead: the chain-of-command exclusions of its subordinate agencies.
+pub(super) async fn exclusions_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    let items = minhbach_app::conflicts::chain_exclusions(&st, &s).await?;
+    Ok(page(ExclusionsPage {
+        t: tr(&st, lang, "/staff/exclusions").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        items,
+        agencies: st.store.agencies().await?,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ReasonsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reasons: String,
+}
+
+impl HasCsrf for ReasonsForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub(super) async fn exclusion_lift(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Csrf(Staff(s, _), f): Csrf<Staff, ReasonsForm>,
+) -> AppResult<Response> {
+    minhbach_app::conflicts::override_chain(&st, &s, id, &f.reasons).await?;
+    Ok(Redirect::to("/staff/exclusions").into_response())
+}
