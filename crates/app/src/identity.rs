@@ -79,10 +79,14 @@ pub(crate) async fn split_for_custodians(
     let Some(k) = threshold.filter(|k| *k >= 1 && custodians.len() as i64 >= *k) else {
         return Ok((None, Vec::new()));
     };
-    Ok((Some(k), share_out(identity_key, k, &custodians, lookup)?))
+    Ok((
+        Some(k),
+        share_out(st, identity_key, k, &custodians, lookup)?,
+    ))
 }
 
 fn share_out(
+    st: &App,
     identity_key: &SymmetricKey,
     k: i64,
     custodians: &[minhbach_store::UserRecord],
@@ -95,10 +99,10 @@ fn share_out(
         .iter()
         .zip(shares.iter())
         .map(|(c, share)| {
-            let pk = PublicKey::try_from_slice(&c.public_key)?;
+            let pk = st.prepared_key(&PublicKey::try_from_slice(&c.public_key)?)?;
             Ok((
                 c.id,
-                crypto::wrap_share_to_public(&pk, share, &share_aad(lookup, c.id), &mut OsRng),
+                crypto::wrap_share_to_prepared(&pk, share, &share_aad(lookup, c.id), &mut OsRng),
             ))
         })
         .collect()
@@ -169,7 +173,7 @@ pub async fn reshare_with_recovery(st: &App, recovery: &SecretKey) -> Result<usi
         }
         let identity_key =
             crypto::unwrap_with_secret(recovery, &wrapped, &aad("identity-key-recovery", &lookup))?;
-        let new = share_out(&identity_key, k, &custodians, &lookup)?;
+        let new = share_out(st, &identity_key, k, &custodians, &lookup)?;
         let audit = AuditEntry::new(st.now(), "cli", "identity.reshared", Some(case))
             .with_detail(serde_json::json!({ "threshold": k, "custodians": wanted.iter().map(|u| u.0).collect::<Vec<_>>() }));
         st.store

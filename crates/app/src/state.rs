@@ -43,6 +43,11 @@ pub struct App {
     pub receipt_throttle: Throttle,
     pub login_throttle: Throttle,
     pub settings: AppSettings,
+    /// Custodians' public keys with their multiplication tables, built once per process: every
+    /// named submission wraps a share to each of them.
+    pub prepared_keys: std::sync::Mutex<
+        std::collections::HashMap<[u8; 32], Arc<minhbach_crypto::PreparedPublicKey>>,
+    >,
 }
 
 impl App {
@@ -62,6 +67,7 @@ impl App {
             receipt_throttle: Throttle::new(settings.receipt_failures_per_minute, 60),
             login_throttle: Throttle::new(settings.login_failures_per_quarter_hour, 15 * 60),
             settings,
+            prepared_keys: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -72,6 +78,23 @@ impl App {
     /// Today in Vietnam (UTC+7): the day deadlines are counted from.
     pub fn today(&self) -> time::Date {
         self.clock.now().to_offset(LOCAL_OFFSET).date()
+    }
+
+    /// A public key prepared for repeated wrapping (cached; a few custodians at most).
+    pub fn prepared_key(
+        &self,
+        key: &minhbach_crypto::PublicKey,
+    ) -> crate::Result<Arc<minhbach_crypto::PreparedPublicKey>> {
+        let mut cache = match self.prepared_keys.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(p) = cache.get(key.as_bytes()) {
+            return Ok(p.clone());
+        }
+        let prepared = Arc::new(minhbach_crypto::PreparedPublicKey::new(key)?);
+        cache.insert(*key.as_bytes(), prepared.clone());
+        Ok(prepared)
     }
 
     pub fn legal(&self) -> Arc<Legal> {

@@ -21,7 +21,7 @@ mod totp;
 
 pub use asymmetric::{
     open_secret_key, open_secret_key_with_secret, seal_secret_key, seal_secret_key_to_public,
-    unwrap_with_secret, wrap_to_public, PublicKey, SecretKey,
+    unwrap_with_secret, wrap_to_prepared, wrap_to_public, PreparedPublicKey, PublicKey, SecretKey,
 };
 pub use error::CryptoError;
 pub use kdf::sha256;
@@ -31,7 +31,10 @@ pub use password::{
 };
 pub use receipt::{Receipt, ServerSecret};
 pub use recovery::{recovery_key_from_text, recovery_key_to_text};
-pub use shamir::{combine_key, split_key, unwrap_share_with_secret, wrap_share_to_public, Share};
+pub use shamir::{
+    combine_key, split_key, unwrap_share_with_secret, wrap_share_to_prepared, wrap_share_to_public,
+    Share,
+};
 pub use symmetric::{open, seal, unwrap_key, wrap_key, SymmetricKey};
 pub use totp::{TotpSecret, TOTP_STEP_SECS};
 
