@@ -37,7 +37,9 @@ CREATE TABLE protection_measures (
     review_on TEXT NOT NULL,
     ends_on TEXT,
     created_at BIGINT NOT NULL,
-    withdrawn_at BIGINT
+    withdrawn_at BIGINT,
+    -- When the scheduler told the protection officers that the review date had come (once).
+    review_notified_at BIGINT
 );
 CREATE INDEX protection_measures_case ON protection_measures(protection_id);
 

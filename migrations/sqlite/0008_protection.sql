@@ -37,7 +37,9 @@ CREATE TABLE protection_measures (
     review_on TEXT NOT NULL,
     ends_on TEXT,
     created_at INTEGER NOT NULL,
-    withdrawn_at INTEGER
+    withdrawn_at INTEGER,
+    -- When the scheduler told the protection officers that the review date had come (once).
+    review_notified_at INTEGER
 );
 CREATE INDEX protection_measures_case ON protection_measures(protection_id);
 

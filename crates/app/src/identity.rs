@@ -243,6 +243,10 @@ pub async fn request_disclosure(
             ),
         ));
     }
+    // A quorum that the active custodians cannot reach is refused now, not left pending.
+    if (custodian_keys.len() as i64) < threshold {
+        return Err(DomainError::NoCustodians.into());
+    }
     let now = st.now();
     let request = NewDisclosureRequest {
         case: case.id,

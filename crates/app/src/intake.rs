@@ -93,8 +93,48 @@ pub async fn submit_retaliation(
         Some((original.id, minhbach_domain::Track::Retaliation)),
     )
     .await?;
-    crate::protection::reassess(st, original, &s.case_key, "reporter").await?;
+    crate::protection::reassess(st, original, Some(&s.case_key), "reporter").await?;
     Ok(Some(done))
+}
+
+/// A retaliation report from the landing page, naming the original report by its reference
+/// (the reporter may have lost the receipt): a case of its own on the retaliation track, linked
+/// to the original, with its own receipt; the original's protection goes back to assessment, or
+/// its protection officers and superior body are alerted.
+pub async fn submit_retaliation_by_reference(
+    st: &App,
+    reference: &str,
+    what: &str,
+    nonce_hash: Option<Vec<u8>>,
+) -> Result<Submitted> {
+    let original = st
+        .store
+        .case_by_reference(reference.trim())
+        .await?
+        .ok_or_else(|| {
+            DomainError::Invalid(vec![minhbach_domain::FieldError {
+                field: "reference",
+                code: "field-unknown-case",
+            }])
+        })?;
+    let raw = RawReport {
+        category: original.category.clone(),
+        agency: original.agency.0.to_string(),
+        what: what.to_owned(),
+        identity: "anonymous".into(),
+        ..RawReport::default()
+    };
+    let done = record(
+        st,
+        raw,
+        Channel::Web,
+        nonce_hash,
+        original.demo,
+        Some((original.id, minhbach_domain::Track::Retaliation)),
+    )
+    .await?;
+    crate::protection::reassess(st, &original, None, "reporter").await?;
+    Ok(done)
 }
 
 async fn record(

@@ -421,7 +421,7 @@ async fn officer_key(
 pub(crate) async fn reassess(
     st: &App,
     case: &CaseRecord,
-    case_key: &SymmetricKey,
+    case_key: Option<&SymmetricKey>,
     actor: &str,
 ) -> Result<()> {
     let protections = st.store.protections_of_case(case.id).await?;
@@ -453,16 +453,24 @@ pub(crate) async fn reassess(
             )
             .await
         }
-        None => {
-            let request = Request {
-                urgent: true,
-                persons: &["self".to_owned()],
-                details: "",
-            };
-            open(st, case, case_key, &request, "retaliation", actor)
-                .await
-                .map(|_| ())
-        }
+        None => match case_key {
+            Some(case_key) => {
+                let request = Request {
+                    urgent: true,
+                    persons: &["self".to_owned()],
+                    details: "",
+                };
+                open(st, case, case_key, &request, "retaliation", actor)
+                    .await
+                    .map(|_| ())
+            }
+            // Reported with the reference alone: nobody here holds the key to open a protection
+            // case, so the protection officers and the superior are told, and act.
+            None => Ok(st
+                .store
+                .alert(case.id, &alerts_for(st, case, true).await?, st.now())
+                .await?),
+        },
     }
 }
 

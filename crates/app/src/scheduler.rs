@@ -30,14 +30,17 @@ pub const JOB_SEND_MAIL: &str = "send_mail";
 /// Deletes expired sessions: reporters and staff open one at every visit, and the table would
 /// otherwise only grow.
 pub const JOB_EXPIRE_SESSIONS: &str = "expire_sessions";
+/// Protection measures whose review date has come: their officers are told once.
+pub const JOB_PROTECTION_REVIEWS: &str = "protection_reviews";
 
 /// The periodic jobs and their period in seconds.
-pub const PERIODIC: [(&str, i64); 5] = [
+pub const PERIODIC: [(&str, i64); 6] = [
     (JOB_SCAN_OVERDUE, 5 * 60),
     (JOB_REMIND_DUE_SOON, 60 * 60),
     (JOB_REVIEW_SUSPENDED, 24 * 60 * 60),
     (JOB_SEND_MAIL, 60),
     (JOB_EXPIRE_SESSIONS, 15 * 60),
+    (JOB_PROTECTION_REVIEWS, 60 * 60),
 ];
 
 /// A failed job is tried again after this long (its error is kept in `jobs.last_error`).
@@ -89,6 +92,7 @@ pub struct RunReport {
     /// To be retried when their lease expires.
     pub mails_failed: u32,
     pub sessions_expired: u64,
+    pub protection_reviews: u64,
 }
 
 pub struct Scheduler {
@@ -277,6 +281,13 @@ impl Scheduler {
                 report.sessions_expired += self
                     .store
                     .delete_expired_sessions(now)
+                    .await
+                    .map_err(store_error)?;
+            }
+            JOB_PROTECTION_REVIEWS => {
+                report.protection_reviews += self
+                    .store
+                    .remind_protection_reviews(&iso_date(today), now)
                     .await
                     .map_err(store_error)?;
             }
@@ -527,7 +538,7 @@ mod tests {
         }
 
         let r = scheduler.run_once().await.unwrap();
-        assert_eq!(r.jobs_run, 5, "{r:?}");
+        assert_eq!(r.jobs_run, PERIODIC.len() as u32, "{r:?}");
         assert_eq!(r.sessions_expired, 1);
         assert_eq!((r.overdue.breached, r.overdue.followup_tasks), (1, 1));
         assert_eq!(r.due_soon.items, 1);
@@ -562,7 +573,11 @@ mod tests {
             .unwrap()
             .try_get("n")
             .unwrap();
-        assert_eq!(pending, 5, "one pending run per periodic job");
+        assert_eq!(
+            pending,
+            PERIODIC.len() as i64,
+            "one pending run per periodic job"
+        );
         let log = store.audit_log().await.unwrap();
         assert_eq!(
             minhbach_store::audit::verify(&log, Some(store.audit_head().await.unwrap())),

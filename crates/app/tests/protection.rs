@@ -48,6 +48,15 @@ impl Harness {
             .collect()
     }
 
+    /// How many "measure due for review" notifications the ward's protection officer has.
+    async fn reviews_notified(&self) -> usize {
+        self.notified("hoankiem.baove")
+            .await
+            .into_iter()
+            .filter(|k| k == "protection_review")
+            .count()
+    }
+
     async fn reporter(&self, receipt: &str) -> ReporterSession {
         let token = reporter::reporter_login(&self.app, receipt).await.unwrap();
         reporter::reporter_session(&self.app, token).await.unwrap()
@@ -484,7 +493,76 @@ async fn the_protection_officer_and_the_superior_are_alerted(engine: Engine) {
         .contains(&"retaliation_reported".to_owned()));
 }
 
+async fn a_measure_due_for_review_is_flagged_once_and_retaliation_can_be_reported_by_reference(
+    engine: Engine,
+) {
+    let h = harness(engine).await;
+    let (reference, reporter, _) = h.reporter_of_new_case(false).await;
+    protection::reporter_request(
+        &h.app,
+        &reporter,
+        &Request {
+            urgent: false,
+            persons: &["self".to_owned()],
+            details: "",
+        },
+    )
+    .await
+    .unwrap();
+    let officer = h.staff("hoankiem.baove").await;
+    let id = protection::officer_list(&h.app, &officer).await.unwrap()[0].id;
+    h.step(id, "activate", "", &[measure("confidentiality")])
+        .await
+        .unwrap();
+    let calendar = h.app.legal().calendar.clone();
+    let scheduler = Scheduler::new(
+        h.app.store.clone(),
+        h.app.clock.clone(),
+        std::sync::Arc::new(move || calendar.clone()),
+        std::sync::Arc::new(minhbach_app::mail::NoMailer),
+        "node-a",
+        "http://127.0.0.1",
+        SchedulerSettings::default(),
+    );
+    scheduler.run_once().await.unwrap();
+    assert_eq!(h.reviews_notified().await, 0, "not before 12 April");
+    h.clock.advance(time::Duration::days(40));
+    scheduler.run_once().await.unwrap();
+    h.clock.advance(time::Duration::hours(2));
+    scheduler.run_once().await.unwrap();
+    assert_eq!(h.reviews_notified().await, 1, "once");
+
+    // From the landing page, with the reference alone: a linked case, the original's
+    // protection back to assessment, the superior told.
+    let done =
+        intake::submit_retaliation_by_reference(&h.app, &reference, "Tôi bị hạ bậc lương", None)
+            .await
+            .unwrap();
+    let linked = h
+        .app
+        .store
+        .case_by_reference(&done.reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(linked.track, Some(Track::Retaliation));
+    let seen = protection::reporter_protections(&h.app, &reporter)
+        .await
+        .unwrap();
+    assert_eq!(seen[0].state, "ASSESSING");
+    assert!(h
+        .notified("tttp.lanhdao")
+        .await
+        .contains(&"retaliation_reported".to_owned()));
+    let unknown =
+        intake::submit_retaliation_by_reference(&h.app, "HN-2026-999999", "x", None).await;
+    assert!(
+        matches!(&unknown, Err(Error::Domain(DomainError::Invalid(f))) if f[0].field == "reference")
+    );
+}
+
 on_both_engines!(
+    a_measure_due_for_review_is_flagged_once_and_retaliation_can_be_reported_by_reference,
     a_closed_case_asks_the_reporter_at_30_60_and_90_days,
     the_protection_officer_and_the_superior_are_alerted,
     a_protection_request_walks_every_state_with_its_deadlines,

@@ -144,6 +144,12 @@ pub trait ProtectionStore: Send + Sync {
     async fn set_risk(&self, case: CaseId, level: &str, audit: &AuditEntry) -> Result<()>;
     /// The case's risk level and when a sign of pressure was last seen.
     async fn risk_and_pressure(&self, case: CaseId) -> Result<(Option<String>, Option<i64>)>;
+    /// Tells the protection officers, once, of every measure in force whose review date has
+    /// come. Returns how many measures.
+    async fn remind_protection_reviews(&self, today: &str, now: i64) -> Result<u64>;
+    /// Notifies without any other change (a retaliation report about a case whose reporter
+    /// has no protection case to reopen).
+    async fn alert(&self, case: CaseId, alerts: &[Alert], now: i64) -> Result<()>;
     /// The reporter's answers to the check-ins after closure: (rule id, answer).
     async fn checkins(&self, case: CaseId) -> Result<Vec<(String, bool)>>;
     /// Records an answer once (`Conflict` if this check-in was answered).
@@ -445,6 +451,54 @@ impl ProtectionStore for SqlStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok((row.try_get("risk_level")?, row.try_get("pressure_at")?))
+    }
+
+    async fn remind_protection_reviews(&self, today: &str, now: i64) -> Result<u64> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
+        let due = sqlx::query(
+            "UPDATE protection_measures SET review_notified_at = $1 \
+             WHERE withdrawn_at IS NULL AND review_notified_at IS NULL AND review_on <= $2 \
+             AND protection_id IN (SELECT id FROM protection_cases \
+             WHERE state IN ('ACTIVE', 'MODIFIED')) \
+             RETURNING protection_id",
+        )
+        .bind(now)
+        .bind(today.to_owned())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut ids: Vec<i64> = due
+            .iter()
+            .map(|r| r.try_get("protection_id"))
+            .collect::<Result<_, _>>()?;
+        ids.sort_unstable();
+        ids.dedup();
+        for id in &ids {
+            let row = sqlx::query("SELECT case_id, agency_id FROM protection_cases WHERE id = $1")
+                .bind(*id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let case = CaseId(row.try_get("case_id")?);
+            let alert = Alert {
+                agency: AgencyId(row.try_get("agency_id")?),
+                role: minhbach_domain::Role::ProtectionOfficer.code().to_owned(),
+                kind: "protection_review".to_owned(),
+            };
+            send_alerts(&mut tx, case, &[alert], now).await?;
+        }
+        if !due.is_empty() {
+            let audit = AuditEntry::new(now, "scheduler", "protection.reviews_due", None)
+                .with_detail(serde_json::json!({ "measures": due.len(), "protections": ids }));
+            append_audit(&mut tx, &audit).await?;
+        }
+        tx.commit().await?;
+        Ok(due.len() as u64)
+    }
+
+    async fn alert(&self, case: CaseId, alerts: &[Alert], now: i64) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        send_alerts(&mut tx, case, alerts, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn checkins(&self, case: CaseId) -> Result<Vec<(String, bool)>> {

@@ -1435,11 +1435,41 @@ mod specs {
                 "{user} notifications"
             );
         }
+        // The pages of the custodians, the protection officers and the superior bodies' leads:
+        // each answers its own role and no other.
+        let pages: [(&str, &str); 3] = [
+            ("/staff/custodian", "giamho.thanhtra"),
+            ("/staff/protection", "tttp.baove"),
+            ("/staff/exclusions", "tttp.lanhdao"),
+        ];
+        for user in [
+            "tttp.tiepnhan",
+            "tttp.lanhdao",
+            "tttp.xuly",
+            "tttp.baove",
+            "giamho.thanhtra",
+            "giamsat",
+            "admin",
+            "kiemtoan",
+        ] {
+            let cookie = app.staff_cookie(user).await;
+            for (path, owner) in pages {
+                let expected = if user == owner { 200 } else { 403 };
+                assert_eq!(
+                    app.get(path, Some(&cookie)).await.status,
+                    expected,
+                    "{user} {path}"
+                );
+            }
+        }
         // Without a session: every staff route asks to sign in, and the reporter's status page too.
         for path in [
             "/staff/inbox",
             page.as_str(),
             "/staff/notifications",
+            "/staff/custodian",
+            "/staff/protection",
+            "/staff/exclusions",
             "/admin/legal",
             "/status/case",
         ] {
@@ -1449,6 +1479,7 @@ mod specs {
             "/api/v1/staff/inbox",
             case.as_str(),
             "/api/v1/reporter/case",
+            "/api/v1/custodian/requests",
         ] {
             assert_eq!(app.get(path, None).await.status, 401, "- {path}");
         }

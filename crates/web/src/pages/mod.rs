@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
             "/status",
             get(reporter::status_login).post(reporter::status_open),
         )
+        .route(
+            "/retaliation",
+            get(reporter::retaliation_page).post(reporter::retaliation_submit),
+        )
         .route("/status/case", get(reporter::status_case))
         .route("/status/case/messages", post(reporter::status_message))
         .route("/status/case/protection", post(reporter::status_protection))

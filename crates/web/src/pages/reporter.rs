@@ -435,3 +435,82 @@ pub(super) async fn status_identity(
     .await?;
     Ok(Redirect::to("/status/case#identity").into_response())
 }
+
+#[derive(Template)]
+#[template(path = "retaliation.html")]
+struct RetaliationPage {
+    t: Tr,
+    token: String,
+    reference: String,
+    what: String,
+    errors: Vec<FieldError>,
+}
+
+impl RetaliationPage {
+    fn error_for(&self, field: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| self.t.get(e.code))
+    }
+}
+
+/// "I am being retaliated against", from the landing page: the original report's reference and
+/// what happened. Works without the receipt.
+pub(super) async fn retaliation_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+) -> Response {
+    page(RetaliationPage {
+        t: tr(&st, lang, "/retaliation").await,
+        token: form_token(&st, FORM_REPORT),
+        reference: String::new(),
+        what: String::new(),
+        errors: Vec::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct RetaliationForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    what: String,
+}
+
+pub(super) async fn retaliation_submit(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    WebForm(form): WebForm<RetaliationForm>,
+) -> AppResult<Response> {
+    let nonce = check_token(&st, FORM_REPORT, &form.token)?;
+    match minhbach_app::intake::submit_retaliation_by_reference(
+        &st,
+        &form.reference,
+        &form.what,
+        Some(nonce),
+    )
+    .await
+    {
+        Ok(done) => Ok(page(ReceiptPage {
+            t: tr(&st, lang, "/retaliation").await,
+            reference: done.reference,
+            receipt: done.receipt.expose(),
+            decoy: None,
+        })),
+        Err(minhbach_app::Error::Domain(DomainError::Invalid(errors))) => {
+            let mut r = page(RetaliationPage {
+                t: tr(&st, lang, "/retaliation").await,
+                token: form_token(&st, FORM_REPORT),
+                reference: form.reference,
+                what: form.what,
+                errors,
+            });
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
