@@ -48,6 +48,35 @@ impl Harness {
             .collect()
     }
 
+    /// The reporter asks for protection for themselves alone.
+    async fn ask_protection(&self, reporter: &ReporterSession, urgent: bool) {
+        protection::reporter_request(
+            &self.app,
+            reporter,
+            &Request {
+                urgent,
+                persons: &["self".to_owned()],
+                details: "",
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    /// A scheduler node over the harness's store and clock.
+    fn scheduler(&self) -> Scheduler {
+        let calendar = self.app.legal().calendar.clone();
+        Scheduler::new(
+            self.app.store.clone(),
+            self.app.clock.clone(),
+            std::sync::Arc::new(move || calendar.clone()),
+            std::sync::Arc::new(minhbach_app::mail::NoMailer),
+            "node-a",
+            "http://127.0.0.1",
+            SchedulerSettings::default(),
+        )
+    }
+
     /// How many "measure due for review" notifications the ward's protection officer has.
     async fn reviews_notified(&self) -> usize {
         self.notified("hoankiem.baove")
@@ -263,33 +292,14 @@ async fn a_protection_request_walks_every_state_with_its_deadlines(engine: Engin
 async fn an_overdue_urgent_assessment_escalates_once(engine: Engine) {
     let h = harness(engine).await;
     let (reference, reporter, _) = h.reporter_of_new_case(false).await;
-    protection::reporter_request(
-        &h.app,
-        &reporter,
-        &Request {
-            urgent: true,
-            persons: &["self".to_owned()],
-            details: "",
-        },
-    )
-    .await
-    .unwrap();
+    h.ask_protection(&reporter, true).await;
     // Urgent: due the same day.
     assert_eq!(
         h.assessment_due(&reference).await.as_deref(),
         Some("2026-03-10")
     );
     h.clock.advance(time::Duration::days(2));
-    let calendar = h.app.legal().calendar.clone();
-    let scheduler = Scheduler::new(
-        h.app.store.clone(),
-        h.app.clock.clone(),
-        std::sync::Arc::new(move || calendar.clone()),
-        std::sync::Arc::new(minhbach_app::mail::NoMailer),
-        "node-a",
-        "http://127.0.0.1",
-        SchedulerSettings::default(),
-    );
+    let scheduler = h.scheduler();
     scheduler.run_once().await.unwrap();
     scheduler.run_once().await.unwrap();
     let log = h.app.store.audit_log().await.unwrap();
@@ -459,17 +469,7 @@ async fn a_closed_case_asks_the_reporter_at_30_60_and_90_days(engine: Engine) {
 async fn the_protection_officer_and_the_superior_are_alerted(engine: Engine) {
     let h = harness(engine).await;
     let (_, reporter, _) = h.reporter_of_new_case(false).await;
-    protection::reporter_request(
-        &h.app,
-        &reporter,
-        &Request {
-            urgent: false,
-            persons: &["self".to_owned()],
-            details: "",
-        },
-    )
-    .await
-    .unwrap();
+    h.ask_protection(&reporter, false).await;
     assert!(h
         .notified("hoankiem.baove")
         .await
@@ -498,32 +498,13 @@ async fn a_measure_due_for_review_is_flagged_once_and_retaliation_can_be_reporte
 ) {
     let h = harness(engine).await;
     let (reference, reporter, _) = h.reporter_of_new_case(false).await;
-    protection::reporter_request(
-        &h.app,
-        &reporter,
-        &Request {
-            urgent: false,
-            persons: &["self".to_owned()],
-            details: "",
-        },
-    )
-    .await
-    .unwrap();
+    h.ask_protection(&reporter, false).await;
     let officer = h.staff("hoankiem.baove").await;
     let id = protection::officer_list(&h.app, &officer).await.unwrap()[0].id;
     h.step(id, "activate", "", &[measure("confidentiality")])
         .await
         .unwrap();
-    let calendar = h.app.legal().calendar.clone();
-    let scheduler = Scheduler::new(
-        h.app.store.clone(),
-        h.app.clock.clone(),
-        std::sync::Arc::new(move || calendar.clone()),
-        std::sync::Arc::new(minhbach_app::mail::NoMailer),
-        "node-a",
-        "http://127.0.0.1",
-        SchedulerSettings::default(),
-    );
+    let scheduler = h.scheduler();
     scheduler.run_once().await.unwrap();
     assert_eq!(h.reviews_notified().await, 0, "not before 12 April");
     h.clock.advance(time::Duration::days(40));
