@@ -190,10 +190,16 @@ impl CaseView {
     }
 
     /// The deadline that applies now: the open clock due first, other than our acknowledgement.
+    /// The deadline the reporter waits for: the nearest open clock of the case itself (not the
+    /// acknowledgement, not a protection assessment, which the protection section shows).
     pub fn current_deadline(&self) -> Option<&ClockView> {
         self.clocks
             .iter()
-            .filter(|c| c.completed_on.is_none() && c.clock != "acknowledge")
+            .filter(|c| {
+                c.completed_on.is_none()
+                    && c.clock != "acknowledge"
+                    && c.clock != "protection_assessing"
+            })
             .min_by(|a, b| a.due_on.cmp(&b.due_on))
     }
 
@@ -247,6 +253,8 @@ pub(crate) async fn decoy_view(st: &App, case: &CaseRecord, text: &str) -> Resul
         state: CaseState::Closed.code(),
         track: None,
         forward_hops: 0,
+        // Nothing about who reported: not even that a name was given.
+        anonymous: true,
         ..case_shell(st, case, content).await?
     })
 }

@@ -58,6 +58,7 @@ pub(super) async fn staff_login(
             minhbach_domain::Action::DecideDisclosure,
             "/staff/custodian",
         ),
+        (minhbach_domain::Action::ViewProtection, "/staff/protection"),
     ]
     .into_iter()
     .find(|(action, _)| {
