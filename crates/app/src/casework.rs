@@ -7,49 +7,18 @@ use minhbach_domain::{
     MessageText, RawDecision, ReasonText, Track, TransitionKind, UserId,
 };
 use minhbach_store::{
-    Agency, AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, InboxViewer,
-    NewMessage, Sender,
+    AuditEntry, CaseChange, CaseRecord, InboxOrder, InboxPage, InboxQuery, InboxViewer, NewMessage,
+    Sender,
 };
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 
+pub use crate::access::AgencyName;
+use crate::access::{actor_code, staff_case};
 use crate::intake::{agency_ids, ReportContent};
-use crate::keys::{self, aad, staff_wrap_aad};
+use crate::keys::{self, aad};
 use crate::sessions::StaffSession;
 use crate::{App, Error, Lang, Result};
-
-/// An agency's name in both languages.
-#[derive(Clone, Debug, Serialize)]
-pub struct AgencyName {
-    pub id: i64,
-    pub name_vi: String,
-    pub name_en: String,
-}
-
-impl AgencyName {
-    pub fn find(agencies: &[Agency], id: AgencyId) -> Self {
-        agencies.iter().find(|a| a.id == id).map_or_else(
-            || AgencyName {
-                id: id.0,
-                name_vi: id.to_string(),
-                name_en: id.to_string(),
-            },
-            |a| AgencyName {
-                id: a.id.0,
-                name_vi: a.name_vi.clone(),
-                name_en: a.name_en.clone(),
-            },
-        )
-    }
-
-    pub fn name(&self, lang: impl std::borrow::Borrow<Lang>) -> String {
-        if *lang.borrow() == Lang::Vi {
-            self.name_vi.clone()
-        } else {
-            self.name_en.clone()
-        }
-    }
-}
 
 #[derive(Clone, Serialize)]
 pub struct MessageView {
@@ -503,58 +472,18 @@ pub async fn inbox(
         .await?)
 }
 
-/// Loads a case the staff member may act on, with its key. A case of another agency answers
-/// exactly like a case that does not exist.
-pub(crate) async fn staff_case(
-    st: &App,
-    s: &StaffSession,
-    reference: &str,
-    action: Action,
-) -> Result<(CaseRecord, SymmetricKey)> {
-    let case = st
-        .store
-        .case_by_reference(reference)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let facts = case.facts();
-    // Whoever may not read the case learns nothing about it, not even that it exists.
-    if !can(&s.actor, Action::ReadCase, Some(&facts)) {
-        return Err(DomainError::NotFound.into());
-    }
-    // Whoever may read it is told plainly why a decision is not theirs to take.
-    if !can(&s.actor, action, Some(&facts)) {
-        let ping_pong =
-            action == Action::Transition(TransitionKind::Forward) && facts.forward_hops >= 1;
-        return Err(if ping_pong {
-            DomainError::SecondForwardNeedsLead
-        } else {
-            DomainError::Forbidden
-        }
-        .into());
-    }
-    let wrapped = st
-        .store
-        .case_key_for(case.id, s.user.id)
-        .await?
-        .ok_or(DomainError::NotFound)?;
-    let key = crypto::unwrap_with_secret(
-        &s.secret_key,
-        &wrapped,
-        &staff_wrap_aad(&case.receipt_lookup, s.user.id),
-    )?;
-    Ok((case, key))
-}
-
-pub(crate) fn actor_code(s: &StaffSession) -> String {
-    format!("user:{}", s.user.id.0)
-}
-
 pub async fn staff_case_view(st: &App, s: &StaffSession, reference: &str) -> Result<CaseView> {
     let (case, key) = staff_case(st, s, reference, Action::ReadCase).await?;
     let mut view = case_view(st, &case, &key, Some(&s.actor)).await?;
     view.identity = Some(crate::identity::identity_for(st, s, &case, &key).await?);
     view.risk = st.store.risk_and_pressure(case.id).await?.0;
-    view.protection = crate::protection::states_of_case(st, &case).await?;
+    view.protection = st
+        .store
+        .protections_of_case(case.id)
+        .await?
+        .into_iter()
+        .map(|p| p.state)
+        .collect();
     st.store
         .audit(&AuditEntry::new(
             st.now(),

@@ -9,7 +9,7 @@ use minhbach_domain::{
 };
 use minhbach_store::{AuditEntry, KeyChange};
 
-use crate::casework::{actor_code, staff_case};
+use crate::access::{actor_code, staff_case};
 use crate::sessions::StaffSession;
 use crate::{keys, App, Result};
 

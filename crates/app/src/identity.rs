@@ -22,7 +22,7 @@ use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::casework::{actor_code, staff_case, AgencyName};
+use crate::access::{actor_code, staff_case, AgencyName};
 use crate::keys::aad;
 use crate::sessions::StaffSession;
 use crate::{App, Error, Result};
@@ -157,7 +157,7 @@ pub async fn reshare_with_recovery(st: &App, recovery: &SecretKey) -> Result<usi
         .ok_or_else(|| {
             Error::Refused("no custodian set in force (minhbach custodians set)".into())
         })?;
-    let org = crate::intake::organisation(st).await?;
+    let org = st.organisation().await?;
     if recovery.public_key().as_bytes().as_slice() != org.recovery_public_key.as_slice() {
         return Err(Error::Refused(
             "this is not the organisation's recovery key".into(),

@@ -38,7 +38,7 @@ pub(crate) async fn agency_ids(st: &App) -> Result<Vec<AgencyId>> {
 }
 
 pub async fn organisation(st: &App) -> Result<Organisation> {
-    st.store.organisation().await?.ok_or(Error::NotInitialised)
+    st.organisation().await
 }
 
 pub struct Submitted {
@@ -63,81 +63,8 @@ pub async fn submit_report(
     record(st, raw, channel, nonce_hash, demo, None).await
 }
 
-/// A retaliation report from the reporter of `original`: a new case on the retaliation track,
-/// linked to the original, with its own receipt and clocks; the reporter's protection goes back
-/// to assessment (or is opened, urgently).
-pub async fn submit_retaliation(
-    st: &App,
-    s: &crate::reporter::ReporterSession,
-    what: &str,
-) -> Result<Option<Submitted>> {
-    if s.decoy.is_some() {
-        // Nothing of the real case is touched from a decoy session.
-        minhbach_domain::MessageText::parse(what)?;
-        return Ok(None);
-    }
-    let original = &s.case;
-    let raw = RawReport {
-        category: original.category.clone(),
-        agency: original.agency.0.to_string(),
-        what: what.to_owned(),
-        identity: "anonymous".into(),
-        ..RawReport::default()
-    };
-    let done = record(
-        st,
-        raw,
-        Channel::Web,
-        None,
-        original.demo,
-        Some((original.id, minhbach_domain::Track::Retaliation)),
-    )
-    .await?;
-    crate::protection::reassess(st, original, Some(&s.case_key), "reporter").await?;
-    Ok(Some(done))
-}
-
-/// A retaliation report from the landing page, naming the original report by its reference
-/// (the reporter may have lost the receipt): a case of its own on the retaliation track, linked
-/// to the original, with its own receipt; the original's protection goes back to assessment, or
-/// its protection officers and superior body are alerted.
-pub async fn submit_retaliation_by_reference(
-    st: &App,
-    reference: &str,
-    what: &str,
-    nonce_hash: Option<Vec<u8>>,
-) -> Result<Submitted> {
-    let original = st
-        .store
-        .case_by_reference(reference.trim())
-        .await?
-        .ok_or_else(|| {
-            DomainError::Invalid(vec![minhbach_domain::FieldError {
-                field: "reference",
-                code: "field-unknown-case",
-            }])
-        })?;
-    let raw = RawReport {
-        category: original.category.clone(),
-        agency: original.agency.0.to_string(),
-        what: what.to_owned(),
-        identity: "anonymous".into(),
-        ..RawReport::default()
-    };
-    let done = record(
-        st,
-        raw,
-        Channel::Web,
-        nonce_hash,
-        original.demo,
-        Some((original.id, minhbach_domain::Track::Retaliation)),
-    )
-    .await?;
-    crate::protection::reassess(st, &original, None, "reporter").await?;
-    Ok(done)
-}
-
-async fn record(
+/// Records a report as a new case; a retaliation report names the case it is linked to.
+pub(crate) async fn record(
     st: &App,
     raw: RawReport,
     channel: Channel,

@@ -2,6 +2,7 @@
 //! alike. Operations take typed input and return app-level types; nothing here knows HTTP,
 //! templates or translations (see `docs/architecture.md`).
 
+pub mod access;
 pub mod admin;
 pub mod casework;
 pub mod clock;

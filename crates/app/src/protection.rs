@@ -22,7 +22,7 @@ use minhbach_store::{
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::casework::{actor_code, staff_case};
+use crate::access::{actor_code, staff_case};
 use crate::keys::aad;
 use crate::reporter::ReporterSession;
 use crate::sessions::StaffSession;
@@ -90,7 +90,7 @@ async fn alerts_for(st: &App, case: &CaseRecord, retaliation: bool) -> Result<Ve
             .into_iter()
             .find(|a| a.id == case.agency)
             .and_then(|a| a.superior)
-            .or(crate::intake::organisation(st).await?.default_agency)
+            .or(st.organisation().await?.default_agency)
             .filter(|s| *s != case.agency);
         if let Some(superior) = superior {
             alerts.push(Alert {
@@ -118,7 +118,7 @@ async fn open(
         return Err(invalid("details", "field-too-long"));
     }
     let lookup = &case.receipt_lookup;
-    let org = crate::intake::organisation(st).await?;
+    let org = st.organisation().await?;
     let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
     let key = SymmetricKey::generate(&mut OsRng);
     let mut officer_keys = Vec::new();
@@ -642,17 +642,6 @@ pub async fn officer_view(st: &App, s: &StaffSession, id: i64) -> Result<Protect
     view(st, &p, &case, &key, true).await
 }
 
-/// What the case's officers see of the reporter's protection: its state only.
-pub async fn states_of_case(st: &App, case: &CaseRecord) -> Result<Vec<String>> {
-    Ok(st
-        .store
-        .protections_of_case(case.id)
-        .await?
-        .into_iter()
-        .map(|p| p.state)
-        .collect())
-}
-
 /// The agency's reports whose reporter opened the decoy code: they may be under pressure.
 /// Shown to the protection officer only.
 pub async fn under_pressure(st: &App, s: &StaffSession) -> Result<Vec<(String, i64)>> {
@@ -733,4 +722,78 @@ pub async fn answer_checkin(st: &App, s: &ReporterSession, rule: &str, yes: bool
         Err(StoreError::Conflict) => Err(DomainError::AlreadyDecided.into()),
         other => Ok(other?),
     }
+}
+
+/// A retaliation report from the reporter of `original`: a new case on the retaliation track,
+/// linked to the original, with its own receipt and clocks; the reporter's protection goes back
+/// to assessment (or is opened, urgently).
+pub async fn submit_retaliation(
+    st: &App,
+    s: &ReporterSession,
+    what: &str,
+) -> Result<Option<crate::intake::Submitted>> {
+    if s.decoy.is_some() {
+        // Nothing of the real case is touched from a decoy session.
+        minhbach_domain::MessageText::parse(what)?;
+        return Ok(None);
+    }
+    let original = &s.case;
+    let raw = minhbach_domain::RawReport {
+        category: original.category.clone(),
+        agency: original.agency.0.to_string(),
+        what: what.to_owned(),
+        identity: "anonymous".into(),
+        ..minhbach_domain::RawReport::default()
+    };
+    let done = crate::intake::record(
+        st,
+        raw,
+        minhbach_domain::Channel::Web,
+        None,
+        original.demo,
+        Some((original.id, minhbach_domain::Track::Retaliation)),
+    )
+    .await?;
+    reassess(st, original, Some(&s.case_key), "reporter").await?;
+    Ok(Some(done))
+}
+
+/// A retaliation report from the landing page, naming the original report by its reference
+/// (the reporter may have lost the receipt): a case of its own on the retaliation track, linked
+/// to the original, with its own receipt; the original's protection goes back to assessment, or
+/// its protection officers and superior body are alerted.
+pub async fn submit_retaliation_by_reference(
+    st: &App,
+    reference: &str,
+    what: &str,
+    nonce_hash: Option<Vec<u8>>,
+) -> Result<crate::intake::Submitted> {
+    let original = st
+        .store
+        .case_by_reference(reference.trim())
+        .await?
+        .ok_or_else(|| {
+            DomainError::Invalid(vec![minhbach_domain::FieldError {
+                field: "reference",
+                code: "field-unknown-case",
+            }])
+        })?;
+    let raw = minhbach_domain::RawReport {
+        category: original.category.clone(),
+        agency: original.agency.0.to_string(),
+        what: what.to_owned(),
+        identity: "anonymous".into(),
+        ..minhbach_domain::RawReport::default()
+    };
+    let done = crate::intake::record(
+        st,
+        raw,
+        minhbach_domain::Channel::Web,
+        nonce_hash,
+        original.demo,
+        Some((original.id, minhbach_domain::Track::Retaliation)),
+    )
+    .await?;
+    reassess(st, &original, None, "reporter").await?;
+    Ok(done)
 }

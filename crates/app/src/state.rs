@@ -80,6 +80,14 @@ impl App {
         self.clock.now().to_offset(LOCAL_OFFSET).date()
     }
 
+    /// The organisation, or `NotInitialised` before `minhbach init`.
+    pub async fn organisation(&self) -> crate::Result<minhbach_store::Organisation> {
+        self.store
+            .organisation()
+            .await?
+            .ok_or(crate::Error::NotInitialised)
+    }
+
     /// A public key prepared for repeated wrapping (cached; a few custodians at most).
     pub fn prepared_key(
         &self,

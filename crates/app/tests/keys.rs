@@ -8,7 +8,7 @@ mod support;
 use std::collections::BTreeSet;
 
 use minhbach_app::admin::{self, StaffAccount};
-use minhbach_app::{casework, conflicts, intake, keys, Error};
+use minhbach_app::{access, casework, conflicts, intake, keys, Error};
 use minhbach_crypto::PasswordParams;
 use minhbach_domain::{Channel, DomainError, RawDecision, RawReport, Role, UserId};
 use minhbach_store::CaseRecord;
@@ -363,11 +363,11 @@ async fn an_officer_who_joins_later_gets_the_keys_of_open_cases_from_a_lead(engi
     // Only a lead may grant.
     let desk = h.staff("caugiay.tiepnhan").await;
     assert!(matches!(
-        keys::grant_open_cases(&h.app, &desk).await,
+        access::grant_open_cases(&h.app, &desk).await,
         Err(Error::Domain(DomainError::Forbidden))
     ));
     let lead = h.staff("caugiay.lanhdao").await;
-    assert!(keys::grant_open_cases(&h.app, &lead).await.unwrap() >= 1);
+    assert!(access::grant_open_cases(&h.app, &lead).await.unwrap() >= 1);
     assert!(h.holding(&reference).await.contains("caugiay.tiepnhan2"));
     let s = h.staff("caugiay.tiepnhan2").await;
     let view = casework::staff_case_view(&h.app, &s, &reference)
@@ -447,7 +447,7 @@ async fn the_case_keys_table_always_matches_the_key_policy(engine: Engine) {
                     // A grant reconciles the cases whose key the lead holds.
                     let s = h.staff(&actor).await;
                     let held = h.holding(&reference).await.contains(&actor);
-                    keys::grant_open_cases(&h.app, &s).await.is_ok() && held
+                    access::grant_open_cases(&h.app, &s).await.is_ok() && held
                 }
                 _ => {
                     // Someone leaves (never the last person, so the walk goes on).

@@ -252,7 +252,7 @@ async fn a_protection_request_walks_every_state_with_its_deadlines(engine: Engin
     // A retaliation report: a linked case on the retaliation track with its own receipt, and
     // the protection goes back to assessment, urgently (the same day).
     let done =
-        intake::submit_retaliation(&h.app, &reporter, "Tôi bị cho thôi việc sau khi phản ánh")
+        protection::submit_retaliation(&h.app, &reporter, "Tôi bị cho thôi việc sau khi phản ánh")
             .await
             .unwrap()
             .unwrap();
@@ -369,7 +369,7 @@ async fn the_decoy_code_shows_an_ordinary_closed_case_and_flags_the_real_one(eng
     reporter::reporter_message(&h.app, &fake, "bị ép")
         .await
         .unwrap();
-    assert!(intake::submit_retaliation(&h.app, &fake, "x")
+    assert!(protection::submit_retaliation(&h.app, &fake, "x")
         .await
         .unwrap()
         .is_none());
@@ -483,7 +483,7 @@ async fn the_protection_officer_and_the_superior_are_alerted(engine: Engine) {
     h.step(id, "reject", "Chưa có dấu hiệu bị đe dọa", &[])
         .await
         .unwrap();
-    intake::submit_retaliation(&h.app, &reporter, "Tôi bị điều chuyển công tác")
+    protection::submit_retaliation(&h.app, &reporter, "Tôi bị điều chuyển công tác")
         .await
         .unwrap();
     // The ward's superior body in the demo is the City Inspectorate.
@@ -515,10 +515,14 @@ async fn a_measure_due_for_review_is_flagged_once_and_retaliation_can_be_reporte
 
     // From the landing page, with the reference alone: a linked case, the original's
     // protection back to assessment, the superior told.
-    let done =
-        intake::submit_retaliation_by_reference(&h.app, &reference, "Tôi bị hạ bậc lương", None)
-            .await
-            .unwrap();
+    let done = protection::submit_retaliation_by_reference(
+        &h.app,
+        &reference,
+        "Tôi bị hạ bậc lương",
+        None,
+    )
+    .await
+    .unwrap();
     let linked = h
         .app
         .store
@@ -536,7 +540,7 @@ async fn a_measure_due_for_review_is_flagged_once_and_retaliation_can_be_reporte
         .await
         .contains(&"retaliation_reported".to_owned()));
     let unknown =
-        intake::submit_retaliation_by_reference(&h.app, "HN-2026-999999", "x", None).await;
+        protection::submit_retaliation_by_reference(&h.app, "HN-2026-999999", "x", None).await;
     assert!(
         matches!(&unknown, Err(Error::Domain(DomainError::Invalid(f))) if f[0].field == "reference")
     );

@@ -289,7 +289,7 @@ async fn staff_grant_keys(
     State(st): State<AppState>,
     Staff(s, _): Staff,
 ) -> AppResult<Json<Granted>> {
-    let cases = minhbach_app::keys::grant_open_cases(&st, &s).await?;
+    let cases = minhbach_app::access::grant_open_cases(&st, &s).await?;
     Ok(Json(Granted { cases }))
 }
 

@@ -357,7 +357,7 @@ pub(super) async fn status_retaliation(
     ReaderLang(lang): ReaderLang,
     Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
 ) -> AppResult<Response> {
-    match minhbach_app::intake::submit_retaliation(&st, &s, &form.body).await? {
+    match minhbach_app::protection::submit_retaliation(&st, &s, &form.body).await? {
         Some(done) => Ok(page(ReceiptPage {
             t: tr(&st, lang, "/status/case").await,
             reference: done.reference,
@@ -486,7 +486,7 @@ pub(super) async fn retaliation_submit(
     WebForm(form): WebForm<RetaliationForm>,
 ) -> AppResult<Response> {
     let nonce = check_token(&st, FORM_REPORT, &form.token)?;
-    match minhbach_app::intake::submit_retaliation_by_reference(
+    match minhbach_app::protection::submit_retaliation_by_reference(
         &st,
         &form.reference,
         &form.what,

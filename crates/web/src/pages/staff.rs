@@ -493,7 +493,7 @@ pub(super) async fn staff_grant_keys(
     State(st): State<AppState>,
     Csrf(Staff(s, _), _form): Csrf<Staff, CsrfOnly>,
 ) -> AppResult<Response> {
-    minhbach_app::keys::grant_open_cases(&st, &s).await?;
+    minhbach_app::access::grant_open_cases(&st, &s).await?;
     Ok(Redirect::to("/staff/inbox").into_response())
 }
 
