@@ -146,12 +146,8 @@ fn facts_of(agency: minhbach_domain::AgencyId) -> minhbach_domain::CaseFacts {
 /// agency's leads may hold the key again (they get it at the next decision or grant by someone
 /// who holds it).
 pub async fn override_chain(st: &App, s: &StaffSession, id: i64, reasons: &str) -> Result<()> {
-    let reasons = ReasonText::parse(reasons).map_err(|_| {
-        DomainError::Invalid(vec![FieldError {
-            field: "reasons",
-            code: "field-required",
-        }])
-    })?;
+    // Required and bounded; a problem is reported on the form's `reasons` field.
+    let reasons = ReasonText::parse(reasons)?;
     let mine = chain_exclusions(st, s).await?;
     let Some(x) = mine.iter().find(|x| x.id == id) else {
         return Err(DomainError::NotFound.into());

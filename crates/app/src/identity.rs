@@ -76,13 +76,21 @@ pub(crate) async fn split_for_custodians(
     lookup: &[u8],
 ) -> Result<(Option<i64>, Vec<(UserId, Vec<u8>)>)> {
     let (threshold, custodians) = st.store.custodians().await?;
-    let Some(k) = threshold.filter(|k| *k >= 1 && custodians.len() as i64 >= *k) else {
+    let Some(k) = quorum_in_force(threshold, &custodians) else {
         return Ok((None, Vec::new()));
     };
     Ok((
         Some(k),
         share_out(st, identity_key, k, &custodians, lookup)?,
     ))
+}
+
+/// The threshold of the custodian set in force, if the active custodians can reach it.
+fn quorum_in_force(
+    threshold: Option<i64>,
+    custodians: &[minhbach_store::UserRecord],
+) -> Option<i64> {
+    threshold.filter(|k| *k >= 1 && custodians.len() as i64 >= *k)
 }
 
 fn share_out(
@@ -152,11 +160,9 @@ pub async fn set_custodians(
 /// Returns the number of cases re-shared. Open requests of those cases are cancelled.
 pub async fn reshare_with_recovery(st: &App, recovery: &SecretKey) -> Result<usize> {
     let (threshold, custodians) = st.store.custodians().await?;
-    let k = threshold
-        .filter(|k| *k >= 1 && custodians.len() as i64 >= *k)
-        .ok_or_else(|| {
-            Error::Refused("no custodian set in force (minhbach custodians set)".into())
-        })?;
+    let k = quorum_in_force(threshold, &custodians).ok_or_else(|| {
+        Error::Refused("no custodian set in force (minhbach custodians set)".into())
+    })?;
     let org = st.organisation().await?;
     if recovery.public_key().as_bytes().as_slice() != org.recovery_public_key.as_slice() {
         return Err(Error::Refused(
@@ -193,13 +199,18 @@ pub async fn request_disclosure(
     legal_basis: &str,
 ) -> Result<i64> {
     let mut errors = Vec::new();
-    let justification = ReasonText::parse(justification).map_err(|_| ());
-    if justification.is_err() {
-        errors.push(FieldError {
-            field: "justification",
-            code: "field-required",
-        });
-    }
+    // The bounds of a reason, reported on this form's own field (required, or too long).
+    let justification = match ReasonText::parse(justification) {
+        Ok(j) => Some(j),
+        Err(DomainError::Invalid(fields)) => {
+            errors.extend(fields.into_iter().map(|f| FieldError {
+                field: "justification",
+                code: f.code,
+            }));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
     let legal_basis = legal_basis.trim();
     if legal_basis.is_empty() || legal_basis.chars().count() > 500 {
         errors.push(FieldError {
@@ -211,12 +222,9 @@ pub async fn request_disclosure(
             },
         });
     }
-    let Ok(justification) = justification else {
+    let (Some(justification), true) = (justification, errors.is_empty()) else {
         return Err(DomainError::Invalid(errors).into());
     };
-    if !errors.is_empty() {
-        return Err(DomainError::Invalid(errors).into());
-    }
     let (case, case_key) = staff_case(st, s, reference, Action::RequestDisclosure).await?;
     if case.identity_sealed.is_none() {
         return Err(DomainError::NoIdentity.into());
@@ -397,7 +405,7 @@ pub async fn decide(
         }
         None
     } else {
-        Some(ReasonText::parse(reasons).map_err(|_| invalid("reasons", "field-too-long"))?)
+        Some(ReasonText::parse(reasons)?)
     };
     let case = st
         .store

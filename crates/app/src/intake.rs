@@ -5,15 +5,14 @@
 use minhbach_crypto::{self as crypto, PublicKey, Receipt, SymmetricKey};
 use minhbach_domain::{
     AgencyId, CaseFacts, Channel, DomainError, Excluded, ExclusionReason, Identity, RawReport,
-    UserId,
 };
-use minhbach_store::{AuditEntry, NewCase, Organisation};
+use minhbach_store::{AuditEntry, NewCase};
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::identity::SealedIdentity;
-use crate::keys::{self, aad, wrap_for_staff};
+use crate::keys::{self, aad};
 use crate::{App, Error, Result};
 
 /// The encrypted part of a report.
@@ -35,10 +34,6 @@ pub(crate) async fn agency_ids(st: &App) -> Result<Vec<AgencyId>> {
         .into_iter()
         .map(|a| a.id)
         .collect())
-}
-
-pub async fn organisation(st: &App) -> Result<Organisation> {
-    st.organisation().await
 }
 
 pub struct Submitted {
@@ -72,7 +67,7 @@ pub(crate) async fn record(
     demo: bool,
     retaliation_of: Option<(minhbach_domain::CaseId, minhbach_domain::Track)>,
 ) -> Result<Submitted> {
-    let org = organisation(st).await?;
+    let org = st.organisation().await?;
     let categories: Vec<String> = st
         .store
         .categories()
@@ -205,14 +200,11 @@ pub(crate) async fn record(
         assignee: None,
         forward_hops: 0,
     };
-    let staff = st.store.staff_of(agency).await?;
-    let entitled = keys::holders(&facts, &staff, &exclusions);
-    let receiving: Vec<(UserId, Vec<u8>)> = staff
-        .iter()
-        .filter(|u| entitled.contains(&u.id))
-        .map(|u| (u.id, u.public_key.clone()))
-        .collect();
-    if receiving.is_empty() {
+    // Nobody holds the key yet: the key policy's holders are exactly the wraps to write.
+    let staff_wraps = keys::plan_wraps(st, &facts, &exclusions, &[], &case_key, &lookup)
+        .await?
+        .add;
+    if staff_wraps.is_empty() {
         tracing::warn!(
             agency = agency.0,
             "case recorded for an agency with no receiving staff"
@@ -253,7 +245,7 @@ pub(crate) async fn record(
         identity_sealed,
         identity_key_reporter,
         identity_key_recovery,
-        staff_wraps: wrap_for_staff(&receiving, &case_key, &lookup)?,
+        staff_wraps,
         exclusions,
         identity_threshold,
         identity_shares,

@@ -30,7 +30,7 @@ pub fn holders(
             u.role.receives_new_cases()
                 || (u.role.takes_assignments() && case.assignee == Some(u.id))
         })
-        .filter(|u| !exclusions.iter().any(|e| e.covers(u.id, u.agency, u.role)))
+        .filter(|u| !is_excluded(u.id, u.agency, u.role, exclusions))
         .map(|u| u.id)
         .collect()
 }

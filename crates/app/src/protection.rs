@@ -305,7 +305,7 @@ pub async fn decide(
     let reasons = match input.reasons.trim() {
         "" if step.needs_reasons() => return Err(invalid("reasons", "field-required")),
         "" => None,
-        r => Some(ReasonText::parse(r).map_err(|_| invalid("reasons", "field-too-long"))?),
+        r => Some(ReasonText::parse(r)?),
     };
     let measures = step
         .sets_measures()

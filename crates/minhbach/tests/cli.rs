@@ -255,3 +255,138 @@ fn rule_sets_and_calendars_are_imported_and_bad_ones_refused() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+/// Runs a command with `input` on standard input (the recovery key is never an argument).
+fn minhbach_stdin(data: &Path, args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_minhbach"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("MINHBACH_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn custodians_superiors_leavers_and_resharing_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = minhbach(
+        dir.path(),
+        &["init", "--admin-password", "a long enough password"],
+    );
+    assert!(init.status.success());
+    let recovery = String::from_utf8_lossy(&init.stdout)
+        .lines()
+        .find(|l| l.trim_start().starts_with("MBR1-"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    for code in ["thanhtra", "tayho"] {
+        let added = minhbach(
+            dir.path(),
+            &[
+                "agency",
+                "add",
+                "--code",
+                code,
+                "--name-vi",
+                code,
+                "--name-en",
+                code,
+            ],
+        );
+        assert!(added.status.success());
+    }
+    let superior = minhbach(
+        dir.path(),
+        &["agency", "superior", "tayho", "--superior", "thanhtra"],
+    );
+    assert!(superior.status.success());
+    // A cycle is refused with its reason.
+    let cycle = minhbach(
+        dir.path(),
+        &["agency", "superior", "thanhtra", "--superior", "tayho"],
+    );
+    assert!(!cycle.status.success());
+    assert!(String::from_utf8_lossy(&cycle.stderr).contains("cycle"));
+    // Custodians need no agency (the procuracy's liaison sits outside the platform).
+    for name in ["giamho.a", "giamho.b", "giamho.c"] {
+        let user = minhbach(
+            dir.path(),
+            &[
+                "user",
+                "add",
+                "--username",
+                name,
+                "--name",
+                name,
+                "--role",
+                "custodian",
+                "--password",
+                "a long enough password",
+            ],
+        );
+        assert!(
+            user.status.success(),
+            "{}",
+            String::from_utf8_lossy(&user.stderr)
+        );
+    }
+    let too_high = minhbach(
+        dir.path(),
+        &[
+            "custodians",
+            "set",
+            "--threshold",
+            "4",
+            "giamho.a",
+            "giamho.b",
+            "giamho.c",
+        ],
+    );
+    assert!(!too_high.status.success());
+    let set = minhbach(
+        dir.path(),
+        &[
+            "custodians",
+            "set",
+            "--threshold",
+            "2",
+            "giamho.a",
+            "giamho.b",
+            "giamho.c",
+        ],
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    // Re-sharing reads the recovery key on standard input and refuses another key.
+    let reshared = minhbach_stdin(dir.path(), &["recovery", "reshare"], &recovery);
+    assert!(
+        reshared.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reshared.stderr)
+    );
+    assert!(String::from_utf8_lossy(&reshared.stdout).contains("re-shared"));
+    let wrong = minhbach_stdin(dir.path(), &["recovery", "reshare"], "MBR1-not-a-key");
+    assert!(!wrong.status.success());
+    // A leaver is deactivated.
+    let gone = minhbach(dir.path(), &["user", "deactivate", "giamho.c"]);
+    assert!(gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stdout).contains("deactivated"));
+    let unknown = minhbach(dir.path(), &["user", "deactivate", "nobody"]);
+    assert!(!unknown.status.success());
+}

@@ -63,7 +63,7 @@ async fn submit(
     State(st): State<AppState>,
     WebJson(report): WebJson<RawReport>,
 ) -> AppResult<Response> {
-    let demo = minhbach_app::intake::organisation(&st).await?.demo;
+    let demo = st.organisation().await?.demo;
     let done = minhbach_app::intake::submit_report(&st, report, Channel::Api, None, demo).await?;
     Ok((
         StatusCode::CREATED,

@@ -1809,7 +1809,15 @@ mod specs {
         );
         // The ward's protection officer sees it on their page; the decoy flag is there too.
         let officer = app.staff_cookie("tttp.baove").await;
-        let list = app.get("/staff/protection", Some(&officer)).await;
+        // The flag is written just after the decoy's answer: wait for it, boundedly.
+        let mut list = app.get("/staff/protection", Some(&officer)).await;
+        for _ in 0..50 {
+            if list.body.contains("id=\"pressure\"") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            list = app.get("/staff/protection", Some(&officer)).await;
+        }
         assert_eq!(list.status, 200);
         assert!(list.body.contains("Có người lạ theo dõi nhà tôi"));
         assert!(list.body.contains("id=\"pressure\""));

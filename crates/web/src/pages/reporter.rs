@@ -70,7 +70,7 @@ pub(super) async fn report_form(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
 ) -> AppResult<Response> {
-    minhbach_app::intake::organisation(&st).await?;
+    st.organisation().await?;
     Ok(page(
         report_page(&st, lang, RawReport::default(), Vec::new(), None).await?,
     ))
@@ -121,7 +121,7 @@ pub(super) async fn report_submit(
             .await
         }
     };
-    let demo = minhbach_app::intake::organisation(&st).await?.demo;
+    let demo = st.organisation().await?.demo;
     match minhbach_app::intake::submit_report(
         &st,
         form.report.clone(),
