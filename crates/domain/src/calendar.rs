@@ -274,6 +274,27 @@ mod tests {
         let cal = cal();
         assert!(cal.is_working_day(date!(2026 - 01 - 10)));
         assert!(!cal.is_working_day(date!(2026 - 01 - 02)));
+        // National Day 2026 (notice 9441/TB-BNV): Monday 31 August swapped for Saturday 22 August.
+        assert!(cal.is_working_day(date!(2026 - 08 - 22)));
+        assert!(!cal.is_working_day(date!(2026 - 08 - 31)));
+        // Fri 28 Aug + 1 working day: 29 Aug to 2 Sep are all off.
+        assert_eq!(
+            cal.add_working_days(date!(2026 - 08 - 28), 1),
+            date!(2026 - 09 - 03)
+        );
+        // Fri 21 Aug + 1 working day is the make-up Saturday.
+        assert_eq!(
+            cal.add_working_days(date!(2026 - 08 - 21), 1),
+            date!(2026 - 08 - 22)
+        );
+    }
+
+    #[test]
+    fn the_new_year_2026_swap_is_confirmed() {
+        let cal = cal();
+        for d in [date!(2026 - 01 - 02), date!(2026 - 01 - 10)] {
+            assert!(!cal.day(d).unwrap().unconfirmed, "{d}");
+        }
     }
 
     #[test]
