@@ -226,6 +226,7 @@ field-outcome = Investigators' decision
 field-original = Original case reference
 field-handler = Handler
 field-invalid-date = This is not a valid date.
+field-date-future = A decision cannot be dated after today.
 field-unknown-case = There is no case with this reference.
 
 complexity-complex = Complex (one extension)

@@ -226,6 +226,7 @@ field-outcome = Quyết định của cơ quan điều tra
 field-original = Số hồ sơ gốc
 field-handler = Người xử lý
 field-invalid-date = Ngày không hợp lệ.
+field-date-future = Ngày quyết định không được sau ngày hôm nay.
 field-unknown-case = Không có hồ sơ với số này.
 
 complexity-complex = Phức tạp (gia hạn một lần)

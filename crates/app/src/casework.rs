@@ -644,6 +644,15 @@ pub async fn staff_transition(
     };
     let rows = st.store.clocks(case.id).await?;
     let on = decision.decision_date.unwrap_or_else(|| st.today());
+    // A written decision cannot be dated after today: its clocks would start in the future.
+    // A date before a clock started is refused by the clock itself.
+    if on > st.today() {
+        return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
+            field: "decision_date",
+            code: "field-date-future",
+        }])
+        .into());
+    }
     let ops = minhbach_domain::clock_ops(decision.kind, effect.track);
     let clocks = crate::clocks::plan(
         &st.legal(),

@@ -1047,6 +1047,20 @@ mod specs {
         app.set_time(datetime!(2026-02-25 10:00 +7));
         let officer = app.staff_token("tttp.tiepnhan").await;
         let lead = app.staff_token("tttp.lanhdao").await;
+        // A decision dated after today would start its clocks in the future: refused, and the
+        // case is unchanged (finding L8).
+        for date in ["9999-12-31", "2026-02-26"] {
+            let r = app
+                .transition_api(&officer, &reference, serde_json::json!({"kind": "accept", "track": "denunciation", "document_number": "05/QĐ-TTTP", "decision_date": date}))
+                .await;
+            assert_eq!(r.status, 422, "{}", r.body);
+            assert!(r.body.contains("field-date-future"), "{}", r.body);
+        }
+        // Before the triage clock started (the report came in on 2026-02-12): refused too.
+        let r = app
+            .transition_api(&officer, &reference, serde_json::json!({"kind": "accept", "track": "denunciation", "document_number": "05/QĐ-TTTP", "decision_date": "2026-02-11"}))
+            .await;
+        assert_eq!(r.status, 409, "{}", r.body);
         decide(officer.clone(), serde_json::json!({"kind": "accept", "track": "denunciation", "document_number": "05/QĐ-TTTP", "decision_date": "2026-02-25"})).await;
         let clocks = app.clocks_of(&officer, &reference).await;
         assert!(
@@ -1090,6 +1104,12 @@ mod specs {
             serde_json::json!({"kind": "start_verification"}),
         )
         .await;
+        // The written decisions below are recorded on 24 April with the dates they bear.
+        app.set_time(datetime!(2026-04-24 16:00 +7));
+        let (xuly, lead) = (
+            app.staff_token("tttp.xuly").await,
+            app.staff_token("tttp.lanhdao").await,
+        );
         // Suspended on 10 March, resumed on 20 March: ten days do not count → Mon 6 Apr.
         decide(xuly.clone(), serde_json::json!({"kind": "suspend", "reasons": "Chờ kết quả giám định", "document_number": "07/QĐ", "decision_date": "2026-03-10"})).await;
         let reporter = app.reporter_login(&receipt).await;
