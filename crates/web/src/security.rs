@@ -93,6 +93,31 @@ pub fn check_form_token(
     Ok(sha256(body).to_vec())
 }
 
+/// `next` if it is a path on this site, else `/`. Browsers treat a backslash as a slash and drop
+/// tabs and newlines, so `/\\evil.example` or `/%09/evil.example` would leave the site: only
+/// printable ASCII without a backslash is kept, and never `//` at the start.
+pub fn local_path(next: Option<&str>) -> &str {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+    })
+    .unwrap_or("/")
+}
+
+/// A path written as a query value, so that it comes back unchanged when the query is decoded.
+pub fn query_value(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// DESIGN.md property 10: no inline script or style, nothing from elsewhere, no framing, no
 /// referrer. Pages with secrets (receipts, case content) are never cached.
 pub async fn security_headers(request: Request, next: Next) -> Response {
@@ -134,6 +159,27 @@ pub struct Hsts;
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\tevil.example",
+            "/\t/evil.example",
+            "/\r\nSet-Cookie: x=y",
+            "https://evil.example",
+            "evil.example",
+            "/ /evil.example",
+            "/é",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(Some("/status?x=1")), "/status?x=1");
+        // What the language link writes decodes to the same path.
+        assert_eq!(query_value("/%5Cevil&x=1"), "/%255Cevil%26x%3D1");
+    }
 
     #[test]
     fn form_tokens_are_bound_to_purpose_age_and_secret() {

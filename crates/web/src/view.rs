@@ -72,6 +72,15 @@ impl Tr {
         }
     }
 
+    /// The language switch: the same page in the other language.
+    pub fn other_lang_href(&self) -> String {
+        format!(
+            "/lang/{}?next={}",
+            self.other_lang(),
+            crate::security::query_value(crate::security::local_path(Some(&self.path)))
+        )
+    }
+
     pub fn get(&self, key: impl AsRef<str>) -> String {
         self.state.i18n.text(self.lang, key.as_ref(), None)
     }

@@ -906,6 +906,30 @@ mod specs {
             .header("set-cookie")
             .unwrap()
             .starts_with("mb_lang=en"));
+        assert_eq!(switch.header("location").as_deref(), Some("/report"));
+        // Finding M6: the switch never sends anyone off the site, and bad input is not a 500.
+        for next in [
+            "/%5Cevil.example",
+            "/%5C%5Cevil.example",
+            "/%09/evil.example",
+            "//evil.example",
+            "https://evil.example",
+            "/%0D%0ASet-Cookie:%20x=y",
+        ] {
+            let r = app.get(&format!("/lang/en?next={next}"), None).await;
+            assert_eq!(r.status, 303, "{next}");
+            assert_eq!(r.header("location").as_deref(), Some("/"), "{next}");
+        }
+        // A page at an odd path links to itself, not to a decoded backslash.
+        let odd = app.get("/%5Cevil.example", None).await;
+        assert_eq!(odd.status, 404);
+        assert!(
+            odd.body.contains("/lang/en?next=/%255Cevil.example"),
+            "{}",
+            odd.body
+        );
+        let back = app.get("/lang/en?next=/%255Cevil.example", None).await;
+        assert_eq!(back.header("location").as_deref(), Some("/%5Cevil.example"));
     }
 
     pub async fn the_inbox_pages_newest_and_oldest_first(engine: Engine) {

@@ -142,11 +142,8 @@ struct NextQuery {
 /// Remembers the chosen language in a cookie and returns to the page the reader was on.
 async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = Lang::from_code(&code).unwrap_or(Lang::Vi);
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
-    let mut r = Redirect::to(&next).into_response();
+    let next = crate::security::local_path(q.next.as_deref());
+    let mut r = Redirect::to(next).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         lang.code()
