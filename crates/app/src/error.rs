@@ -31,6 +31,9 @@ pub enum Error {
     BadLogin,
     #[error("internal: {0}")]
     Internal(String),
+    /// The server secret is not the one the organisation was set up with.
+    #[error("the server key does not match this database: restore secrets/server.key from the backup taken with it")]
+    WrongServerKey,
     /// A document given to import (rule set, calendar year) is not valid.
     #[error("invalid document: {0}")]
     InvalidDocument(String),

@@ -4,12 +4,14 @@
 
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod casework;
 pub mod clock;
 pub mod clocks;
 pub mod conflicts;
 pub mod demo;
 pub mod error;
+pub mod files;
 pub mod identity;
 pub mod intake;
 pub mod keys;

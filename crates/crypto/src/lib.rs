@@ -9,6 +9,7 @@
 //! from `Debug`. The design is described in `docs/crypto.md`.
 
 mod asymmetric;
+mod audit;
 mod base32;
 mod error;
 mod kdf;
@@ -23,6 +24,7 @@ pub use asymmetric::{
     open_secret_key, open_secret_key_with_secret, seal_secret_key, seal_secret_key_to_public,
     unwrap_with_secret, wrap_to_prepared, wrap_to_public, PreparedPublicKey, PublicKey, SecretKey,
 };
+pub use audit::{verify_checkpoint, AuditKey, CheckpointKey};
 pub use error::CryptoError;
 pub use kdf::sha256;
 pub use password::{

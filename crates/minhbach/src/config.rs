@@ -56,6 +56,8 @@ pub struct Config {
     /// `none`, `starttls` or `tls`.
     pub smtp_tls: String,
     pub smtp_from: String,
+    /// Minutes between signed checkpoints of the audit log (each checks the whole log first).
+    pub audit_checkpoint_minutes: u64,
 }
 
 impl Default for Config {
@@ -90,6 +92,7 @@ impl Default for Config {
             smtp_password: None,
             smtp_tls: "starttls".into(),
             smtp_from: "Minh Bach <no-reply@localhost>".into(),
+            audit_checkpoint_minutes: 10,
         }
     }
 }
@@ -157,13 +160,25 @@ impl Config {
     /// The directory whose free space the store guards: the SQLite database's, else the data
     /// directory (PostgreSQL answers a full disk of its own with an error the store recognises).
     pub fn space_dir(&self, data: &Path) -> PathBuf {
+        self.sqlite_file(data)
+            .and_then(|file| file.parent().map(Path::to_path_buf))
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or_else(|| data.to_path_buf())
+    }
+
+    /// The SQLite database file, if the database is SQLite.
+    pub fn sqlite_file(&self, data: &Path) -> Option<PathBuf> {
         let url = self.database_url(data);
         url.strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
             .map(|rest| rest.split('?').next().unwrap_or(rest))
-            .and_then(|file| Path::new(file).parent().map(Path::to_path_buf))
-            .filter(|dir| !dir.as_os_str().is_empty())
-            .unwrap_or_else(|| data.to_path_buf())
+            .filter(|file| !file.is_empty() && *file != ":memory:")
+            .map(PathBuf::from)
+    }
+
+    /// The signed checkpoints of the audit log, beside the database.
+    pub fn checkpoint_file(&self, data: &Path) -> PathBuf {
+        data.join("audit").join("checkpoints")
     }
 
     pub fn alert_addresses(&self) -> Vec<String> {

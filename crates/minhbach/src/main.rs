@@ -8,11 +8,12 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use minhbach_app::admin::{self, StaffAccount};
+use minhbach_app::audit::Checkpoints;
 use minhbach_app::clock::{Clock, SystemClock};
 use minhbach_app::demo;
 use minhbach_crypto::{recovery_key_to_text, ServerSecret};
 use minhbach_domain::Role;
-use minhbach_store::{audit, SqlStore, Store, StoreConfig};
+use minhbach_store::{SqlStore, Store, StoreConfig};
 use minhbach_web::AppState;
 
 use crate::config::Config;
@@ -226,7 +227,7 @@ async fn main() -> anyhow::Result<()> {
             if no_serve {
                 return Ok(());
             }
-            start_background(&st, store, &config)?;
+            start_background(&st, store, &config, &cli.data).await?;
             run(st, &config).await
         }
         Command::Init {
@@ -277,8 +278,10 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Reads the server secret, creating it (readable by the owner only) on first start.
-fn server_secret(path: &Path) -> anyhow::Result<ServerSecret> {
+/// Reads the server secret. It is created (readable by the owner only) only for a database with
+/// no organisation yet: regenerating the key of a running organisation would silently stop every
+/// receipt and second factor, so a missing key is an error that says what to restore.
+async fn server_secret(path: &Path, data: &Path, config: &Config) -> anyhow::Result<ServerSecret> {
     if path.exists() {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let bytes: [u8; 32] = bytes
@@ -286,8 +289,18 @@ fn server_secret(path: &Path) -> anyhow::Result<ServerSecret> {
             .map_err(|_| anyhow::anyhow!("{} must hold exactly 32 bytes", path.display()))?;
         return Ok(ServerSecret::from_bytes(bytes));
     }
+    let probe = open_store(data, config, None).await?;
+    let organised = probe.organisation().await?.is_some();
+    probe.close().await;
+    if organised {
+        bail!(
+            "the server key {} is missing but the organisation exists: restore it from the backup \
+             taken with this database (a new key would make every receipt unusable)",
+            path.display()
+        );
+    }
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        minhbach_app::files::create_private_dir(dir)?;
     }
     let secret = ServerSecret::generate(&mut rand::rngs::OsRng);
     write_private(path, secret.to_bytes().as_slice())?;
@@ -315,8 +328,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("creating {}", path.display()))
 }
 
-async fn open_store(data: &Path, config: &Config) -> anyhow::Result<Arc<SqlStore>> {
-    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+async fn open_store(
+    data: &Path,
+    config: &Config,
+    audit_key: Option<minhbach_crypto::AuditKey>,
+) -> anyhow::Result<Arc<SqlStore>> {
+    minhbach_app::files::create_private_dir(data)?;
+    if let Some(file) = config.sqlite_file(data) {
+        // SQLite gives its -wal and -shm files the mode of the database file.
+        minhbach_app::files::ensure_private_file(&file)?;
+    }
     let url = config.database_url(data);
     let mut store_config = StoreConfig::new(url.clone());
     store_config.max_connections = config.database_max_connections;
@@ -324,6 +345,9 @@ async fn open_store(data: &Path, config: &Config) -> anyhow::Result<Arc<SqlStore
         dir: config.space_dir(data),
         reserve_bytes: config.free_space_reserve_mib.saturating_mul(1 << 20),
     });
+    if let Some(key) = audit_key {
+        store_config.audit_key = key;
+    }
     let store = SqlStore::open(&store_config)
         .await
         .with_context(|| format!("opening the database {}", minhbach_store::redact(&url)))?;
@@ -336,11 +360,13 @@ async fn open(data: &Path, config: &Config) -> anyhow::Result<AppState> {
 
 /// The application state and the store behind it (the scheduler needs the store's job methods).
 async fn open_parts(data: &Path, config: &Config) -> anyhow::Result<(AppState, Arc<SqlStore>)> {
-    let store = open_store(data, config).await?;
-    let secret = server_secret(&config.secret_file(data))?;
+    let secret = server_secret(&config.secret_file(data), data, config).await?;
+    let audit_key = minhbach_crypto::AuditKey::derive(&secret);
+    let store = open_store(data, config, Some(audit_key)).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let st = AppState::new(store.clone(), secret, clock, config.web())
         .map_err(|e| anyhow::anyhow!("start-up data: {e}"))?;
+    minhbach_app::audit::check_server_key(&st).await?;
     st.load_legal()
         .await
         .map_err(|e| anyhow::anyhow!("loading deadline rules and calendar: {e}"))?;
@@ -354,12 +380,29 @@ async fn serve(data: &Path, config: &Config, demo: bool) -> anyhow::Result<()> {
     } else if st.store.organisation().await?.is_none() {
         eprintln!("The organisation is not set up yet: run `minhbach init` (or `minhbach demo` to try it).");
     }
-    start_background(&st, store, config)?;
+    start_background(&st, store, config, data).await?;
     run(st, config).await
 }
 
 /// Starts what runs beside the server: the free-space monitor and, if configured, the scheduler.
-fn start_background(st: &AppState, store: Arc<SqlStore>, config: &Config) -> anyhow::Result<()> {
+/// Also checks the audit log against its signed checkpoints: a server does not start on a log
+/// that was rewritten, and while it runs it signs a checkpoint every few minutes.
+async fn start_background(
+    st: &AppState,
+    store: Arc<SqlStore>,
+    config: &Config,
+    data: &Path,
+) -> anyhow::Result<()> {
+    let checkpoints = Checkpoints::new(config.checkpoint_file(data), &st.secret);
+    if let Err(e) = minhbach_app::audit::verify(st.store.as_ref(), &checkpoints, st.now()).await? {
+        bail!("the audit log does not verify ({e}); run `minhbach audit verify` and restore from a backup");
+    }
+    minhbach_app::audit::spawn_checkpoints(
+        st.store.clone(),
+        st.clock.clone(),
+        checkpoints,
+        std::time::Duration::from_secs(config.audit_checkpoint_minutes.max(1) * 60),
+    );
     let mailer = minhbach_app::mail::mailer(config.smtp()?.as_ref())
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?;
     minhbach_app::space::SpaceMonitor::new(
@@ -436,6 +479,7 @@ async fn seed_demo(st: &AppState, config: &Config) -> anyhow::Result<()> {
     let city = demo::seed(st, config.password_params())
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo: {e}"))?;
+    minhbach_app::audit::check_server_key(st).await?;
     print_recovery(&city.recovery);
     println!(
         "DEMO DATA — every account below has the password: {}",
@@ -491,6 +535,7 @@ async fn init(data: &Path, config: &Config, username: &str, password: &str) -> a
     )
     .await
     .map_err(|e| anyhow::anyhow!("creating the administrator: {e}"))?;
+    minhbach_app::audit::check_server_key(&st).await?;
     println!(
         "Created the organisation “{}” and the administrator “{username}”.",
         config.organisation_name
@@ -500,12 +545,20 @@ async fn init(data: &Path, config: &Config, username: &str, password: &str) -> a
 }
 
 async fn audit_verify(data: &Path, config: &Config) -> anyhow::Result<()> {
-    let store = open_store(data, config).await?;
-    let records = store.audit_log().await?;
-    let head = store.audit_head().await?;
-    match audit::verify(&records, Some(head)) {
-        Ok(n) => {
-            println!("audit log OK: {n} events, chain intact");
+    let st = open(data, config).await?;
+    let checkpoints = Checkpoints::new(config.checkpoint_file(data), &st.secret);
+    match minhbach_app::audit::verify(st.store.as_ref(), &checkpoints, st.now()).await? {
+        Ok(v) => {
+            println!(
+                "audit log OK: {} events, chain intact, {} signed checkpoints agree",
+                v.events, v.checkpoints
+            );
+            println!(
+                "new checkpoint at event {} in {}; checkpoint public key {}",
+                v.written.seq,
+                checkpoints.path().display(),
+                checkpoints.public_key()
+            );
             Ok(())
         }
         Err(e) => {

@@ -15,43 +15,195 @@ fn minhbach(data: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A copy of a data directory, to attack one copy while keeping the original.
+fn copy_of(data: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", data.display()))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    copy
+}
+
+/// Opens the copy's database as someone who owns its tables: the append-only triggers dropped.
+async fn raw_db(data: &Path) -> minhbach_store::SqlStore {
+    let url = format!("sqlite://{}", data.join("minhbach.db").display());
+    let store = minhbach_store::SqlStore::open(&minhbach_store::StoreConfig::new(url))
+        .await
+        .unwrap();
+    for t in ["audit_log_no_update", "audit_log_no_delete"] {
+        sqlx::query(&format!("DROP TRIGGER {t}"))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    store
+}
+
+/// What a database writer without the server key can compute: the plain SHA-256 chain.
+fn plain_chain_value(prev: &[u8], r: &minhbach_store::AuditRecord) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"minhbach audit v1");
+    h.update(prev);
+    h.update(r.seq.to_be_bytes());
+    h.update(r.at.to_be_bytes());
+    for field in [r.actor.as_bytes(), r.action.as_bytes(), r.detail.as_bytes()] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field);
+    }
+    h.update(r.case.map_or(-1, |c| c.0).to_be_bytes());
+    h.finalize().to_vec()
+}
+
 #[tokio::test]
-async fn audit_verify_passes_on_a_fresh_log_and_fails_after_one_row_is_edited() {
+async fn audit_verify_catches_every_rewrite_and_the_server_key_is_never_regenerated() {
+    use minhbach_store::Store;
     let dir = tempfile::tempdir().unwrap();
     let seeded = minhbach(dir.path(), &["demo", "--no-serve"]);
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
     let out = String::from_utf8_lossy(&seeded.stdout);
     assert!(out.contains("ORGANISATION RECOVERY KEY") && out.contains("MBR1-"));
     assert!(out.contains("tttp.tiepnhan") && out.contains("-000001"));
 
     let ok = minhbach(dir.path(), &["audit", "verify"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let said = String::from_utf8_lossy(&ok.stdout);
     assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
+        said.contains("chain intact") && said.contains("checkpoint public key"),
+        "{said}"
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("chain intact"));
 
-    let url = format!("sqlite://{}", dir.path().join("minhbach.db").display());
-    let store = minhbach_store::SqlStore::open(&minhbach_store::StoreConfig::new(url))
-        .await
-        .unwrap();
+    // Finding L6: the data directory and everything secret in it are the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path()), 0o700);
+        assert_eq!(mode(&dir.path().join("secrets")), 0o700);
+        for file in ["minhbach.db", "secrets/server.key", "audit/checkpoints"] {
+            assert_eq!(mode(&dir.path().join(file)), 0o600, "{file}");
+        }
+    }
+
+    // Finding H1, 1: one row edited.
+    let edited = copy_of(dir.path());
+    let db = raw_db(edited.path()).await;
     sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
-        .execute(store.pool())
+        .execute(db.pool())
         .await
         .unwrap();
-    store.close().await;
+    db.close().await;
+    let broken = minhbach(edited.path(), &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stderr(&broken).contains("event 2"), "{}", stderr(&broken));
 
-    let broken = minhbach(dir.path(), &["audit", "verify"]);
+    // 2: rows deleted, the chain recomputed after them and the head moved, as the old chain
+    // allowed; marking them as the old unkeyed kind does not help.
+    for relabel in [false, true] {
+        let rebuilt = copy_of(dir.path());
+        let db = raw_db(rebuilt.path()).await;
+        sqlx::query("DELETE FROM audit_log WHERE seq IN (3, 4)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let mut log = db.audit_log().await.unwrap();
+        let mut prev = log[1].hash.clone();
+        for (i, r) in log.iter_mut().enumerate().skip(2) {
+            let old = r.seq;
+            r.seq = i64::try_from(i).unwrap() + 1;
+            let value = plain_chain_value(&prev, r);
+            sqlx::query(
+                "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3, v = $4 WHERE seq = $5",
+            )
+            .bind(r.seq)
+            .bind(prev.clone())
+            .bind(value.clone())
+            .bind(if relabel { 1i64 } else { 2 })
+            .bind(old)
+            .execute(db.pool())
+            .await
+            .unwrap();
+            prev = value;
+        }
+        let last = i64::try_from(log.len()).unwrap();
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
+            .bind(last)
+            .bind(prev)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        db.close().await;
+        let broken = minhbach(rebuilt.path(), &["audit", "verify"]);
+        assert_eq!(broken.status.code(), Some(1), "relabel {relabel}");
+        assert!(stderr(&broken).contains("event 3"), "{}", stderr(&broken));
+    }
+
+    // 3: the log emptied and the head set back to 0: shorter than the signed checkpoint.
+    let emptied = copy_of(dir.path());
+    let db = raw_db(emptied.path()).await;
+    sqlx::query("DELETE FROM audit_log")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = 0, hash = $1")
+        .bind(vec![0u8; 32])
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let broken = minhbach(emptied.path(), &["audit", "verify"]);
     assert_eq!(broken.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&broken.stderr).contains("event 2"),
+        stderr(&broken).contains("checkpoint"),
         "{}",
-        String::from_utf8_lossy(&broken.stderr)
+        stderr(&broken)
+    );
+    // A server does not start on it either.
+    let serve = minhbach(emptied.path(), &["serve"]);
+    assert!(!serve.status.success());
+    assert!(stderr(&serve).contains("audit log"), "{}", stderr(&serve));
+
+    // 4: a checkpoint edited to match a shorter log does not carry the key's signature.
+    let forged = copy_of(dir.path());
+    let file = forged.path().join("audit/checkpoints");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut fields: Vec<String> = text
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    fields[1] = "1".into();
+    std::fs::write(&file, fields.join(" ") + "\n").unwrap();
+    let broken = minhbach(forged.path(), &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stderr(&broken).contains("signature"), "{}", stderr(&broken));
+
+    // Finding M5: a missing server key is not regenerated, and another key is refused.
+    let keyless = copy_of(dir.path());
+    std::fs::remove_file(keyless.path().join("secrets/server.key")).unwrap();
+    for args in [&["serve"][..], &["audit", "verify"]] {
+        let refused = minhbach(keyless.path(), args);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains("missing"), "{}", stderr(&refused));
+    }
+    assert!(!keyless.path().join("secrets/server.key").exists());
+    std::fs::write(keyless.path().join("secrets/server.key"), [9u8; 32]).unwrap();
+    let refused = minhbach(keyless.path(), &["serve"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("does not match"),
+        "{}",
+        stderr(&refused)
     );
 }
 

@@ -34,6 +34,10 @@ pub struct StoreConfig {
     pub max_connections: u32,
     /// Refuse writes that grow the data when the data directory has less free space than this.
     pub space: Option<crate::SpaceGuard>,
+    /// The key of the audit chain, derived from the server secret in production. [`Self::new`]
+    /// draws a random one (tools, tests): stores opened with the same config share it, but no
+    /// other process can verify what they chain.
+    pub audit_key: minhbach_crypto::AuditKey,
 }
 
 impl StoreConfig {
@@ -43,6 +47,7 @@ impl StoreConfig {
             schema: None,
             max_connections: 8,
             space: None,
+            audit_key: minhbach_crypto::AuditKey::random(&mut rand::rngs::OsRng),
         }
     }
 }

@@ -19,7 +19,7 @@ pub mod synthetic;
 pub mod vault;
 mod write;
 
-pub use audit::{AuditEntry, AuditRecord, ChainError};
+pub use audit::{AuditEntry, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
 pub use protection::{
@@ -188,4 +188,15 @@ pub trait Store: JobStore + VaultStore + ProtectionStore + Send + Sync + 'static
     async fn audit_log(&self) -> Result<Vec<AuditRecord>>;
     /// The last sequence number and hash, kept apart from the log to detect truncation.
     async fn audit_head(&self) -> Result<(i64, Vec<u8>)>;
+    /// Checks the chain under the store's key against the head and the signed checkpoints
+    /// (whose signatures the caller has checked).
+    async fn audit_verify(
+        &self,
+        checkpoints: &[Checkpoint],
+    ) -> Result<std::result::Result<usize, ChainError>>;
+
+    /// The stored check value of the server secret, if one has been recorded.
+    async fn key_check(&self) -> Result<Option<Vec<u8>>>;
+    /// Records the check value when none is recorded yet; returns the one in force.
+    async fn set_key_check(&self, value: &[u8]) -> Result<Vec<u8>>;
 }

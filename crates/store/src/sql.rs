@@ -6,7 +6,7 @@ use minhbach_domain::{
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row};
 
-use crate::audit::{chain_hash, AuditEntry, AuditRecord};
+use crate::audit::{chain_hash, AuditEntry, AuditRecord, CHAIN_VERSION};
 use crate::backend::{self, Backend, StoreConfig};
 use crate::records::*;
 use crate::write::{SpaceGuard, SpaceStatus, WriteKind, WriteTx};
@@ -17,6 +17,7 @@ pub struct SqlStore {
     pub(crate) read: AnyPool,
     pub(crate) write: AnyPool,
     space: Option<SpaceGuard>,
+    audit_key: std::sync::Arc<minhbach_crypto::AuditKey>,
 }
 
 impl SqlStore {
@@ -29,6 +30,7 @@ impl SqlStore {
             read,
             write,
             space: config.space.clone(),
+            audit_key: std::sync::Arc::new(config.audit_key.clone()),
         })
     }
 
@@ -37,7 +39,7 @@ impl SqlStore {
         if let Some(guard) = &self.space {
             guard.check(kind)?;
         }
-        WriteTx::begin(&self.write, self.backend).await
+        WriteTx::begin(&self.write, self.backend, self.audit_key.clone()).await
     }
 
     /// The write pool, for tests that inspect or tamper with raw tables.
@@ -95,7 +97,7 @@ pub(crate) async fn append_audit_many(tx: &mut WriteTx, entries: &[AuditEntry]) 
     let mut rows = Vec::with_capacity(entries.len());
     for (k, e) in (0i64..).zip(entries) {
         let seq = last - n + 1 + k;
-        let hash = chain_hash(&prev, seq, e);
+        let hash = chain_hash(tx.audit_key(), &prev, seq, e);
         rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
     }
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
@@ -107,7 +109,7 @@ pub(crate) async fn append_audit_many(tx: &mut WriteTx, entries: &[AuditEntry]) 
             .map(|r| {
                 let b = r * 8;
                 format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, {CHAIN_VERSION})",
                     b + 1,
                     b + 2,
                     b + 3,
@@ -120,7 +122,7 @@ pub(crate) async fn append_audit_many(tx: &mut WriteTx, entries: &[AuditEntry]) 
             })
             .collect();
         let sql = format!(
-            "INSERT INTO audit_log (seq, at, actor, action, case_id, detail, prev_hash, hash) VALUES {}",
+            "INSERT INTO audit_log (seq, at, actor, action, case_id, detail, prev_hash, hash, v) VALUES {}",
             values.join(", ")
         );
         let mut q = sqlx::query(&sql);
@@ -1348,7 +1350,7 @@ impl Store for SqlStore {
 
     async fn audit_log(&self) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
-            "SELECT seq, at, actor, action, case_id, detail, prev_hash, hash FROM audit_log \
+            "SELECT seq, at, actor, action, case_id, detail, prev_hash, hash, v FROM audit_log \
              ORDER BY seq",
         )
         .fetch_all(&self.read)
@@ -1364,6 +1366,7 @@ impl Store for SqlStore {
                     detail: r.try_get("detail")?,
                     prev_hash: r.try_get("prev_hash")?,
                     hash: r.try_get("hash")?,
+                    version: r.try_get("v")?,
                 })
             })
             .collect()
@@ -1374,5 +1377,48 @@ impl Store for SqlStore {
             .fetch_one(&self.read)
             .await?;
         Ok((r.try_get("seq")?, r.try_get("hash")?))
+    }
+
+    async fn audit_verify(
+        &self,
+        checkpoints: &[crate::Checkpoint],
+    ) -> Result<std::result::Result<usize, crate::ChainError>> {
+        // Head first: events appended while the log is read only make the log longer than it.
+        let head = self.audit_head().await?;
+        let mut records = self.audit_log().await?;
+        records.retain(|r| r.seq <= head.0);
+        Ok(crate::audit::verify(
+            &self.audit_key,
+            &records,
+            Some(head),
+            checkpoints,
+        ))
+    }
+
+    async fn key_check(&self) -> Result<Option<Vec<u8>>> {
+        let r = sqlx::query("SELECT key_check FROM organisation WHERE id = 1")
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(match r {
+            Some(r) => r.try_get("key_check")?,
+            None => None,
+        })
+    }
+
+    async fn set_key_check(&self, value: &[u8]) -> Result<Vec<u8>> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
+        sqlx::query("UPDATE organisation SET key_check = $1 WHERE id = 1 AND key_check IS NULL")
+            .bind(value.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        let r = sqlx::query("SELECT key_check FROM organisation WHERE id = 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let stored: Option<Vec<u8>> = match r {
+            Some(r) => r.try_get("key_check")?,
+            None => None,
+        };
+        Ok(stored.unwrap_or_else(|| value.to_vec()))
     }
 }

@@ -85,12 +85,20 @@ impl SpaceGuard {
 /// An open write transaction. Dereferences to the connection, so statements run on `&mut *tx`.
 pub(crate) struct WriteTx {
     conn: Option<PoolConnection<Any>>,
+    audit_key: std::sync::Arc<minhbach_crypto::AuditKey>,
 }
 
 impl WriteTx {
-    pub(crate) async fn begin(pool: &AnyPool, backend: Backend) -> Result<Self> {
+    pub(crate) async fn begin(
+        pool: &AnyPool,
+        backend: Backend,
+        audit_key: std::sync::Arc<minhbach_crypto::AuditKey>,
+    ) -> Result<Self> {
         let conn = pool.acquire().await?;
-        let mut tx = WriteTx { conn: Some(conn) };
+        let mut tx = WriteTx {
+            conn: Some(conn),
+            audit_key,
+        };
         // SQLite: take the write lock now (waiting up to busy_timeout), so that a transaction
         // never fails half-way because another process wrote since it began reading.
         let begin = match backend {
@@ -99,6 +107,11 @@ impl WriteTx {
         };
         (&mut *tx).execute(begin).await?;
         Ok(tx)
+    }
+
+    /// The key the audit events of this transaction are chained under.
+    pub(crate) fn audit_key(&self) -> &minhbach_crypto::AuditKey {
+        &self.audit_key
     }
 
     /// Commits. Success means the engine acknowledged the COMMIT; on any error the connection is

@@ -202,10 +202,7 @@ async fn notified(s: &SqlStore, kind: &str) -> Vec<(i64, i64)> {
 
 async fn chain_verifies(s: &SqlStore) {
     let log = s.audit_log().await.unwrap();
-    assert_eq!(
-        audit::verify(&log, Some(s.audit_head().await.unwrap())),
-        Ok(log.len())
-    );
+    assert_eq!(s.audit_verify(&[]).await.unwrap(), Ok(log.len()));
 }
 
 async fn two_nodes_never_claim_the_same_job(engine: Engine) {

@@ -175,10 +175,7 @@ async fn concurrent_appends_keep_one_unbroken_chain(engine: Engine) {
         t.await.unwrap();
     }
     let log = s.audit_log().await.unwrap();
-    assert_eq!(
-        audit::verify(&log, Some(s.audit_head().await.unwrap())),
-        Ok(log.len())
-    );
+    assert_eq!(s.audit_verify(&[]).await.unwrap(), Ok(log.len()));
     assert_eq!(log.len(), 43);
 }
 
@@ -242,10 +239,7 @@ async fn a_failed_commit_leaves_no_open_transaction_and_the_next_write_commits(e
     // The form nonces of the failed submissions were not burnt: the reporter can send again.
     other.submit(&case(2, Some(2)), &e).await.unwrap();
     let log = other.audit_log().await.unwrap();
-    assert_eq!(
-        audit::verify(&log, Some(other.audit_head().await.unwrap())),
-        Ok(log.len())
-    );
+    assert_eq!(other.audit_verify(&[]).await.unwrap(), Ok(log.len()));
 }
 
 on_both_engines!(

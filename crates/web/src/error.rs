@@ -117,9 +117,9 @@ impl AppError {
             AppError::App(Error::Store(StoreError::Busy)) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-busy")
             }
-            AppError::App(Error::Store(_) | Error::Crypto(_) | Error::Internal(_)) => {
-                simple(StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
-            }
+            AppError::App(
+                Error::Store(_) | Error::Crypto(_) | Error::Internal(_) | Error::WrongServerKey,
+            ) => simple(StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),
         }
     }
 }

@@ -143,3 +143,21 @@ macro_rules! on_both_engines {
         }
     };
 }
+
+/// Drops the triggers that keep the audit log append-only, as someone who owns the tables can:
+/// what the keyed chain and the checkpoints must still catch.
+pub async fn drop_audit_guard(sql: &SqlStore, engine: Engine) {
+    let statements: &[&str] = match engine {
+        Engine::Sqlite => &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ],
+        Engine::Postgres => &[
+            "DROP TRIGGER audit_log_no_change ON audit_log",
+            "DROP TRIGGER audit_log_no_truncate ON audit_log",
+        ],
+    };
+    for s in statements {
+        sqlx::query(s).execute(sql.pool()).await.unwrap();
+    }
+}

@@ -10,8 +10,16 @@ pub enum Engine {
     Postgres,
 }
 
-/// The store configuration of a test: a database file in `dir`, or `schema` on PostgreSQL.
+/// The store configuration of a test: a database file in `dir`, or `schema` on PostgreSQL. Every
+/// store opened from it (two nodes of one deployment) chains the audit log under one key.
 pub fn config(engine: Engine, dir: &tempfile::TempDir, schema: &str) -> StoreConfig {
+    let mut c = bare_config(engine, dir, schema);
+    c.audit_key =
+        minhbach_crypto::AuditKey::derive(&minhbach_crypto::ServerSecret::from_bytes([1; 32]));
+    c
+}
+
+fn bare_config(engine: Engine, dir: &tempfile::TempDir, schema: &str) -> StoreConfig {
     match engine {
         Engine::Sqlite => {
             StoreConfig::new(format!("sqlite://{}", dir.path().join("s.db").display()))
