@@ -87,6 +87,16 @@ pub async fn create_staff(
     now: i64,
 ) -> Result<(UserId, Option<TotpSecret>)> {
     let org = store.organisation().await?.ok_or(Error::NotInitialised)?;
+    let name = account.username;
+    if name.is_empty()
+        || name.len() > crate::sessions::MAX_USERNAME_BYTES
+        || name.chars().any(char::is_whitespace)
+    {
+        return Err(Error::Refused(format!(
+            "a username has 1 to {} bytes and no spaces",
+            crate::sessions::MAX_USERNAME_BYTES
+        )));
+    }
     let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
     let totp = match (account.role.requires_second_factor(), account.totp) {
         (false, _) => None,

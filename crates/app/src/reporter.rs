@@ -28,17 +28,50 @@ const DECOY_SESSION_AAD: &[u8] = b"minhbach/v1/session-decoy";
 /// A named reporter's session: the case key and the identity key, 64 bytes sealed together.
 const NAMED_SESSION_AAD: &[u8] = b"minhbach/v1/session-reporter-named";
 
-const THROTTLE_ALL: &str = "receipts";
+/// Where a receipt was typed: the budget its wrong guesses count against.
+#[derive(Clone, Copy, Debug)]
+pub enum ReceiptForm<'a> {
+    /// A receipt form given out by the server (the hash of its nonce): a few tries each.
+    Form(&'a [u8]),
+    /// No form (an API caller without a token): a small pool shared by all such callers, so
+    /// their guessing never pauses reporters who use a form.
+    Unbound,
+}
 
-/// Opens a reporter session from a receipt. Wrong receipts all get the same answer, and too many
-/// of them in a minute (from anyone: reporters are not identified) pause lookups.
-pub async fn reporter_login(st: &App, receipt_text: &str) -> Result<SessionToken> {
+const ALL: &[u8] = b"all";
+
+impl ReceiptForm<'_> {
+    fn blocked(self, st: &App, now: i64) -> bool {
+        st.receipt_throttle.blocked(ALL, now)
+            || match self {
+                ReceiptForm::Form(nonce) => st.receipt_form_throttle.blocked(nonce, now),
+                ReceiptForm::Unbound => st.receipt_unbound_throttle.blocked(ALL, now),
+            }
+    }
+
+    fn failure(self, st: &App, now: i64) {
+        st.receipt_throttle.failure(ALL, now);
+        match self {
+            ReceiptForm::Form(nonce) => st.receipt_form_throttle.failure(nonce, now),
+            ReceiptForm::Unbound => st.receipt_unbound_throttle.failure(ALL, now),
+        }
+    }
+}
+
+/// Opens a reporter session from a receipt. Wrong receipts all get the same answer. Each form
+/// allows a few wrong tries; a node-wide ceiling far above what reporters mistype pauses every
+/// lookup only under a sustained guessing attack (docs/crypto.md gives the arithmetic).
+pub async fn reporter_login(
+    st: &App,
+    receipt_text: &str,
+    form: ReceiptForm<'_>,
+) -> Result<SessionToken> {
     let now = st.now();
-    if st.receipt_throttle.blocked(THROTTLE_ALL, now) {
+    if form.blocked(st, now) {
         return Err(Error::Throttled);
     }
     let Ok(receipt) = Receipt::parse(receipt_text) else {
-        st.receipt_throttle.failure(THROTTLE_ALL, now);
+        form.failure(st, now);
         return Err(Error::MalformedReceipt);
     };
     let lookup = st.secret.receipt_lookup(&receipt);
@@ -75,7 +108,7 @@ pub async fn reporter_login(st: &App, receipt_text: &str) -> Result<SessionToken
         .await;
     }
     let Some((case_id, sealed)) = decoy else {
-        st.receipt_throttle.failure(THROTTLE_ALL, now);
+        form.failure(st, now);
         return Err(Error::UnknownReceipt);
     };
     // The decoy code: the reporter may be under pressure. The real case is flagged for the

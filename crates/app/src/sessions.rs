@@ -121,6 +121,31 @@ async fn check_second_factor(st: &App, user: &UserRecord, code: &str) -> Result<
     }
 }
 
+/// The longest username an account may have; longer sign-in names are refused unread.
+pub const MAX_USERNAME_BYTES: usize = 64;
+/// The longest password hashed at sign-in.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Runs password hashing on the blocking pool, at most `password_work` permits at once; a
+/// sign-in that waits too long for a permit is told to try again.
+pub(crate) async fn password_work<T: Send + 'static>(
+    st: &App,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        st.password_work.acquire(),
+    )
+    .await
+    .map_err(|_| Error::Throttled)?
+    .map_err(|_| Error::Internal("password pool closed".into()))?;
+    let out = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("password work: {e}")))?;
+    drop(permit);
+    Ok(out)
+}
+
 pub async fn staff_login(
     st: &App,
     username: &str,
@@ -129,9 +154,20 @@ pub async fn staff_login(
 ) -> Result<SessionToken> {
     let now = st.now();
     let username = username.trim();
-    if st.login_throttle.blocked(username, now) {
+    // No account has a longer name: refused before any work, throttle or hashing.
+    if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::BadLogin);
+    }
+    if st.login_global_throttle.blocked(b"all", now)
+        || st.login_throttle.blocked(username.as_bytes(), now)
+    {
         return Err(Error::Throttled);
     }
+    let failed = || {
+        st.login_throttle.failure(username.as_bytes(), now);
+        st.login_global_throttle.failure(b"all", now);
+        Error::BadLogin
+    };
     let user = st
         .store
         .user_by_username(username)
@@ -139,19 +175,23 @@ pub async fn staff_login(
         .filter(|u| u.active);
     let Some(user) = user else {
         // Same work as for a real account, so timing does not reveal which usernames exist.
-        crypto::dummy_verify(password, st.settings.password);
-        st.login_throttle.failure(username, now);
-        return Err(Error::BadLogin);
+        let params = st.settings.password;
+        let password = zeroize::Zeroizing::new(password.to_owned());
+        password_work(st, move || crypto::dummy_verify(&password, params)).await?;
+        return Err(failed());
     };
-    if !crypto::verify_password(password, &user.password_hash)
-        || !check_second_factor(st, &user, code).await?
-    {
-        st.login_throttle.failure(username, now);
-        return Err(Error::BadLogin);
+    let (given, hash) = (
+        zeroize::Zeroizing::new(password.to_owned()),
+        user.password_hash.clone(),
+    );
+    let matches = password_work(st, move || crypto::verify_password(&given, &hash)).await?;
+    if !matches || !check_second_factor(st, &user, code).await? {
+        return Err(failed());
     }
     let (salt, params) =
         decode_kek_salt(&user.kek_salt).ok_or_else(|| Error::Internal("bad kek salt".into()))?;
-    let kek = crypto::password_kek(password, salt, params)?;
+    let (given, salt) = (zeroize::Zeroizing::new(password.to_owned()), salt.to_vec());
+    let kek = password_work(st, move || crypto::password_kek(&given, &salt, params)).await??;
     let sk = crypto::open_secret_key(
         &kek,
         &user.secret_key_sealed,

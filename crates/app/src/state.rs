@@ -16,10 +16,16 @@ pub struct AppSettings {
     pub password: PasswordParams,
     pub staff_session_minutes: i64,
     pub reporter_session_minutes: i64,
-    /// Wrong receipts accepted per minute across the whole service before lookups pause.
+    /// Wrong receipts accepted per minute across the whole node before every lookup pauses: a
+    /// ceiling far above what real reporters mistype, so that guessing cannot lock them out.
     pub receipt_failures_per_minute: usize,
+    /// Wrong receipts accepted on one receipt form (HTML, or an API token) in its lifetime.
+    pub receipt_failures_per_form: usize,
     /// Failed logins per account per 15 minutes before that account is paused.
     pub login_failures_per_quarter_hour: usize,
+    /// Failed logins per 15 minutes across the node before every sign-in pauses: bounds the
+    /// password-hashing work strangers can cause.
+    pub login_failures_global_per_quarter_hour: usize,
 }
 
 impl Default for AppSettings {
@@ -28,8 +34,10 @@ impl Default for AppSettings {
             password: PasswordParams::DEFAULT,
             staff_session_minutes: 8 * 60,
             reporter_session_minutes: 30,
-            receipt_failures_per_minute: 30,
+            receipt_failures_per_minute: 600,
+            receipt_failures_per_form: 5,
             login_failures_per_quarter_hour: 10,
+            login_failures_global_per_quarter_hour: 200,
         }
     }
 }
@@ -40,8 +48,16 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Deadline rules and the working-day calendar in force (replaced when an admin imports).
     pub legal: RwLock<Arc<Legal>>,
+    /// Wrong receipts: node-wide ceiling, per form, and for callers that bring no form.
     pub receipt_throttle: Throttle,
+    pub receipt_form_throttle: Throttle,
+    pub receipt_unbound_throttle: Throttle,
+    /// Failed sign-ins: per account and node-wide.
     pub login_throttle: Throttle,
+    pub login_global_throttle: Throttle,
+    /// Password hashing (Argon2id) runs on the blocking pool, at most this many at once, so
+    /// sign-in attempts never hold the async workers that serve every page.
+    pub password_work: tokio::sync::Semaphore,
     pub settings: AppSettings,
     /// Custodians' public keys with their multiplication tables, built once per process: every
     /// named submission wraps a share to each of them.
@@ -65,7 +81,19 @@ impl App {
             secret,
             clock,
             receipt_throttle: Throttle::new(settings.receipt_failures_per_minute, 60),
+            receipt_form_throttle: Throttle::new(settings.receipt_failures_per_form, 24 * 3600),
+            receipt_unbound_throttle: Throttle::new(
+                (settings.receipt_failures_per_minute / 20).max(1),
+                60,
+            ),
             login_throttle: Throttle::new(settings.login_failures_per_quarter_hour, 15 * 60),
+            login_global_throttle: Throttle::new(
+                settings.login_failures_global_per_quarter_hour,
+                15 * 60,
+            ),
+            password_work: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+            ),
             settings,
             prepared_keys: std::sync::Mutex::new(std::collections::HashMap::new()),
         })

@@ -102,7 +102,9 @@ impl Harness {
     }
 
     async fn reporter_sees(&self, receipt: &str) -> Vec<identity::RequestView> {
-        let token = reporter::reporter_login(&self.app, receipt).await.unwrap();
+        let token = reporter::reporter_login(&self.app, receipt, reporter::ReceiptForm::Unbound)
+            .await
+            .unwrap();
         let s = reporter::reporter_session(&self.app, token).await.unwrap();
         identity::reporter_disclosures(&self.app, &s.case, &s.case_key)
             .await

@@ -30,9 +30,13 @@ async fn a_receipt_is_given_only_for_a_committed_report_and_opens_it(engine: Eng
         .await
         .unwrap()
         .is_some());
-    let token = reporter::reporter_login(&h.app, &done.receipt.expose())
-        .await
-        .unwrap();
+    let token = reporter::reporter_login(
+        &h.app,
+        &done.receipt.expose(),
+        reporter::ReceiptForm::Unbound,
+    )
+    .await
+    .unwrap();
     let session = reporter::reporter_session(&h.app, token).await.unwrap();
     let view = reporter::reporter_view(&h.app, &session).await.unwrap();
     assert_eq!(view.reference, done.reference);
@@ -43,28 +47,53 @@ async fn a_receipt_is_given_only_for_a_committed_report_and_opens_it(engine: Eng
     );
 }
 
-async fn wrong_receipts_get_one_answer_then_lookups_pause(engine: Engine) {
+async fn wrong_receipts_get_one_answer_and_guessing_cannot_lock_reporters_out(engine: Engine) {
+    use reporter::ReceiptForm::{Form, Unbound};
     let h = harness(engine).await;
     let (_, good) = h.city.receipts[0].clone();
+    let guesser = [1u8; 32];
     assert!(matches!(
-        reporter::reporter_login(&h.app, "not a receipt").await,
+        reporter::reporter_login(&h.app, "not a receipt", Form(&guesser)).await,
         Err(Error::MalformedReceipt)
     ));
-    let limit = h.app.settings.receipt_failures_per_minute;
-    for _ in 1..limit {
+    // One form allows a few wrong tries, then that form is paused.
+    for _ in 1..h.app.settings.receipt_failures_per_form {
         assert!(matches!(
-            reporter::reporter_login(&h.app, "AAAA-BBBB-CCCC-DDDD").await,
+            reporter::reporter_login(&h.app, "AAAA-BBBB-CCCC-DDDD", Form(&guesser)).await,
             Err(Error::UnknownReceipt)
         ));
     }
-    // Paused for everyone, the right receipt too (reporters are not told apart); a minute later
-    // it opens again.
     assert!(matches!(
-        reporter::reporter_login(&h.app, &good).await,
+        reporter::reporter_login(&h.app, &good, Form(&guesser)).await,
+        Err(Error::Throttled)
+    ));
+    // Finding M3: far more guesses than the old service-wide limit of 30 a minute, from forms
+    // and from callers with no form, do not pause a reporter with a form of their own.
+    for i in 0..60u8 {
+        let _ = reporter::reporter_login(&h.app, "AAAA-BBBB-CCCC-DDDD", Form(&[i; 32])).await;
+        let _ = reporter::reporter_login(&h.app, "AAAA-BBBB-CCCC-DDDD", Unbound).await;
+    }
+    assert!(matches!(
+        reporter::reporter_login(&h.app, "AAAA-BBBB-CCCC-DDDD", Unbound).await,
+        Err(Error::Throttled)
+    ));
+    assert!(reporter::reporter_login(&h.app, &good, Form(&[200; 32]))
+        .await
+        .is_ok());
+    // Only the node-wide ceiling pauses everyone, for a minute.
+    let ceiling = h.app.settings.receipt_failures_per_minute;
+    for i in 0..ceiling {
+        let form = (i as u64).to_be_bytes();
+        let _ = reporter::reporter_login(&h.app, "AAAA-BBBB-CCCC-DDDD", Form(&form)).await;
+    }
+    assert!(matches!(
+        reporter::reporter_login(&h.app, &good, Form(&[201; 32])).await,
         Err(Error::Throttled)
     ));
     h.clock.advance(time::Duration::seconds(61));
-    assert!(reporter::reporter_login(&h.app, &good).await.is_ok());
+    assert!(reporter::reporter_login(&h.app, &good, Form(&[201; 32]))
+        .await
+        .is_ok());
 }
 
 async fn only_the_receiving_agency_opens_a_case(engine: Engine) {
@@ -269,9 +298,55 @@ async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(
     assert_eq!(h.app.store.audit_verify(&[]).await.unwrap(), Ok(log.len()));
 }
 
+/// Findings M1 and M2: sign-in attempts by strangers are bounded in size, per account and
+/// across the node, and flooding with new names neither unlocks a paused account nor goes on
+/// costing password hashing.
+async fn sign_in_attempts_are_bounded(engine: Engine) {
+    use minhbach_app::sessions::staff_login;
+    let h = harness(engine).await;
+    let huge = "a".repeat(200 * 1024);
+    assert!(matches!(
+        staff_login(&h.app, &huge, "x", "").await,
+        Err(Error::BadLogin)
+    ));
+    let per_account = h.app.settings.login_failures_per_quarter_hour;
+    for _ in 0..per_account {
+        assert!(matches!(
+            staff_login(&h.app, "tttp.lanhdao", "wrong password", "").await,
+            Err(Error::BadLogin)
+        ));
+    }
+    assert!(matches!(
+        staff_login(&h.app, "tttp.lanhdao", "wrong password", "").await,
+        Err(Error::Throttled)
+    ));
+    let global = h.app.settings.login_failures_global_per_quarter_hour;
+    for i in per_account..global {
+        assert!(matches!(
+            staff_login(&h.app, &format!("stranger-{i}"), "guess", "").await,
+            Err(Error::BadLogin)
+        ));
+    }
+    // The node-wide budget is spent: no more hashing for anyone for a quarter of an hour.
+    assert!(matches!(
+        staff_login(&h.app, "stranger-new", "guess", "").await,
+        Err(Error::Throttled)
+    ));
+    assert!(matches!(
+        staff_login(&h.app, "tttp.lanhdao", "wrong password", "").await,
+        Err(Error::Throttled)
+    ));
+    h.clock.advance(time::Duration::minutes(16));
+    assert!(matches!(
+        staff_login(&h.app, "stranger-new", "guess", "").await,
+        Err(Error::BadLogin)
+    ));
+}
+
 on_both_engines!(
     a_receipt_is_given_only_for_a_committed_report_and_opens_it,
-    wrong_receipts_get_one_answer_then_lookups_pause,
+    sign_in_attempts_are_bounded,
+    wrong_receipts_get_one_answer_and_guessing_cannot_lock_reporters_out,
     only_the_receiving_agency_opens_a_case,
     a_later_rule_set_applies_only_to_clocks_started_after_it,
     the_audit_chain_verifies_and_detects_an_edited_row,

@@ -87,7 +87,9 @@ impl Harness {
     }
 
     async fn reporter(&self, receipt: &str) -> ReporterSession {
-        let token = reporter::reporter_login(&self.app, receipt).await.unwrap();
+        let token = reporter::reporter_login(&self.app, receipt, reporter::ReceiptForm::Unbound)
+            .await
+            .unwrap();
         reporter::reporter_session(&self.app, token).await.unwrap()
     }
 

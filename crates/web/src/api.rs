@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/v1/reports", post(submit))
+        .route("/v1/reporter/form", get(reporter_form))
         .route(
             "/v1/reporter/session",
             post(reporter_session).delete(reporter_logout),
@@ -79,6 +80,18 @@ async fn submit(
 struct ReceiptBody {
     #[serde(default)]
     receipt: String,
+    /// A receipt form from `GET /v1/reporter/form`: its own budget of wrong tries. Without
+    /// one, tries count against a small pool shared by every caller without a form.
+    #[serde(default)]
+    form: String,
+}
+
+/// A receipt form for an API client: what the HTML status page gives a browser.
+async fn reporter_form(State(st): State<AppState>) -> Json<Token> {
+    Json(Token {
+        token: crate::security::issue_form_token(&st.secret, crate::pages::FORM_STATUS, st.now()),
+        expires_in: st.config.form_token_hours * 3600,
+    })
 }
 
 #[derive(Serialize)]
@@ -91,7 +104,21 @@ async fn reporter_session(
     State(st): State<AppState>,
     WebJson(body): WebJson<ReceiptBody>,
 ) -> AppResult<Json<Token>> {
-    let token = minhbach_app::reporter::reporter_login(&st, &body.receipt).await?;
+    use minhbach_app::reporter::ReceiptForm;
+    let nonce = match body.form.trim() {
+        "" => None,
+        form => Some(crate::security::check_form_token(
+            &st.secret,
+            crate::pages::FORM_STATUS,
+            form,
+            st.now(),
+            st.config.form_token_hours * 3600,
+        )?),
+    };
+    let form = nonce
+        .as_deref()
+        .map_or(ReceiptForm::Unbound, ReceiptForm::Form);
+    let token = minhbach_app::reporter::reporter_login(&st, &body.receipt, form).await?;
     Ok(Json(Token {
         token: token.encode(),
         expires_in: st.settings.reporter_session_minutes * 60,

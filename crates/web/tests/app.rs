@@ -285,16 +285,14 @@ mod specs {
             .await;
         assert_eq!(malformed.status, 400);
         assert!(malformed.body.contains("error-receipt-format"));
-        // The test server allows 5 failures a minute; then everything pauses, the right
-        // receipt included, so guessing cannot continue.
-        for _ in 0..3 {
-            app.post_json(
-                "/api/v1/reporter/session",
-                serde_json::json!({"receipt": "BBBB-BBBB-BBBB-BBBB"}),
-                None,
-            )
-            .await;
-        }
+        // The test server allows callers without a form 4 wrong tries a minute between them:
+        // the fourth pauses them all, the right receipt included.
+        app.post_json(
+            "/api/v1/reporter/session",
+            serde_json::json!({"receipt": "BBBB-BBBB-BBBB-BBBB"}),
+            None,
+        )
+        .await;
         let paused = app
             .post_json(
                 "/api/v1/reporter/session",
@@ -303,22 +301,43 @@ mod specs {
             )
             .await;
         assert_eq!(paused.status, 429, "{}", paused.body);
-        let html = app
-            .post_form(
-                "/status",
-                &[
-                    ("token", &app.form_token("/status").await),
-                    ("receipt", &receipt),
-                ],
+        // Finding M3: that guessing does not lock out a reporter who uses a form, in HTML or
+        // in the API.
+        let status = |token: String, receipt: String| {
+            let app = &app;
+            async move {
+                app.post_form("/status", &[("token", &token), ("receipt", &receipt)], None)
+                    .await
+            }
+        };
+        let opened = status(app.form_token("/status").await, receipt.clone()).await;
+        assert_eq!(opened.status, 303, "{}", opened.body);
+        let form = app.get("/api/v1/reporter/form", None).await;
+        let form: serde_json::Value = serde_json::from_str(&form.body).unwrap();
+        let api = app
+            .post_json(
+                "/api/v1/reporter/session",
+                serde_json::json!({"receipt": receipt, "form": form["token"]}),
                 None,
             )
             .await;
+        assert_eq!(api.status, 200, "{}", api.body);
+        // One form allows 3 wrong tries (test setting); then that form is paused, with a
+        // localized answer, while a fresh form still opens the case.
+        let guessing = app.form_token("/status").await;
+        for _ in 0..3 {
+            let r = status(guessing.clone(), "CCCC-CCCC-CCCC-CCCC".into()).await;
+            assert_eq!(r.status, 404);
+        }
+        let html = status(guessing, receipt.clone()).await;
         assert_eq!(html.status, 429);
         assert!(
             html.body.contains("Có quá nhiều lần thử"),
             "localized: {}",
             html.body
         );
+        let fresh = status(app.form_token("/status").await, receipt.clone()).await;
+        assert_eq!(fresh.status, 303, "{}", fresh.body);
         app.clock.advance(time::Duration::seconds(61));
         let again = app
             .post_json(

@@ -105,7 +105,7 @@ async fn tr(st: &AppState, lang: Lang, path: &str) -> Tr {
 }
 
 const FORM_REPORT: &str = "report";
-const FORM_STATUS: &str = "status";
+pub(crate) const FORM_STATUS: &str = "status";
 const FORM_LOGIN: &str = "login";
 
 fn form_token(st: &AppState, purpose: &str) -> String {

@@ -194,8 +194,13 @@ pub(super) async fn status_open(
     State(st): State<AppState>,
     WebForm(form): WebForm<ReceiptForm>,
 ) -> AppResult<Response> {
-    check_token(&st, FORM_STATUS, &form.token)?;
-    let token = minhbach_app::reporter::reporter_login(&st, &form.receipt).await?;
+    let nonce = check_token(&st, FORM_STATUS, &form.token)?;
+    let token = minhbach_app::reporter::reporter_login(
+        &st,
+        &form.receipt,
+        minhbach_app::reporter::ReceiptForm::Form(&nonce),
+    )
+    .await?;
     let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         reporter_cookie(secure),

@@ -128,7 +128,8 @@ impl TestApp {
         let web = WebConfig {
             app: minhbach_app::AppSettings {
                 password: PasswordParams::TEST,
-                receipt_failures_per_minute: 5,
+                receipt_failures_per_minute: 80,
+                receipt_failures_per_form: 3,
                 ..minhbach_app::AppSettings::default()
             },
             ..WebConfig::default()
