@@ -47,6 +47,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/custodian/requests", get(custodian_requests))
         .route("/v1/custodian/requests/{id}", post(custodian_decide))
+        .layer(axum::middleware::from_fn(
+            |mut req: axum::extract::Request, next: axum::middleware::Next| async move {
+                req.extensions_mut().insert(crate::auth::BearerOnly);
+                next.run(req).await
+            },
+        ))
 }
 
 async fn openapi() -> Response {

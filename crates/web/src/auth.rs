@@ -48,6 +48,12 @@ pub enum Via {
     Bearer,
 }
 
+/// Marks a request to the JSON API: it is authenticated by bearer tokens only. A browser sends
+/// its session cookie to the API too, and the API takes no CSRF token, so a cookie there would
+/// let another site act in the user's name (finding L1).
+#[derive(Clone, Copy, Debug)]
+pub struct BearerOnly;
+
 fn token(parts: &Parts, cookie_name: &str) -> Option<(SessionToken, Via)> {
     let bearer = parts
         .headers
@@ -57,6 +63,7 @@ fn token(parts: &Parts, cookie_name: &str) -> Option<(SessionToken, Via)> {
         .and_then(SessionToken::parse);
     match bearer {
         Some(t) => Some((t, Via::Bearer)),
+        None if parts.extensions.get::<BearerOnly>().is_some() => None,
         None => cookie(parts, cookie_name)
             .and_then(|c| SessionToken::parse(&c))
             .map(|t| (t, Via::Cookie)),

@@ -217,6 +217,22 @@ mod specs {
             )
             .await;
         assert_eq!(reply.status, 303);
+        // Finding L1: the JSON API takes no CSRF token, so it does not take the browser's
+        // session cookie either (another site could post with it).
+        for (path, session) in [
+            (format!("/api/v1/staff/cases/{reference}/messages"), &officer),
+            ("/api/v1/reporter/messages".to_owned(), &cookie),
+        ] {
+            let req = app
+                .client
+                .post(format!("{}{path}", app.base))
+                .header("cookie", session.as_str())
+                .json(&serde_json::json!({"body": "Gửi từ trang khác"}));
+            let r = app.send(req).await;
+            assert_eq!(r.status, 401, "{path}: {}", r.body);
+        }
+        let inbox_api = app.get("/api/v1/staff/inbox", Some(&officer)).await;
+        assert_eq!(inbox_api.status, 401);
 
         // The reporter reads the reply and answers.
         let status = app.get("/status/case", Some(&cookie)).await;

@@ -194,7 +194,7 @@ impl TestApp {
         self.errors.load(Ordering::SeqCst)
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         let headers = r.headers().clone();
