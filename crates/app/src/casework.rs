@@ -583,7 +583,9 @@ pub async fn staff_transition(
                 .store
                 .case_by_reference(original.trim())
                 .await?
-                .filter(|o| o.id != case.id)
+                // Only a case of the same agency: another agency's reference answers exactly
+                // as an unknown one, so the form cannot probe which references exist.
+                .filter(|o| o.id != case.id && o.agency == case.agency)
                 .ok_or_else(|| {
                     DomainError::Invalid(vec![minhbach_domain::FieldError {
                         field: "original",

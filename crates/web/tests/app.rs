@@ -220,7 +220,10 @@ mod specs {
         // Finding L1: the JSON API takes no CSRF token, so it does not take the browser's
         // session cookie either (another site could post with it).
         for (path, session) in [
-            (format!("/api/v1/staff/cases/{reference}/messages"), &officer),
+            (
+                format!("/api/v1/staff/cases/{reference}/messages"),
+                &officer,
+            ),
             ("/api/v1/reporter/messages".to_owned(), &cookie),
         ] {
             let req = app
@@ -671,6 +674,28 @@ mod specs {
             )
             .await;
         assert_eq!(unknown.status, 422);
+        // Finding L2: another agency's case answers exactly as a case that does not exist, and
+        // gets no link.
+        let (elsewhere, _) = app
+            .submit_api_to("land", "Ở phường khác", Some("caugiay"))
+            .await;
+        let probe = app
+            .transition_api(
+                &officer,
+                &copy,
+                serde_json::json!({"kind": "mark_duplicate", "original": elsewhere}),
+            )
+            .await;
+        assert_eq!(
+            (probe.status, probe.body.clone()),
+            (unknown.status, unknown.body.clone())
+        );
+        let caugiay = app.staff_token("caugiay.tiepnhan").await;
+        let theirs = app
+            .get_json(&format!("/api/v1/staff/cases/{elsewhere}"), &caugiay)
+            .await
+            .json();
+        assert_eq!(theirs["links"], serde_json::json!([]), "{theirs}");
         let r = app
             .transition_api(
                 &officer,
