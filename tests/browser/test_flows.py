@@ -34,7 +34,7 @@ DEFAULT_AGENCY_VI = "Thanh tra Thành phố Hà Nội"
 DEMO_TOTP_SECRET = b"minhbach-demo-totp!!"
 TOTP_STEP = 30
 RECEIPT_RE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
-REFERENCE_RE = re.compile(r"\bHN-\d{4}-\d{6}\b")
+REFERENCE_RE = re.compile(r"\bHN-\d{4}-\d{9}\b")
 MODES = pytest.mark.parametrize("js", [True, False], ids=["js_on", "js_off"])
 
 

@@ -18,7 +18,7 @@ pub use case::{CaseState, Channel, Track};
 pub use deadline::{DeadlineClock, DeadlineError, ExtensionGrant, Pause};
 pub use error::{DomainError, FieldError};
 pub use exclusion::{Excluded, ExclusionReason};
-pub use ids::{AgencyId, CaseId, Reference, UserId};
+pub use ids::{AgencyId, CaseId, Reference, UserId, REFERENCE_NUMBERS};
 pub use policy::{can, Action, Actor, CaseFacts, Role};
 pub use protection::{MeasureKind, Person, ProtectionState, ProtectionStep, RiskLevel, RiskScreen};
 pub use report::{Identity, MessageText, NewReport, RawReport, ReasonText};

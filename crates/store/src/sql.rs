@@ -69,6 +69,25 @@ fn role(code: &str) -> Result<Role> {
     Role::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown role {code}")))
 }
 
+/// A random public reference no case holds yet (see [`minhbach_domain::Reference`]). Drawn in
+/// the writing transaction: on SQLite it holds the write lock; on PostgreSQL two transactions
+/// drawing the same one of 10^8 numbers at once would meet the unique index and one fail.
+pub(crate) async fn unused_reference(tx: &mut WriteTx, prefix: &str, year: i32) -> Result<String> {
+    use rand::Rng;
+    loop {
+        let draw = rand::rngs::OsRng.gen_range(0..minhbach_domain::REFERENCE_NUMBERS);
+        let reference = minhbach_domain::Reference::new(prefix, year, draw).to_string();
+        let taken = sqlx::query("SELECT 1 AS x FROM cases WHERE reference = $1")
+            .bind(reference.clone())
+            .fetch_optional(&mut **tx)
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(reference);
+        }
+    }
+}
+
 /// Appends one audit event inside the caller's transaction. Taking the head row with an UPDATE
 /// locks it, so concurrent appenders on PostgreSQL chain one after the other.
 pub(crate) async fn append_audit(tx: &mut WriteTx, e: &AuditEntry) -> Result<()> {
@@ -669,18 +688,13 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await?
         .try_get("value")?;
-        let reference = minhbach_domain::Reference {
-            prefix: c.reference_prefix.clone(),
-            year: c.year,
-            seq,
-        }
-        .to_string();
+        let reference = unused_reference(&mut tx, &c.reference_prefix, c.year).await?;
         let row = sqlx::query(
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
              case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo, \
-             due_on) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             due_on, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              RETURNING id",
         )
         .bind(reference.clone())
@@ -699,6 +713,7 @@ impl Store for SqlStore {
         .bind(c.identity_key_recovery.clone())
         .bind(flag(c.demo))
         .bind(c.due_on.clone())
+        .bind(seq)
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);

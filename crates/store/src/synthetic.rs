@@ -6,7 +6,7 @@
 //! deployment spreads them. They are NOT real cases:
 //!
 //! - they are marked `demo = 1`, and their references use the prefix `SY` with seven digits
-//!   (`SY-2026-0000042`), which a real reference (six digits) never equals;
+//!   (`SY-2026-0000042`), which a real reference (nine digits) never equals;
 //! - every sealed column (content, identity, the reporter's and the recovery wraps) holds random
 //!   bytes, not ciphertext, and no `case_keys` rows exist: no key opens a synthetic case, so it
 //!   shows in the inbox but cannot be opened, read or decided on;

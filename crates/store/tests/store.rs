@@ -76,24 +76,36 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
     }
 }
 
-async fn references_are_sequential_per_year_and_nonces_single_use(engine: Engine) {
+async fn references_are_random_with_a_check_digit_and_nonces_single_use(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let s = open(engine, &dir).await;
     let e = AuditEntry::new(100, "reporter", "case.submitted", None);
     let (_, r1) = s.submit(&case(1, Some(1)), &e).await.unwrap();
     let (_, r2) = s.submit(&case(2, Some(2)), &e).await.unwrap();
-    assert_eq!(
-        (r1.as_str(), r2.as_str()),
-        ("HN-2026-000001", "HN-2026-000002")
-    );
     assert!(matches!(
         s.submit(&case(3, Some(1)), &e).await,
         Err(StoreError::AlreadySubmitted)
     ));
-    // Nothing of the refused submission was written, not even its reference number.
+    // Nothing of the refused submission was written.
     assert!(s.case_by_lookup(&[3; 32]).await.unwrap().is_none());
     let (_, r3) = s.submit(&case(4, None), &e).await.unwrap();
-    assert_eq!(r3, "HN-2026-000003");
+    // Finding L7: references parse with their check digit, are distinct and are not the
+    // counter; the counter stays, inside, in receipt order.
+    let mut numbers = Vec::new();
+    for r in [&r1, &r2, &r3] {
+        let parsed: minhbach_domain::Reference = r.parse().unwrap();
+        assert_eq!((parsed.prefix.as_str(), parsed.year), ("HN", 2026), "{r}");
+        numbers.push(parsed.number);
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 3);
+    assert_ne!(numbers, vec![1, 2, 3]);
+    let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM cases ORDER BY id")
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+    assert_eq!(seqs, vec![1, 2, 3]);
 }
 
 async fn a_stale_decision_is_refused_without_writing(engine: Engine) {
@@ -243,7 +255,7 @@ async fn a_failed_commit_leaves_no_open_transaction_and_the_next_write_commits(e
 }
 
 on_both_engines!(
-    references_are_sequential_per_year_and_nonces_single_use,
+    references_are_random_with_a_check_digit_and_nonces_single_use,
     a_stale_decision_is_refused_without_writing,
     concurrent_appends_keep_one_unbroken_chain,
     a_failed_commit_leaves_no_open_transaction_and_the_next_write_commits

@@ -194,7 +194,7 @@ mod specs {
         assert_eq!(status.status, 200);
         assert!(status.body.contains("Công trình xây trái phép"));
         assert!(status.body.contains("Ủy ban nhân dân phường Hoàn Kiếm"));
-        let reference = status.body.split("HN-2026-").nth(1).unwrap()[..6].to_owned();
+        let reference = status.body.split("HN-2026-").nth(1).unwrap()[..9].to_owned();
         let reference = format!("HN-2026-{reference}");
 
         // The officer finds it in the inbox, opens it, replies (all plain forms).
@@ -1931,7 +1931,7 @@ mod specs {
             .body
             .split("HN-")
             .nth(1)
-            .map(|s| format!("HN-{}", &s[..11]))
+            .map(|s| format!("HN-{}", &s[..14]))
             .unwrap();
         let case = app
             .get(&format!("/staff/cases/{reference}"), Some(&desk))

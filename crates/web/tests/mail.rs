@@ -410,7 +410,7 @@ async fn an_overdue_alert_mail_carries_no_report_text_or_identity() {
         )
         .await;
     assert_eq!(r.status, 200);
-    let reference = r.body.split("HN-2026-").nth(1).unwrap()[..6].to_owned();
+    let reference = r.body.split("HN-2026-").nth(1).unwrap()[..9].to_owned();
     let reference = format!("HN-2026-{reference}");
     sqlx::query(
         "UPDATE users SET email = 'lanhdao@caugiay.test' WHERE username = 'caugiay.lanhdao'",
