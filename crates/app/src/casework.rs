@@ -178,6 +178,37 @@ impl CaseView {
     }
 }
 
+/// A message is bound to who sent it and when (finding L4): a database writer who flips its
+/// sender, gives it another officer or moves it in the conversation makes it fail to open.
+fn message_aad(lookup: &[u8], sender: Sender, user: Option<UserId>, at: i64) -> Vec<u8> {
+    let user = user.map_or_else(|| "-".to_owned(), |u| u.0.to_string());
+    aad(&format!("message-v2/{}/{user}/{at}", sender.code()), lookup)
+}
+
+/// A decision's texts are bound to the decision: its kind, officer, time and resulting state.
+fn reasons_aad(lookup: &[u8], kind: &str, user: Option<UserId>, at: i64, to: CaseState) -> Vec<u8> {
+    let user = user.map_or_else(|| "-".to_owned(), |u| u.0.to_string());
+    aad(
+        &format!("reasons-v2/{kind}/{user}/{at}/{}", to.code()),
+        lookup,
+    )
+}
+
+/// Opens a blob under its bound associated data, or under the purpose alone for blobs written
+/// before they were bound. A blob sealed bound never opens under the old form, so relabelling
+/// it does not help a forger.
+fn open_bound(
+    key: &SymmetricKey,
+    blob: &[u8],
+    bound: &[u8],
+    legacy: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    match crypto::open(key, blob, bound) {
+        Ok(plain) => Ok(plain),
+        Err(_) => Ok(crypto::open(key, blob, legacy)?),
+    }
+}
+
 pub(crate) async fn add_message(
     st: &App,
     case: &CaseRecord,
@@ -191,7 +222,7 @@ pub(crate) async fn add_message(
     let body_sealed = crypto::seal(
         case_key,
         text.as_str().as_bytes(),
-        &aad("message", &case.receipt_lookup),
+        &message_aad(&case.receipt_lookup, sender, user, now),
         &mut OsRng,
     );
     st.store
@@ -294,7 +325,12 @@ pub(crate) async fn case_view(
         .await?
         .into_iter()
         .map(|m| {
-            let body = crypto::open(case_key, &m.body_sealed, &aad("message", lookup))?;
+            let body = open_bound(
+                case_key,
+                &m.body_sealed,
+                &message_aad(lookup, m.sender, m.user, m.created_at),
+                &aad("message", lookup),
+            )?;
             Ok(MessageView {
                 from_reporter: m.sender == Sender::Reporter,
                 at: m.created_at,
@@ -310,7 +346,8 @@ pub(crate) async fn case_view(
         .map(|e| {
             let texts: DecisionTexts = match e.reasons_sealed {
                 Some(r) => {
-                    let plain = crypto::open(case_key, &r, &aad("reasons", lookup))?;
+                    let bound = reasons_aad(lookup, &e.kind, e.user, e.at, e.to_state);
+                    let plain = open_bound(case_key, &r, &bound, &aad("reasons", lookup))?;
                     serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?
                 }
                 None => DecisionTexts::default(),
@@ -573,10 +610,18 @@ pub async fn staff_transition(
         forwarded_by: case.forwarded_by,
     })?;
     let lookup = &case.receipt_lookup;
+    let now = st.now();
+    let bound = reasons_aad(
+        lookup,
+        decision.kind.code(),
+        Some(s.user.id),
+        now,
+        effect.state,
+    );
     let reasons_sealed = DecisionTexts::of(&decision)
         .map(|t| serde_json::to_vec(&t).map_err(|e| Error::Internal(e.to_string())))
         .transpose()?
-        .map(|plain| crypto::seal(&key, &plain, &aad("reasons", lookup), &mut OsRng));
+        .map(|plain| crypto::seal(&key, &plain, &bound, &mut OsRng));
     let link = match &decision.original {
         Some(original) => {
             let other = st
@@ -664,7 +709,6 @@ pub async fn staff_transition(
         on,
         decision.complexity,
     )?;
-    let now = st.now();
     let kind = decision.kind.code();
     let decision_date = decision.decision_date.map(|d| d.to_string());
     st.store

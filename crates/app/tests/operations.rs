@@ -343,8 +343,65 @@ async fn sign_in_attempts_are_bounded(engine: Engine) {
     ));
 }
 
+/// Finding L4: a message and a decision's reasons are bound to their sender, officer, time and
+/// decision. A database writer who flips a sender, or swaps two messages' places, makes the
+/// case fail to open instead of telling a different story.
+async fn messages_and_reasons_are_bound_to_their_sender_and_place(engine: Engine) {
+    let h = harness(engine).await;
+    let done = intake::submit_report(
+        &h.app,
+        h.report("Ràng buộc tin nhắn", "hoankiem"),
+        Channel::Api,
+        None,
+        true,
+    )
+    .await
+    .unwrap();
+    let token = reporter::reporter_login(
+        &h.app,
+        &done.receipt.expose(),
+        reporter::ReceiptForm::Unbound,
+    )
+    .await
+    .unwrap();
+    let reporter_session = reporter::reporter_session(&h.app, token).await.unwrap();
+    reporter::reporter_message(&h.app, &reporter_session, "Tôi là người báo cáo")
+        .await
+        .unwrap();
+    let officer = h.staff("hoankiem.tiepnhan").await;
+    casework::staff_reply(&h.app, &officer, &done.reference, "Chúng tôi đã nhận")
+        .await
+        .unwrap();
+    let view = casework::staff_case_view(&h.app, &officer, &done.reference)
+        .await
+        .unwrap();
+    assert_eq!(view.messages.len(), 2);
+    let tamper = |sql: &'static str| {
+        let pool = h.sql.pool().clone();
+        async move { sqlx::query(sql).execute(&pool).await.unwrap() }
+    };
+    // The officer's reply passed off as the reporter's.
+    tamper("UPDATE messages SET sender = 'reporter', user_id = NULL WHERE sender = 'staff'").await;
+    assert!(casework::staff_case_view(&h.app, &officer, &done.reference)
+        .await
+        .is_err());
+    tamper("UPDATE messages SET sender = 'staff', user_id = (SELECT id FROM users WHERE username = 'hoankiem.tiepnhan') WHERE body_sealed = (SELECT body_sealed FROM messages ORDER BY id DESC LIMIT 1)").await;
+    assert!(
+        casework::staff_case_view(&h.app, &officer, &done.reference)
+            .await
+            .is_ok(),
+        "put back, it opens"
+    );
+    // The two messages' times swapped, to change their order.
+    tamper("UPDATE messages SET created_at = created_at + 100000 WHERE sender = 'reporter'").await;
+    assert!(casework::staff_case_view(&h.app, &officer, &done.reference)
+        .await
+        .is_err());
+}
+
 on_both_engines!(
     a_receipt_is_given_only_for_a_committed_report_and_opens_it,
+    messages_and_reasons_are_bound_to_their_sender_and_place,
     sign_in_attempts_are_bounded,
     wrong_receipts_get_one_answer_and_guessing_cannot_lock_reporters_out,
     only_the_receiving_agency_opens_a_case,
