@@ -357,6 +357,32 @@ mod specs {
         );
         let fresh = status(app.form_token("/status").await, receipt.clone()).await;
         assert_eq!(fresh.status, 303, "{}", fresh.body);
+        // Finding L5: a sign-in form works only in the browser it was given to. Another site
+        // that posts its own valid token from a victim's browser (which lacks that site's
+        // binding cookie, or has its own) signs nobody in.
+        for (path, fields) in [
+            ("/status", vec![("receipt", receipt.clone())]),
+            (
+                "/staff/login",
+                vec![
+                    ("username", "tttp.tiepnhan".to_owned()),
+                    ("password", minhbach_app::demo::DEMO_PASSWORD.to_owned()),
+                    ("code", app.next_code()),
+                ],
+            ),
+        ] {
+            let attackers = app.form_token(path).await;
+            app.forget_binding();
+            let mut with_token = vec![("token", attackers.as_str())];
+            with_token.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+            let bare = app.post_form(path, &with_token, None).await;
+            assert_eq!(bare.status, 403, "{path}: {}", bare.body);
+            assert!(bare.cookie().is_none(), "{path}: no session");
+            let _victims = app.form_token(path).await;
+            let crossed = app.post_form(path, &with_token, None).await;
+            assert_eq!(crossed.status, 403, "{path}: {}", crossed.body);
+            assert!(crossed.cookie().is_none(), "{path}: no session");
+        }
         app.clock.advance(time::Duration::seconds(61));
         let again = app
             .post_json(

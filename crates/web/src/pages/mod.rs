@@ -122,6 +122,63 @@ fn check_token(st: &AppState, purpose: &str, token: &str) -> AppResult<Vec<u8>> 
     )
 }
 
+/// The cookie that binds a sign-in form to the browser it was given to.
+fn binding_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-mb-form"
+    } else {
+        "mb-form"
+    }
+}
+
+/// A sign-in form (staff login, receipt) whose token is bound to a cookie of this browser, with
+/// the `Set-Cookie` to send when the browser has none yet. Another site can post the form with
+/// its own token, but not with this browser's cookie (`SameSite=Strict`), so it cannot sign the
+/// visitor in to an account or case of its choosing (login CSRF, finding L5).
+fn bound_form_token(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+    purpose: &str,
+) -> (String, Option<String>) {
+    let secure = st.config.secure_cookies;
+    let existing = crate::security::cookie_in(headers, binding_cookie(secure))
+        .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+    let (binding, set) = match existing {
+        Some(v) => (v, None),
+        None => {
+            let v = hex::encode(rand::random::<[u8; 16]>());
+            let set = crate::auth::session_cookie(
+                binding_cookie(secure),
+                &v,
+                secure,
+                st.config.form_token_hours * 3600,
+            );
+            (v, Some(set))
+        }
+    };
+    (form_token(st, &format!("{purpose}:{binding}")), set)
+}
+
+/// Checks a bound sign-in form: the token must have been given to the browser that posts it.
+fn check_bound_token(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+    purpose: &str,
+    token: &str,
+) -> AppResult<Vec<u8>> {
+    let binding = crate::security::cookie_in(headers, binding_cookie(st.config.secure_cookies))
+        .ok_or(AppError::Csrf)?;
+    check_token(st, &format!("{purpose}:{binding}"), token)
+}
+
+/// A page with the binding cookie set when it is new.
+fn with_binding(r: Response, set: Option<String>) -> Response {
+    match set {
+        Some(c) => with_cookie(r, c),
+        None => r,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct Landing {

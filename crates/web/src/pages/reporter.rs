@@ -175,11 +175,14 @@ struct StatusLogin {
 pub(super) async fn status_login(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
+    headers: axum::http::HeaderMap,
 ) -> Response {
-    page(StatusLogin {
+    let (token, set) = bound_form_token(&st, &headers, FORM_STATUS);
+    let r = page(StatusLogin {
         t: tr(&st, lang, "/status").await,
-        token: form_token(&st, FORM_STATUS),
-    })
+        token,
+    });
+    with_binding(r, set)
 }
 
 #[derive(Deserialize)]
@@ -192,9 +195,10 @@ pub(super) struct ReceiptForm {
 
 pub(super) async fn status_open(
     State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
     WebForm(form): WebForm<ReceiptForm>,
 ) -> AppResult<Response> {
-    let nonce = check_token(&st, FORM_STATUS, &form.token)?;
+    let nonce = check_bound_token(&st, &headers, FORM_STATUS, &form.token)?;
     let token = minhbach_app::reporter::reporter_login(
         &st,
         &form.receipt,

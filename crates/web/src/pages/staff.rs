@@ -15,14 +15,17 @@ struct StaffLogin {
 pub(super) async fn staff_login_page(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let t = tr(&st, lang, "/staff/login").await;
     let demo_code = t.demo.then(|| minhbach_app::demo::demo_code(st.now()));
-    page(StaffLogin {
+    let (token, set) = bound_form_token(&st, &headers, FORM_LOGIN);
+    let r = page(StaffLogin {
         t,
-        token: form_token(&st, FORM_LOGIN),
+        token,
         demo_code,
-    })
+    });
+    with_binding(r, set)
 }
 
 #[derive(Deserialize)]
@@ -39,9 +42,10 @@ pub(super) struct LoginForm {
 
 pub(super) async fn staff_login(
     State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
     WebForm(form): WebForm<LoginForm>,
 ) -> AppResult<Response> {
-    check_token(&st, FORM_LOGIN, &form.token)?;
+    check_bound_token(&st, &headers, FORM_LOGIN, &form.token)?;
     let token: SessionToken =
         minhbach_app::sessions::staff_login(&st, &form.username, &form.password, &form.code)
             .await?;

@@ -38,6 +38,8 @@ pub struct TestApp {
     pub state: AppState,
     receipts: Mutex<HashMap<String, String>>,
     errors: Arc<AtomicUsize>,
+    /// The cookie that binds sign-in forms to this "browser", as a browser keeps it.
+    binding: Mutex<Option<String>>,
 }
 
 /// A clock as the API shows it: (clock, due_on, completed_on, met).
@@ -63,7 +65,7 @@ impl Resp {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("__Host-mb-"))
+            .find(|c| c.starts_with("__Host-mb-") && !c.starts_with("__Host-mb-form="))
             .and_then(|c| c.split(';').next())
             .map(str::to_owned)
     }
@@ -179,6 +181,7 @@ impl TestApp {
             state,
             receipts: Mutex::new(receipts),
             errors,
+            binding: Mutex::new(None),
         }
     }
 
@@ -233,8 +236,10 @@ impl TestApp {
             .client
             .post(format!("{}{path}", self.base))
             .form(fields);
-        if let Some(c) = cookie {
-            req = req.header("cookie", c);
+        let binding = self.binding.lock().unwrap().clone();
+        let cookies: Vec<&str> = cookie.into_iter().chain(binding.as_deref()).collect();
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
         }
         self.send(req).await
     }
@@ -262,8 +267,26 @@ impl TestApp {
         .await
     }
 
+    /// The token of the form on `path`, kept with the form-binding cookie the page sets, which
+    /// [`Self::post_form`] then sends like a browser.
     pub async fn form_token(&self, path: &str) -> String {
-        hidden(&self.get(path, None).await.body, "token")
+        let binding = self.binding.lock().unwrap().clone();
+        let page = self.get(path, binding.as_deref()).await;
+        if let Some(set) = page
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("__Host-mb-form="))
+        {
+            *self.binding.lock().unwrap() = set.split(';').next().map(str::to_owned);
+        }
+        hidden(&page.body, "token")
+    }
+
+    /// Forgets the form-binding cookie, as another browser would not have it.
+    pub fn forget_binding(&self) {
+        *self.binding.lock().unwrap() = None;
     }
 
     pub async fn report_form(&self) -> String {
