@@ -165,6 +165,7 @@ error-storage-full = The service cannot record anything new right now: its stora
 error-storage-full-form = Your report could not be recorded: the service's storage is nearly full. Nothing was recorded and no receipt was issued. What you wrote is kept below: please send it again later.
 error-storage-full-message = Your message could not be sent: the service's storage is nearly full. Nothing was recorded. What you wrote is kept below: please send it again later.
 error-busy = The service is busy. Nothing was recorded; please try again in a moment.
+error-too-many-reports = The service is receiving very many reports right now. Yours was not recorded: please send it again in a minute (your text is kept below).
 
 state-criminal-referral = Referred to investigators
 state-duplicate = Duplicate
@@ -457,6 +458,7 @@ risk-threatened = The reporter has been threatened
 risk-identifiable = The person reported could identify the reporter from the facts
 risk-record = Record the screen
 error-protection-open = A protection request is already in progress for this report.
+error-held = This report is held for review: it arrived during a burst of reports. Release it (on the held reports page) before deciding on it; its deadlines then count from the day it was received.
 field-date-before-start = This date is before the start.
 protection-pressure-title = Reporters who may be under pressure
 protection-pressure-hint = The reporter of each of these reports opened it with their decoy code, which they were told to give only if forced. Only protection officers see this. Consider opening protection on the agency's initiative.
@@ -484,3 +486,9 @@ protection-reasons-hint = The reporter reads these reasons on their follow-up pa
 case-protection-state = Protection of the reporter
 link-retaliation-of = retaliation against the reporter of
 link-linked-from-retaliation-of = the reporter reports retaliation in
+
+held-title = Reports held for review
+held-intro = These reports arrived while the service was receiving more reports per minute than usual. Each is recorded with its receipt, but its deadlines have not started. Open it, and if it is a real report, release it: its deadlines then count from the day it was received. A burst of fake reports can be left here and archived after release.
+held-none = No report is held.
+held-release = Release: start its deadlines
+held-notice = Reports held for review

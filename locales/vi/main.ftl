@@ -165,6 +165,7 @@ error-storage-full = Hệ thống tạm thời không thể ghi nhận thông ti
 error-storage-full-form = Chưa thể ghi nhận phản ánh của bạn vì bộ nhớ lưu trữ của hệ thống sắp đầy. Chưa có gì được ghi nhận và chưa có mã hồ sơ nào được cấp. Nội dung bạn viết vẫn được giữ nguyên bên dưới: vui lòng gửi lại sau.
 error-storage-full-message = Chưa gửi được tin nhắn của bạn vì bộ nhớ lưu trữ của hệ thống sắp đầy. Chưa có gì được ghi nhận. Nội dung bạn viết vẫn được giữ nguyên bên dưới: vui lòng gửi lại sau.
 error-busy = Hệ thống đang bận. Chưa có gì được ghi nhận; vui lòng thử lại sau giây lát.
+error-too-many-reports = Hệ thống đang nhận rất nhiều phản ánh cùng lúc. Phản ánh của bạn chưa được ghi nhận: vui lòng gửi lại sau một phút (nội dung bạn đã nhập vẫn được giữ bên dưới).
 
 state-criminal-referral = Đã chuyển cơ quan điều tra
 state-duplicate = Trùng lặp
@@ -457,6 +458,7 @@ risk-threatened = Người phản ánh đã bị đe dọa
 risk-identifiable = Người bị phản ánh có thể nhận ra người phản ánh từ nội dung
 risk-record = Ghi đánh giá
 error-protection-open = Hồ sơ này đã có một đề nghị bảo vệ đang được xử lý.
+error-held = Phản ánh này đang được tạm giữ để xem xét vì đến trong lúc có quá nhiều phản ánh cùng lúc. Hãy cho phép xử lý (tại trang phản ánh tạm giữ) trước khi ra quyết định; thời hạn được tính từ ngày nhận.
 field-date-before-start = Ngày này trước ngày bắt đầu.
 protection-pressure-title = Người phản ánh có thể đang bị ép buộc
 protection-pressure-hint = Người phản ánh của các hồ sơ này đã mở bằng mã giả, mã chỉ dùng khi bị ép buộc. Chỉ cán bộ phụ trách bảo vệ thấy thông tin này. Hãy cân nhắc chủ động mở bảo vệ.
@@ -484,3 +486,9 @@ protection-reasons-hint = Người phản ánh đọc lý do này trên trang th
 case-protection-state = Bảo vệ người phản ánh
 link-retaliation-of = trù dập người phản ánh hồ sơ
 link-linked-from-retaliation-of = người phản ánh báo bị trù dập tại hồ sơ
+
+held-title = Phản ánh tạm giữ để xem xét
+held-intro = Các phản ánh này đến khi hệ thống nhận nhiều phản ánh trong một phút hơn bình thường. Mỗi phản ánh đã được ghi nhận kèm mã tra cứu, nhưng thời hạn chưa bắt đầu tính. Hãy mở xem; nếu là phản ánh thật, hãy cho phép xử lý: thời hạn sẽ được tính từ ngày nhận. Phản ánh giả gửi hàng loạt có thể để lại đây và lưu trữ sau khi cho phép xử lý.
+held-none = Không có phản ánh nào đang tạm giữ.
+held-release = Cho phép xử lý: bắt đầu tính thời hạn
+held-notice = Phản ánh tạm giữ để xem xét

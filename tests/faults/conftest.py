@@ -96,6 +96,10 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MINHBACH_") or k.startswith("MINHBACH_TEST_")}
         env["MINHBACH_LISTEN"] = f"127.0.0.1:{self.port}"
         env.setdefault("MINHBACH_LOG", "warn")
+        # These tests load the server on purpose: the submission budgets (which hold, then
+        # refuse, bursts of reports) would measure themselves instead of durability.
+        env.setdefault("MINHBACH_REPORTS_PER_MINUTE", "1000000")
+        env.setdefault("MINHBACH_REPORTS_CEILING_PER_MINUTE", "1000000")
         # Plain HTTP on loopback: the API is used with bearer tokens, cookies do not matter.
         env.update(self.extra_env)
         return env

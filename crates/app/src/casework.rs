@@ -603,6 +603,9 @@ pub async fn staff_transition(
     let agencies = agency_ids(st).await?;
     let decision = input.parse(&agencies)?;
     let (case, key) = staff_case(st, s, reference, Action::Transition(decision.kind)).await?;
+    if case.held_at.is_some() {
+        return Err(DomainError::Held.into());
+    }
     let effect = decision.apply(&CaseContext {
         state: case.state,
         track: case.track,

@@ -3,7 +3,7 @@
 //! categories and a few sample reports. Everything it creates is marked as demo data.
 
 use minhbach_crypto::{PasswordParams, SecretKey};
-use minhbach_domain::{AgencyId, Channel, RawReport, Role};
+use minhbach_domain::{AgencyId, RawReport, Role};
 use minhbach_store::{AuditEntry, Category};
 
 use crate::admin::{self, StaffAccount};
@@ -273,7 +273,7 @@ pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
             identity: "anonymous".into(),
             ..Default::default()
         };
-        let done = crate::intake::submit_report(st, raw, Channel::Web, None, true).await?;
+        let done = crate::intake::seed_report(st, raw).await?;
         city.receipts.push((done.reference, done.receipt.expose()));
     }
     Ok(city)

@@ -27,6 +27,10 @@ pub enum Error {
     UnknownReceipt,
     #[error("too many attempts")]
     Throttled,
+    /// More reports arrived in the last minute than the service takes at all: nothing was
+    /// recorded, the reporter sends it again a minute later.
+    #[error("too many reports at once")]
+    TooManyReports,
     #[error("wrong username or password")]
     BadLogin,
     #[error("internal: {0}")]

@@ -58,6 +58,104 @@ pub async fn submit_report(
     record(st, raw, channel, nonce_hash, demo, None).await
 }
 
+/// Records the demo city's sample reports: the operator's seeding is not a burst of reports and
+/// does not count against the submission budget.
+pub(crate) async fn seed_report(st: &App, raw: RawReport) -> Result<Submitted> {
+    record_with(st, raw, Channel::Web, None, true, None, false).await
+}
+
+const BUDGET: &[u8] = b"reports";
+
+/// A report held for review, as the intake desk lists it (metadata only).
+#[derive(Clone, Debug)]
+pub struct HeldReport {
+    pub reference: String,
+    pub category: String,
+    pub channel: String,
+    pub received_at: i64,
+}
+
+/// Reports held at the officer's agency, oldest first.
+pub async fn held_reports(st: &App, s: &crate::sessions::StaffSession) -> Result<Vec<HeldReport>> {
+    let Some(agency) = s.user.agency else {
+        return Ok(Vec::new());
+    };
+    let probe = minhbach_domain::CaseFacts {
+        agency,
+        state: minhbach_domain::CaseState::Received,
+        assignee: None,
+        forward_hops: 0,
+    };
+    if !minhbach_domain::can(&s.actor, minhbach_domain::Action::ReleaseHeld, Some(&probe)) {
+        return Err(DomainError::Forbidden.into());
+    }
+    Ok(st
+        .store
+        .held_cases(agency, 500)
+        .await?
+        .into_iter()
+        .map(|c| HeldReport {
+            reference: c.reference,
+            category: c.category,
+            channel: c.channel,
+            received_at: c.received_at,
+        })
+        .collect())
+}
+
+/// Releases a held report: its receipt clocks start from the day it was received, as the law
+/// counts them, so a real report held in a burst loses no time it was owed. Returns false if it
+/// was already released.
+pub async fn release_held(
+    st: &App,
+    s: &crate::sessions::StaffSession,
+    reference: &str,
+) -> Result<bool> {
+    let case = st
+        .store
+        .case_by_reference(reference.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if !minhbach_domain::can(
+        &s.actor,
+        minhbach_domain::Action::ReleaseHeld,
+        Some(&case.facts()),
+    ) {
+        return Err(DomainError::NotFound.into());
+    }
+    if case.held_at.is_none() {
+        return Ok(false);
+    }
+    let received = time::OffsetDateTime::from_unix_timestamp(case.received_at)
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .to_offset(crate::clock::LOCAL_OFFSET)
+        .date();
+    let clocks = crate::clocks::plan(
+        &st.legal(),
+        &[],
+        &minhbach_domain::workflow::ON_RECEIPT,
+        case.agency,
+        received,
+        None,
+    )?;
+    let now = st.now();
+    Ok(st
+        .store
+        .release_held(
+            case.id,
+            &clocks.new,
+            clocks.due_on,
+            now,
+            &AuditEntry::new(
+                now,
+                crate::access::actor_code(s),
+                "case.released",
+                Some(case.id),
+            ),
+        )
+        .await?)
+}
+
 /// Records a report as a new case; a retaliation report names the case it is linked to.
 pub(crate) async fn record(
     st: &App,
@@ -67,7 +165,27 @@ pub(crate) async fn record(
     demo: bool,
     retaliation_of: Option<(minhbach_domain::CaseId, minhbach_domain::Track)>,
 ) -> Result<Submitted> {
+    record_with(st, raw, channel, nonce_hash, demo, retaliation_of, true).await
+}
+
+async fn record_with(
+    st: &App,
+    raw: RawReport,
+    channel: Channel,
+    nonce_hash: Option<Vec<u8>>,
+    demo: bool,
+    retaliation_of: Option<(minhbach_domain::CaseId, minhbach_domain::Track)>,
+    budgeted: bool,
+) -> Result<Submitted> {
     let org = st.organisation().await?;
+    // The submission budget (finding M7): a burst is recorded but held, and only a flood far
+    // beyond it is refused. Nothing is lost either way: a held report has its receipt, and a
+    // refused one is shown again to send later.
+    let now = st.now();
+    if budgeted && st.report_ceiling.blocked(BUDGET, now) {
+        return Err(Error::TooManyReports);
+    }
+    let held = budgeted && st.report_budget.blocked(BUDGET, now);
     let categories: Vec<String> = st
         .store
         .categories()
@@ -210,16 +328,19 @@ pub(crate) async fn record(
             "case recorded for an agency with no receiving staff"
         );
     }
-    let now = st.now();
     let year = st.clock.now().to_offset(crate::clock::LOCAL_OFFSET).year();
-    let clocks = crate::clocks::plan(
-        &st.legal(),
-        &[],
-        &minhbach_domain::workflow::ON_RECEIPT,
-        agency,
-        st.today(),
-        None,
-    )?;
+    let clocks = if held {
+        crate::clocks::ClockPlan::default()
+    } else {
+        crate::clocks::plan(
+            &st.legal(),
+            &[],
+            &minhbach_domain::workflow::ON_RECEIPT,
+            agency,
+            st.today(),
+            None,
+        )?
+    };
     let case = NewCase {
         reference_prefix: org.reference_prefix.clone(),
         year,
@@ -256,14 +377,19 @@ pub(crate) async fn record(
         demo,
         clocks: clocks.new,
         due_on: clocks.due_on,
+        held,
     };
-    let (_, reference) = st
-        .store
-        .submit(
-            &case,
-            &AuditEntry::new(now, "reporter", "case.submitted", None),
-        )
-        .await?;
+    let audit = AuditEntry::new(now, "reporter", "case.submitted", None);
+    let audit = if held {
+        audit.with_detail(serde_json::json!({ "held": true }))
+    } else {
+        audit
+    };
+    let (_, reference) = st.store.submit(&case, &audit).await?;
+    if budgeted {
+        st.report_budget.failure(BUDGET, now);
+        st.report_ceiling.failure(BUDGET, now);
+    }
     Ok(Submitted {
         reference,
         receipt,

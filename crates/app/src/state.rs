@@ -26,6 +26,12 @@ pub struct AppSettings {
     /// Failed logins per 15 minutes across the node before every sign-in pauses: bounds the
     /// password-hashing work strangers can cause.
     pub login_failures_global_per_quarter_hour: usize,
+    /// Reports per minute on this node beyond which new reports are held for an intake officer
+    /// to release instead of starting their clocks.
+    pub reports_per_minute: usize,
+    /// Reports per minute on this node beyond which new reports are refused (the form is shown
+    /// again with its text, to send a minute later).
+    pub reports_ceiling_per_minute: usize,
 }
 
 impl Default for AppSettings {
@@ -38,6 +44,8 @@ impl Default for AppSettings {
             receipt_failures_per_form: 5,
             login_failures_per_quarter_hour: 10,
             login_failures_global_per_quarter_hour: 200,
+            reports_per_minute: 60,
+            reports_ceiling_per_minute: 600,
         }
     }
 }
@@ -55,6 +63,10 @@ pub struct App {
     /// Failed sign-ins: per account and node-wide.
     pub login_throttle: Throttle,
     pub login_global_throttle: Throttle,
+    /// Reports received in the last minute: past the first budget they are held, past the
+    /// second refused.
+    pub report_budget: Throttle,
+    pub report_ceiling: Throttle,
     /// Password hashing (Argon2id) runs on the blocking pool, at most this many at once, so
     /// sign-in attempts never hold the async workers that serve every page.
     pub password_work: tokio::sync::Semaphore,
@@ -91,6 +103,8 @@ impl App {
                 settings.login_failures_global_per_quarter_hour,
                 15 * 60,
             ),
+            report_budget: Throttle::new(settings.reports_per_minute, 60),
+            report_ceiling: Throttle::new(settings.reports_ceiling_per_minute, 60),
             password_work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             ),

@@ -399,8 +399,112 @@ async fn messages_and_reasons_are_bound_to_their_sender_and_place(engine: Engine
         .is_err());
 }
 
+/// Finding M7: a burst of anonymous reports neither starts a flood of statutory clocks nor
+/// loses a report. Past the budget, reports are recorded with their receipts but held, with no
+/// clock; past the ceiling they are refused, to be sent again. An intake officer releases a held
+/// report and its clocks then count from the day it was received.
+async fn a_burst_of_reports_is_held_not_clocked_and_released_by_the_desk(engine: Engine) {
+    let h = support::harness_with(engine, time::macros::datetime!(2026-03-10 09:00 +7), |s| {
+        s.reports_per_minute = 3;
+        s.reports_ceiling_per_minute = 5;
+    })
+    .await;
+    let mut refs = Vec::new();
+    for i in 0..5 {
+        refs.push(h.submit(&format!("Phản ánh {i}")).await);
+    }
+    assert!(matches!(
+        intake::submit_report(
+            &h.app,
+            h.report("Phản ánh thứ sáu", ""),
+            Channel::Api,
+            None,
+            true
+        )
+        .await,
+        Err(Error::TooManyReports)
+    ));
+    let clocks = |reference: String| {
+        let h = &h;
+        async move {
+            let case = h
+                .app
+                .store
+                .case_by_reference(&reference)
+                .await
+                .unwrap()
+                .unwrap();
+            (
+                case.held_at.is_some(),
+                h.app.store.clocks(case.id).await.unwrap().len(),
+            )
+        }
+    };
+    for r in &refs[..3] {
+        let (held, n) = clocks(r.clone()).await;
+        assert!(!held && n > 0, "{r}");
+    }
+    for r in &refs[3..] {
+        assert_eq!(clocks(r.clone()).await, (true, 0), "{r}");
+    }
+    // Held, it cannot be decided on; the desk lists and releases it, two days later.
+    let desk = h.staff("tttp.tiepnhan").await;
+    let decided = casework::staff_transition(
+        &h.app,
+        &desk,
+        &refs[3],
+        &minhbach_domain::RawDecision {
+            kind: "start_triage".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(matches!(
+        decided,
+        Err(Error::Domain(minhbach_domain::DomainError::Held))
+    ));
+    let listed = intake::held_reports(&h.app, &desk).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    h.clock.advance(time::Duration::days(2));
+    let desk = h.staff("tttp.tiepnhan").await;
+    assert!(intake::release_held(&h.app, &desk, &refs[3]).await.unwrap());
+    assert!(
+        !intake::release_held(&h.app, &desk, &refs[3]).await.unwrap(),
+        "once"
+    );
+    let (held, n) = clocks(refs[3].clone()).await;
+    assert!(!held && n > 0);
+    let case = h
+        .app
+        .store
+        .case_by_reference(&refs[3])
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = h.app.store.clocks(case.id).await.unwrap();
+    assert!(
+        rows.iter().all(|c| c.started_on == "2026-03-10"),
+        "{rows:?}"
+    );
+    // A handler may not release; another agency's desk is told it does not exist.
+    let handler = h.staff("tttp.xuly").await;
+    assert!(intake::release_held(&h.app, &handler, &refs[4])
+        .await
+        .is_err());
+    let other = h.staff("caugiay.tiepnhan").await;
+    assert!(matches!(
+        intake::release_held(&h.app, &other, &refs[4]).await,
+        Err(Error::Domain(minhbach_domain::DomainError::NotFound))
+    ));
+    // A minute later the budget is back.
+    h.clock.advance(time::Duration::seconds(61));
+    let fresh = h.submit("Sau một phút").await;
+    assert!(!clocks(fresh).await.0, "not held");
+}
+
 on_both_engines!(
     a_receipt_is_given_only_for_a_committed_report_and_opens_it,
+    a_burst_of_reports_is_held_not_clocked_and_released_by_the_desk,
     messages_and_reasons_are_bound_to_their_sender_and_place,
     sign_in_attempts_are_bounded,
     wrong_receipts_get_one_answer_and_guessing_cannot_lock_reporters_out,

@@ -38,6 +38,10 @@ pub enum DomainError {
     /// This custodian already decided on the request, or the request is closed.
     #[error("already decided")]
     AlreadyDecided,
+    /// The report was held for review (received beyond the submission budget): an intake
+    /// officer releases it before any decision.
+    #[error("the report is held for review")]
+    Held,
     /// The reporter already has a protection case in progress.
     #[error("a protection case is already in progress")]
     ProtectionOpen,
@@ -60,6 +64,7 @@ impl DomainError {
             DomainError::DisclosureOpen => "error-disclosure-open",
             DomainError::AlreadyDecided => "error-already-decided",
             DomainError::ProtectionOpen => "error-protection-open",
+            DomainError::Held => "error-held",
         }
     }
 

@@ -123,6 +123,9 @@ pub enum Action {
     MarkAccused,
     /// Withdraw from a case one works on (a conflict of interest of one's own).
     Recuse,
+    /// Release a report held for review (received beyond the submission budget), which starts
+    /// its clocks: the intake desk and the lead.
+    ReleaseHeld,
     /// Give the agency's officers who joined later the keys of its open cases.
     GrantKeys,
     /// Ask the custodians to release the reporter's identity to oneself.
@@ -194,7 +197,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::Overseer
         ),
         (Action::ReadCase | Action::Reply | Action::Recuse, Some(c)) => works_case(c),
-        (Action::MarkAccused, Some(c)) => {
+        (Action::MarkAccused | Action::ReleaseHeld, Some(c)) => {
             works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
         }
         (Action::GrantKeys, None) => actor.role == Role::AgencyLead,
@@ -249,6 +252,7 @@ mod tests {
             Action::ManageLegalData,
             Action::ViewEveryAgency,
             Action::MarkAccused,
+            Action::ReleaseHeld,
             Action::Recuse,
             Action::GrantKeys,
             Action::RequestDisclosure,
@@ -305,7 +309,7 @@ mod tests {
                         matches!(role, IntakeOfficer | AgencyLead),
                         matches!(role, IntakeOfficer | AgencyLead | Handler),
                     ),
-                    Action::MarkAccused => (
+                    Action::MarkAccused | Action::ReleaseHeld => (
                         matches!(role, IntakeOfficer | AgencyLead),
                         matches!(role, IntakeOfficer | AgencyLead),
                     ),

@@ -123,6 +123,18 @@ pub trait Store: JobStore + VaultStore + ProtectionStore + Send + Sync + 'static
     async fn case_by_lookup(&self, receipt_lookup: &[u8]) -> Result<Option<CaseRecord>>;
     async fn case_by_reference(&self, reference: &str) -> Result<Option<CaseRecord>>;
     async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>>;
+    /// Reports held for review at an agency (received beyond the submission budget), oldest
+    /// first, at most `limit`.
+    async fn held_cases(&self, agency: AgencyId, limit: i64) -> Result<Vec<CaseRecord>>;
+    /// Releases a held report: its receipt clocks start. False if it was not held (any more).
+    async fn release_held(
+        &self,
+        case: CaseId,
+        clocks: &[NewClock],
+        due_on: Option<String>,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool>;
     async fn case_key_for(&self, case: CaseId, user: UserId) -> Result<Option<Vec<u8>>>;
     async fn messages(&self, case: CaseId) -> Result<Vec<MessageRecord>>;
     async fn events(&self, case: CaseId) -> Result<Vec<EventRecord>>;

@@ -138,6 +138,8 @@ pub struct NewCase {
     /// The clocks that start on receipt, and the nearest due date among them.
     pub clocks: Vec<NewClock>,
     pub due_on: Option<String>,
+    /// Received beyond the submission budget: recorded, but no clock starts until released.
+    pub held: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +167,8 @@ pub struct CaseRecord {
     /// The k the identity key was split with among the custodians, if it was.
     pub identity_threshold: Option<i64>,
     pub demo: bool,
+    /// When the report was held for review (received beyond the submission budget).
+    pub held_at: Option<i64>,
 }
 
 impl CaseRecord {

@@ -429,7 +429,7 @@ pub(crate) fn user_row(r: &AnyRow) -> Result<UserRecord> {
 const CASE_COLUMNS: &str =
     "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
      assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
-     case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo";
+     case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo, held_at";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -457,6 +457,7 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         identity_key_reporter: r.try_get("identity_key_reporter")?,
         identity_threshold: r.try_get("identity_threshold")?,
         demo: r.try_get::<i64, _>("demo")? != 0,
+        held_at: r.try_get("held_at")?,
     })
 }
 
@@ -693,9 +694,9 @@ impl Store for SqlStore {
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
              case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo, \
-             due_on, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             RETURNING id",
+             due_on, seq, held_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18) RETURNING id",
         )
         .bind(reference.clone())
         .bind(c.receipt_lookup.clone())
@@ -714,6 +715,7 @@ impl Store for SqlStore {
         .bind(flag(c.demo))
         .bind(c.due_on.clone())
         .bind(seq)
+        .bind(c.held.then_some(c.now))
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);
@@ -805,6 +807,47 @@ impl Store for SqlStore {
         .as_ref()
         .map(case_row)
         .transpose()
+    }
+
+    async fn held_cases(&self, agency: AgencyId, limit: i64) -> Result<Vec<CaseRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE agency_id = $1 AND held_at IS NOT NULL \
+             ORDER BY held_at, id LIMIT $2"
+        ))
+        .bind(agency.0)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(case_row).collect()
+    }
+
+    async fn release_held(
+        &self,
+        case: CaseId,
+        clocks: &[NewClock],
+        due_on: Option<String>,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        let released = sqlx::query(
+            "UPDATE cases SET held_at = NULL, due_on = $1, updated_at = $2 \
+             WHERE id = $3 AND held_at IS NOT NULL",
+        )
+        .bind(due_on)
+        .bind(now)
+        .bind(case.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if released == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_clocks(&mut tx, case, clocks, now).await?;
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn case(&self, id: CaseId) -> Result<Option<CaseRecord>> {

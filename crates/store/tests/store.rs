@@ -73,6 +73,7 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         demo: false,
         clocks: Vec::new(),
         due_on: None,
+        held: false,
     }
 }
 

@@ -117,6 +117,9 @@ impl AppError {
             AppError::App(Error::Store(StoreError::Busy)) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-busy")
             }
+            AppError::App(Error::TooManyReports) => {
+                simple(StatusCode::SERVICE_UNAVAILABLE, "error-too-many-reports")
+            }
             AppError::App(
                 Error::Store(_) | Error::Crypto(_) | Error::Internal(_) | Error::WrongServerKey,
             ) => simple(StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),
@@ -130,6 +133,7 @@ impl AppError {
         match self {
             AppError::App(Error::Store(StoreError::Full)) => Some(300),
             AppError::App(Error::Store(StoreError::Busy)) => Some(5),
+            AppError::App(Error::TooManyReports) => Some(60),
             _ => None,
         }
     }

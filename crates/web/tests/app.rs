@@ -54,6 +54,7 @@ on_both_engines!(
     a_report_against_the_ward_chairman_is_kept_from_the_wards_leaders,
     a_named_reporters_identity_is_released_by_two_custodians_and_the_reporter_is_told_first,
     the_decoy_code_answers_like_a_real_receipt_and_protection_is_asked_with_plain_forms,
+    a_burst_of_reports_is_held_for_the_desk_and_a_flood_is_refused_with_the_text_kept,
 );
 
 mod specs {
@@ -893,6 +894,70 @@ mod specs {
         assert_eq!(audit_after, audit_before + 3);
         // No request above produced a server error.
         assert_eq!(app.server_errors(), 0);
+    }
+
+    pub async fn a_burst_of_reports_is_held_for_the_desk_and_a_flood_is_refused_with_the_text_kept(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn_with(engine, time::macros::datetime!(2026-11-27 09:00 +7), |s| {
+            s.reports_per_minute = 1;
+            s.reports_ceiling_per_minute = 2;
+        })
+        .await;
+        let send = |what: &'static str| {
+            let app = &app;
+            async move {
+                let token = app.report_form().await;
+                app.post_form(
+                    "/report",
+                    &[
+                        ("token", token.as_str()),
+                        ("category", "land"),
+                        ("what", what),
+                        ("identity", "anonymous"),
+                    ],
+                    None,
+                )
+                .await
+            }
+        };
+        assert_eq!(send("Báo cáo thứ nhất").await.status, 200);
+        let held = send("Báo cáo thứ hai trong đợt").await;
+        assert_eq!(held.status, 200, "a held report still gets its receipt");
+        let reference = held.body.split("HN-2026-").nth(1).unwrap()[..9].to_owned();
+        let reference = format!("HN-2026-{reference}");
+        let refused = send("Báo cáo thứ ba bị từ chối").await;
+        assert_eq!(refused.status, 503);
+        assert!(
+            refused.body.contains("chưa được ghi nhận"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("Báo cáo thứ ba bị từ chối"),
+            "the text is kept"
+        );
+        // The desk sees the held report, releases it with a plain form, and it is gone.
+        let desk = app.staff_cookie("tttp.tiepnhan").await;
+        let inbox = app.get("/staff/inbox", Some(&desk)).await;
+        assert!(inbox.body.contains("/staff/held"), "{}", inbox.body);
+        let list = app.get("/staff/held", Some(&desk)).await;
+        assert_eq!(list.status, 200);
+        assert!(list.body.contains(&reference));
+        let csrf = hidden(&list.body, "csrf");
+        let released = app
+            .post_form(
+                &format!("/staff/held/{reference}"),
+                &[("csrf", csrf.as_str())],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(released.status, 303, "{}", released.body);
+        let list = app.get("/staff/held", Some(&desk)).await;
+        assert!(!list.body.contains(&reference));
+        // Roles that do not take reports in have no such page.
+        let handler = app.staff_cookie("tttp.xuly").await;
+        assert_eq!(app.get("/staff/held", Some(&handler)).await.status, 403);
     }
 
     pub async fn the_same_report_form_submitted_twice_records_one_case(engine: Engine) {

@@ -36,6 +36,15 @@ pub async fn harness(engine: Engine) -> Harness {
 }
 
 pub async fn harness_at(engine: Engine, start: time::OffsetDateTime) -> Harness {
+    harness_with(engine, start, |_| {}).await
+}
+
+/// The harness with some settings changed (budgets, throttles).
+pub async fn harness_with(
+    engine: Engine,
+    start: time::OffsetDateTime,
+    change: impl FnOnce(&mut AppSettings),
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let config = match engine {
         Engine::Sqlite => {
@@ -51,10 +60,11 @@ pub async fn harness_at(engine: Engine, start: time::OffsetDateTime) -> Harness 
     let sql = Arc::new(SqlStore::open(&config).await.unwrap());
     let store: Arc<dyn Store> = sql.clone();
     let clock = Arc::new(FixedClock::new(start));
-    let settings = AppSettings {
+    let mut settings = AppSettings {
         password: PasswordParams::TEST,
         ..AppSettings::default()
     };
+    change(&mut settings);
     let app = App::new(
         store,
         ServerSecret::generate(&mut rand::rngs::OsRng),

@@ -83,6 +83,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/custodian", get(staff::custodian_page))
         .route("/staff/protection", get(staff::protection_page))
         .route("/staff/exclusions", get(staff::exclusions_page))
+        .route("/staff/held", get(staff::held_page))
+        .route("/staff/held/{reference}", post(staff::held_release))
         .route("/staff/exclusions/{id}", post(staff::exclusion_lift))
         .route("/staff/protection/{id}/step", post(staff::protection_step))
         .route("/staff/cases/{reference}/risk", post(staff::staff_risk))

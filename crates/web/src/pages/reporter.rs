@@ -148,6 +148,7 @@ pub(super) async fn report_submit(
                 AppError::App(minhbach_app::Error::Store(minhbach_store::StoreError::Full)) => {
                     "error-storage-full-form"
                 }
+                AppError::App(minhbach_app::Error::TooManyReports) => "error-too-many-reports",
                 _ => "error-busy",
             };
             let mut r = again(

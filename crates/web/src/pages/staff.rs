@@ -109,6 +109,8 @@ struct InboxPage {
     today: time::Date,
     /// A lead may give officers who joined later the keys of the agency's open cases.
     may_grant_keys: bool,
+    /// Reports held for review at the agency (the intake desk's to release).
+    held: usize,
     /// Overseers see every agency's metadata and cannot open cases.
     overseer: bool,
     agencies: Vec<Agency>,
@@ -236,6 +238,9 @@ pub(super) async fn staff_inbox(
         today: st.today(),
         overseer: minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewEveryAgency, None),
         may_grant_keys: minhbach_domain::can(&s.actor, minhbach_domain::Action::GrantKeys, None),
+        held: minhbach_app::intake::held_reports(&st, &s)
+            .await
+            .map_or(0, |h| h.len()),
         agencies,
     }))
 }
@@ -773,4 +778,54 @@ pub(super) async fn exclusion_lift(
 ) -> AppResult<Response> {
     minhbach_app::conflicts::override_chain(&st, &s, id, &f.reasons).await?;
     Ok(Redirect::to("/staff/exclusions").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "held.html")]
+struct HeldPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    items: Vec<minhbach_app::intake::HeldReport>,
+    categories: Vec<Category>,
+}
+
+impl HeldPage {
+    fn category_name(&self, code: &str) -> String {
+        self.categories.iter().find(|c| c.code == code).map_or_else(
+            || code.to_owned(),
+            |c| {
+                if self.t.is_vi() {
+                    c.name_vi.clone()
+                } else {
+                    c.name_en.clone()
+                }
+            },
+        )
+    }
+}
+
+/// The intake desk: reports held for review because they arrived in a burst.
+pub(super) async fn held_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+) -> AppResult<Response> {
+    let items = minhbach_app::intake::held_reports(&st, &s).await?;
+    Ok(page(HeldPage {
+        t: tr(&st, lang, "/staff/held").await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        items,
+        categories: st.store.categories().await?,
+    }))
+}
+
+pub(super) async fn held_release(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), _f): Csrf<Staff, CsrfOnly>,
+) -> AppResult<Response> {
+    minhbach_app::intake::release_held(&st, &s, &reference).await?;
+    Ok(Redirect::to("/staff/held").into_response())
 }

@@ -109,6 +109,15 @@ impl TestApp {
 
     /// A server whose clock starts at `start` (Vietnam time).
     pub async fn spawn_at(engine: Engine, start: time::OffsetDateTime) -> TestApp {
+        Self::spawn_with(engine, start, |_| {}).await
+    }
+
+    /// A server with some application settings changed (budgets, throttles).
+    pub async fn spawn_with(
+        engine: Engine,
+        start: time::OffsetDateTime,
+        change: impl FnOnce(&mut minhbach_app::AppSettings),
+    ) -> TestApp {
         let data = tempfile::tempdir().unwrap();
         let (config, schema) = match engine {
             Engine::Sqlite => (
@@ -127,7 +136,7 @@ impl TestApp {
         };
         let store = Arc::new(SqlStore::open(&config).await.unwrap());
         let clock = Arc::new(FixedClock::new(start));
-        let web = WebConfig {
+        let mut web = WebConfig {
             app: minhbach_app::AppSettings {
                 password: PasswordParams::TEST,
                 receipt_failures_per_minute: 80,
@@ -136,6 +145,7 @@ impl TestApp {
             },
             ..WebConfig::default()
         };
+        change(&mut web.app);
         let secret = ServerSecret::generate(&mut rand::rngs::OsRng);
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let state = AppState::new(store.clone(), secret, dyn_clock, web).unwrap();
