@@ -101,6 +101,19 @@ enum Command {
         #[command(subcommand)]
         command: RecoveryCommand,
     },
+    /// Write a consistent copy of the data to a new directory while the server runs: the
+    /// SQLite database (PostgreSQL: the server key and checkpoints; dump the database with
+    /// pg_dump, see docs/operations.md), the server key and the audit checkpoints.
+    Backup {
+        /// A directory that does not exist yet (or is empty).
+        to: PathBuf,
+    },
+    /// Put a backup taken with `backup` into an empty data directory, after checking that its
+    /// key opens its database and its audit log verifies against its checkpoints.
+    Restore {
+        /// The directory `backup` wrote.
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -263,6 +276,8 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup { to } => backup(&cli.data, &config, &to).await,
+        Command::Restore { from } => restore(&cli.data, &config, &from).await,
         Command::Recovery {
             command: RecoveryCommand::Reshare,
         } => {
@@ -564,6 +579,114 @@ async fn audit_verify(data: &Path, config: &Config) -> anyhow::Result<()> {
         Err(e) => {
             eprintln!("AUDIT LOG BROKEN: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// Files a backup holds, relative to its directory (and to the data directory).
+const BACKUP_DB: &str = "minhbach.db";
+const BACKUP_KEY: &str = "secrets/server.key";
+const BACKUP_CHECKPOINTS: &str = "audit/checkpoints";
+
+async fn backup(data: &Path, config: &Config, to: &Path) -> anyhow::Result<()> {
+    if to.exists() && std::fs::read_dir(to)?.next().is_some() {
+        bail!(
+            "{} is not empty: back up into a new directory",
+            to.display()
+        );
+    }
+    let (st, store) = open_parts(data, config).await?;
+    // The log is checked and a checkpoint signed first; the checkpoints are copied before the
+    // database, so the copy of the log is never shorter than the copied checkpoints.
+    let checkpoints = Checkpoints::new(config.checkpoint_file(data), &st.secret);
+    if let Err(e) = minhbach_app::audit::verify(st.store.as_ref(), &checkpoints, st.now()).await? {
+        bail!("the audit log does not verify ({e}): not backing up a broken log");
+    }
+    minhbach_app::files::create_private_dir(&to.join("secrets"))?;
+    minhbach_app::files::create_private_dir(&to.join("audit"))?;
+    copy_private(&config.secret_file(data), &to.join(BACKUP_KEY))?;
+    copy_private(&config.checkpoint_file(data), &to.join(BACKUP_CHECKPOINTS))?;
+    match config.sqlite_file(data) {
+        Some(_) => {
+            let file = to.join(BACKUP_DB);
+            store.backup_into(&file).await?;
+            minhbach_app::files::restrict(&file, 0o600)?;
+            println!("backup written to {}", to.display());
+        }
+        None => println!(
+            "server key and audit checkpoints written to {}; now dump the PostgreSQL database \
+             with pg_dump (see docs/operations.md)",
+            to.display()
+        ),
+    }
+    Ok(())
+}
+
+fn copy_private(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    let mut f = minhbach_app::files::open_private_append(to)?;
+    use std::io::Write;
+    f.write_all(&bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+async fn restore(data: &Path, config: &Config, from: &Path) -> anyhow::Result<()> {
+    let Some(db) = config.sqlite_file(data) else {
+        bail!("with PostgreSQL, restore the database with pg_restore and copy the server key and checkpoints (docs/operations.md)");
+    };
+    let key = config.secret_file(data);
+    let checkpoints = config.checkpoint_file(data);
+    for existing in [&db, &key, &checkpoints] {
+        if existing.exists() {
+            bail!(
+                "{} exists: restore into an empty data directory",
+                existing.display()
+            );
+        }
+    }
+    for part in [BACKUP_DB, BACKUP_KEY, BACKUP_CHECKPOINTS] {
+        if !from.join(part).exists() {
+            bail!("{} is not a backup: {part} is missing", from.display());
+        }
+    }
+    minhbach_app::files::create_private_dir(data)?;
+    if let Some(dir) = key.parent() {
+        minhbach_app::files::create_private_dir(dir)?;
+    }
+    if let Some(dir) = checkpoints.parent() {
+        minhbach_app::files::create_private_dir(dir)?;
+    }
+    copy_private(&from.join(BACKUP_KEY), &key)?;
+    copy_private(&from.join(BACKUP_CHECKPOINTS), &checkpoints)?;
+    copy_private(&from.join(BACKUP_DB), &db)?;
+    // Serve nothing that does not check out: the key must open this database and the log must
+    // verify against the checkpoints taken with it.
+    let checked = async {
+        let st = open(data, config).await?;
+        let signed = Checkpoints::new(&checkpoints, &st.secret);
+        match minhbach_app::audit::verify(st.store.as_ref(), &signed, st.now()).await? {
+            Ok(v) => Ok(v.events),
+            Err(e) => Err(anyhow::anyhow!("the audit log does not verify: {e}")),
+        }
+    }
+    .await;
+    match checked {
+        Ok(events) => {
+            println!(
+                "restored from {}: {events} audit events verified",
+                from.display()
+            );
+            Ok(())
+        }
+        Err(e) => {
+            for f in [&db, &key, &checkpoints] {
+                let _ = std::fs::remove_file(f);
+            }
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            bail!("the backup in {} was not restored: {e}", from.display())
         }
     }
 }

@@ -207,6 +207,115 @@ async fn audit_verify_catches_every_rewrite_and_the_server_key_is_never_regenera
     );
 }
 
+#[tokio::test]
+async fn a_backup_restores_only_when_its_key_and_log_check_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = minhbach(dir.path(), &["demo", "--no-serve"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let out = String::from_utf8_lossy(&seeded.stdout).into_owned();
+    let receipts: Vec<String> = out
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (r, k) = (w.next()?, w.next()?);
+            (r.starts_with("HN-") && k.len() == 19).then(|| k.to_owned())
+        })
+        .collect();
+    assert!(!receipts.is_empty(), "{out}");
+
+    let backups = tempfile::tempdir().unwrap();
+    let to = backups.path().join("b1");
+    let made = minhbach(dir.path(), &["backup", to.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    for part in ["minhbach.db", "secrets/server.key", "audit/checkpoints"] {
+        assert!(to.join(part).exists(), "{part}");
+    }
+    let again = minhbach(dir.path(), &["backup", to.to_str().unwrap()]);
+    assert!(!again.status.success(), "never over an earlier backup");
+
+    // Restored into an empty directory: the log verifies and every receipt opens its case.
+    let fresh = tempfile::tempdir().unwrap();
+    let restored = minhbach(fresh.path(), &["restore", to.to_str().unwrap()]);
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let url = format!("sqlite://{}", fresh.path().join("minhbach.db").display());
+    let key: [u8; 32] = std::fs::read(fresh.path().join("secrets/server.key"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let store = std::sync::Arc::new(
+        minhbach_store::SqlStore::open(&minhbach_store::StoreConfig::new(url))
+            .await
+            .unwrap(),
+    );
+    let app = minhbach_app::App::new(
+        store.clone(),
+        minhbach_crypto::ServerSecret::from_bytes(key),
+        std::sync::Arc::new(minhbach_app::clock::SystemClock),
+        minhbach_app::AppSettings::default(),
+    )
+    .unwrap();
+    for r in &receipts {
+        minhbach_app::reporter::reporter_login(
+            &app,
+            r,
+            minhbach_app::reporter::ReceiptForm::Unbound,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{r}: {e}"));
+    }
+    store.close().await;
+    let busy = minhbach(fresh.path(), &["restore", to.to_str().unwrap()]);
+    assert!(!busy.status.success(), "never over a data directory in use");
+
+    // A backup whose log was cut, or whose key is another's, is not restored.
+    let cut = backups.path().join("cut");
+    assert!(Command::new("cp")
+        .arg("-a")
+        .arg(&to)
+        .arg(&cut)
+        .status()
+        .unwrap()
+        .success());
+    let db = raw_db(&cut).await;
+    sqlx::query("DELETE FROM audit_log WHERE seq > 3")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit_log WHERE seq = 3)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let target = tempfile::tempdir().unwrap();
+    let refused = minhbach(target.path(), &["restore", cut.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("not restored"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        !target.path().join("minhbach.db").exists(),
+        "nothing left behind"
+    );
+    let other_key = backups.path().join("other-key");
+    assert!(Command::new("cp")
+        .arg("-a")
+        .arg(&to)
+        .arg(&other_key)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(other_key.join("secrets/server.key"), [3u8; 32]).unwrap();
+    let refused = minhbach(target.path(), &["restore", other_key.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("does not match"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
 #[test]
 fn init_prints_the_recovery_key_once_and_refuses_a_second_time() {
     let dir = tempfile::tempdir().unwrap();

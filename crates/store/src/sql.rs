@@ -42,6 +42,23 @@ impl SqlStore {
         WriteTx::begin(&self.write, self.backend, self.audit_key.clone()).await
     }
 
+    /// Writes a consistent copy of a SQLite database to `file` while it is in use
+    /// (`VACUUM INTO`: one read transaction, so the copy is one committed state).
+    pub async fn backup_into(&self, file: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Corrupt(
+                "backup_into is for SQLite; dump PostgreSQL with pg_dump".into(),
+            ));
+        }
+        let path = file.to_str().ok_or_else(|| {
+            StoreError::Corrupt(format!("backup path is not UTF-8: {}", file.display()))
+        })?;
+        sqlx::query(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// The write pool, for tests that inspect or tamper with raw tables.
     pub fn pool(&self) -> &AnyPool {
         &self.write
