@@ -8,7 +8,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pytest aiosmtpd
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pytest aiosmtpd schemathesis
 
 bin="${MINHBACH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/minhbach-target}/debug/minhbach}"
 if [ ! -x "$bin" ]; then
