@@ -112,9 +112,15 @@ impl std::str::FromStr for Reference {
         if luhn(digits).to_string() != check {
             return Err(bad());
         }
+        // Four digits and no leading zero: "0622" is not a year (found by the fuzzer, as a
+        // reference that printed back as "HN-622-…").
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        if !(1000..=9999).contains(&year) {
+            return Err(bad());
+        }
         Ok(Reference {
             prefix: prefix.to_owned(),
-            year: year.parse().map_err(|_| bad())?,
+            year,
             number: digits.parse().map_err(|_| bad())?,
         })
     }
@@ -160,6 +166,8 @@ mod tests {
             "HN-2026-12",
             "HN-2026-x83019279",
             "HN-2026-000123",
+            "HN-0622-968277202",
+            "HN-+622-968277202",
         ] {
             assert!(s.parse::<Reference>().is_err(), "{s}");
         }
