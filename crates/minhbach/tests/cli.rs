@@ -285,6 +285,11 @@ async fn a_backup_restores_only_when_its_key_and_log_check_out() {
         .execute(db.pool())
         .await
         .unwrap();
+    // Into the database file itself: restore copies minhbach.db, not a write-ahead log.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(db.pool())
+        .await
+        .unwrap();
     db.close().await;
     let target = tempfile::tempdir().unwrap();
     let refused = minhbach(target.path(), &["restore", cut.to_str().unwrap()]);
