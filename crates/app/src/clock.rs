@@ -12,6 +12,14 @@ pub const LOCAL_OFFSET: time::UtcOffset = match time::UtcOffset::from_hms(7, 0, 
     Err(_) => time::UtcOffset::UTC,
 };
 
+/// The local calendar date of a Unix timestamp (seconds).
+pub fn local_date(unix: i64) -> crate::Result<time::Date> {
+    Ok(OffsetDateTime::from_unix_timestamp(unix)
+        .map_err(|e| crate::Error::Internal(e.to_string()))?
+        .to_offset(LOCAL_OFFSET)
+        .date())
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> OffsetDateTime;
 }

@@ -126,10 +126,7 @@ pub async fn release_held(
     if case.held_at.is_none() {
         return Ok(false);
     }
-    let received = time::OffsetDateTime::from_unix_timestamp(case.received_at)
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .to_offset(crate::clock::LOCAL_OFFSET)
-        .date();
+    let received = crate::clock::local_date(case.received_at)?;
     let clocks = crate::clocks::plan(
         &st.legal(),
         &[],

@@ -672,10 +672,7 @@ pub async fn checkins(st: &App, s: &ReporterSession) -> Result<Vec<Checkin>> {
     let Some(closed_at) = st.store.events(s.case.id).await?.last().map(|e| e.at) else {
         return Ok(Vec::new());
     };
-    let closed_on = time::OffsetDateTime::from_unix_timestamp(closed_at)
-        .map_err(|e| Error::Internal(e.to_string()))?
-        .to_offset(crate::clock::LOCAL_OFFSET)
-        .date();
+    let closed_on = crate::clock::local_date(closed_at)?;
     let answers = st.store.checkins(s.case.id).await?;
     let legal = st.legal();
     let today = st.today();

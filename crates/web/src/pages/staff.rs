@@ -116,18 +116,23 @@ struct InboxPage {
     agencies: Vec<Agency>,
 }
 
+/// A category's name in the page's language (its code if it is no longer configured).
+fn category_name(categories: &[Category], t: &Tr, code: &str) -> String {
+    categories.iter().find(|c| c.code == code).map_or_else(
+        || code.to_owned(),
+        |c| {
+            if t.is_vi() {
+                c.name_vi.clone()
+            } else {
+                c.name_en.clone()
+            }
+        },
+    )
+}
+
 impl InboxPage {
     fn category_name(&self, code: &str) -> String {
-        self.categories.iter().find(|c| c.code == code).map_or_else(
-            || code.to_owned(),
-            |c| {
-                if self.t.is_vi() {
-                    c.name_vi.clone()
-                } else {
-                    c.name_en.clone()
-                }
-            },
-        )
+        category_name(&self.categories, &self.t, code)
     }
 
     fn agency_of(&self, id: &minhbach_domain::AgencyId) -> String {
@@ -792,16 +797,7 @@ struct HeldPage {
 
 impl HeldPage {
     fn category_name(&self, code: &str) -> String {
-        self.categories.iter().find(|c| c.code == code).map_or_else(
-            || code.to_owned(),
-            |c| {
-                if self.t.is_vi() {
-                    c.name_vi.clone()
-                } else {
-                    c.name_en.clone()
-                }
-            },
-        )
+        category_name(&self.categories, &self.t, code)
     }
 }
 
