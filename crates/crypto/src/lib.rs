@@ -11,6 +11,7 @@
 mod asymmetric;
 mod audit;
 mod base32;
+mod chunks;
 mod error;
 mod kdf;
 mod password;
@@ -25,6 +26,7 @@ pub use asymmetric::{
     unwrap_with_secret, wrap_to_prepared, wrap_to_public, PreparedPublicKey, PublicKey, SecretKey,
 };
 pub use audit::{verify_checkpoint, AuditKey, CheckpointKey};
+pub use chunks::{open_chunk, seal_chunk, ChunkPosition, CHUNK_LEN};
 pub use error::CryptoError;
 pub use kdf::sha256;
 pub use password::{

@@ -21,6 +21,7 @@ pub(crate) enum Domain {
     Data,
     SymmetricKey,
     SecretKey,
+    Chunk,
 }
 
 impl Domain {
@@ -29,6 +30,7 @@ impl Domain {
             Domain::Data => b"minhbach data v1",
             Domain::SymmetricKey => b"minhbach symmetric key v1",
             Domain::SecretKey => b"minhbach secret key v1",
+            Domain::Chunk => b"minhbach chunk v1",
         }
     }
 
