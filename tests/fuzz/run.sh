@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bounded cargo fuzz runs of the parsers that read untrusted input (fuzz/fuzz_targets): receipts
-# and references, the report and decision forms, rule sets and calendar years. Each target
+# and references, the report and decision forms, rule sets and calendar years, evidence files. Each target
 # starts from the seeds in fuzz/seeds and runs FUZZ_SECONDS (default 30); a crash, a panic or
 # a failed assertion fails the run and leaves the input in fuzz/artifacts.
 set -euo pipefail
@@ -14,7 +14,7 @@ fi
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/minhbach-target}-fuzz"
 seconds="${FUZZ_SECONDS:-30}"
-targets=(receipt report_form decision_form legal_data)
+targets=(receipt report_form decision_form legal_data evidence)
 
 for t in "${targets[@]}"; do
   corpus=$(mktemp -d)

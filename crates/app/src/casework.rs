@@ -130,6 +130,12 @@ pub struct CaseView {
     /// The reader may mark a staff account as accused in this case (intake desk, lead).
     #[serde(skip)]
     pub may_mark_accused: bool,
+    /// Staff only: a legal hold keeps the content past its retention period, and whether the
+    /// reader (the agency's lead) may place or lift it.
+    #[serde(skip)]
+    pub legal_hold: bool,
+    #[serde(skip)]
+    pub may_hold: bool,
     /// The reporter's identity as this officer sees it (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::identity::StaffIdentity>,
@@ -147,6 +153,8 @@ pub struct CaseView {
     /// Linked cases: (reference, kind).
     pub links: Vec<(String, String)>,
     pub clocks: Vec<ClockView>,
+    /// Evidence files, oldest first.
+    pub files: Vec<crate::evidence::FileView>,
 }
 
 impl CaseView {
@@ -209,16 +217,32 @@ fn open_bound(
     }
 }
 
+/// Who writes a message: the side, the officer (for staff) and the actor the audit names.
+pub(crate) struct Author<'a> {
+    pub sender: Sender,
+    pub user: Option<UserId>,
+    pub actor: &'a str,
+}
+
 pub(crate) async fn add_message(
     st: &App,
     case: &CaseRecord,
     case_key: &SymmetricKey,
-    sender: Sender,
-    user: Option<UserId>,
+    author: Author<'_>,
     text: &MessageText,
-    actor: &str,
+    files: Option<&crate::evidence::DraftRef>,
 ) -> Result<()> {
+    let Author {
+        sender,
+        user,
+        actor,
+    } = author;
     let now = st.now();
+    let attachments = match files {
+        Some(d) => Some(crate::evidence::adoption(st, d, case_key).await?),
+        None => None,
+    };
+    let count = attachments.as_ref().map_or(0, |a| a.files.len());
     let body_sealed = crypto::seal(
         case_key,
         text.as_str().as_bytes(),
@@ -233,9 +257,10 @@ pub(crate) async fn add_message(
                 user,
                 now,
                 body_sealed,
+                attachments,
             },
             &AuditEntry::new(now, actor, "message.added", Some(case.id))
-                .with_detail(serde_json::json!({ "sender": sender.code() })),
+                .with_detail(serde_json::json!({ "sender": sender.code(), "files": count })),
         )
         .await?;
     Ok(())
@@ -296,6 +321,8 @@ async fn case_shell(st: &App, case: &CaseRecord, content: ReportContent) -> Resu
         events: Vec::new(),
         available: Vec::new(),
         may_mark_accused: false,
+        legal_hold: false,
+        may_hold: false,
         identity: None,
         risk: None,
         protection: Vec::new(),
@@ -304,6 +331,7 @@ async fn case_shell(st: &App, case: &CaseRecord, content: ReportContent) -> Resu
         forward_hops: case.forward_hops,
         links: Vec::new(),
         clocks: Vec::new(),
+        files: Vec::new(),
     })
 }
 
@@ -417,8 +445,11 @@ pub(crate) async fn case_view(
         events,
         available,
         may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
+        legal_hold: staff.is_some() && case.legal_hold_at.is_some(),
+        may_hold: staff.is_some_and(|a| can(a, Action::LegalHold, Some(&case.facts()))),
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
         clocks,
+        files: crate::evidence::case_files(st, case.id, case_key).await?,
         ..case_shell(st, case, content).await?
     })
 }
@@ -539,10 +570,13 @@ pub async fn staff_reply(st: &App, s: &StaffSession, reference: &str, body: &str
         st,
         &case,
         &key,
-        Sender::Staff,
-        Some(s.user.id),
+        Author {
+            sender: Sender::Staff,
+            user: Some(s.user.id),
+            actor: &actor_code(s),
+        },
         &text,
-        &actor_code(s),
+        None,
     )
     .await
 }

@@ -45,6 +45,17 @@ pub enum Error {
     /// organisation's set-up (an unknown account, a cycle of superior bodies).
     #[error("refused: {0}")]
     Refused(String),
+    /// An evidence file was not accepted (`code` is `minhbach_evidence::Refused::code`, or
+    /// "too-many"); nothing of the upload was kept.
+    #[error("file not accepted: {code}")]
+    FileRefused { name: String, code: &'static str },
+    /// The files waiting for confirmation are gone (expired, or the form's key does not open
+    /// them): the reporter chooses them again.
+    #[error("the files waiting for confirmation have expired")]
+    DraftExpired,
+    /// The case ended and its content was destroyed at the end of its retention period.
+    #[error("the case's content was deleted at the end of its retention period")]
+    CasePurged,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

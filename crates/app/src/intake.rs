@@ -58,10 +58,53 @@ pub async fn submit_report(
     record(st, raw, channel, nonce_hash, demo, None).await
 }
 
+/// Records a report with the evidence files the reporter confirmed (a draft of
+/// [`crate::evidence::prepare`]). `DraftExpired` if the files are gone: then nothing is recorded.
+pub async fn submit_report_with_files(
+    st: &App,
+    raw: RawReport,
+    channel: Channel,
+    nonce_hash: Option<Vec<u8>>,
+    demo: bool,
+    files: &crate::evidence::DraftRef,
+) -> Result<Submitted> {
+    let how = How {
+        files: Some(files),
+        ..How::new(channel, nonce_hash, demo)
+    };
+    record_with(st, raw, how).await
+}
+
+/// Checks a report's fields without recording anything (before its files are prepared), so a
+/// mistake is shown before the reporter confirms the files.
+pub async fn check_report(st: &App, raw: &RawReport) -> Result<()> {
+    let categories: Vec<String> = st
+        .store
+        .categories()
+        .await?
+        .into_iter()
+        .map(|c| c.code)
+        .collect();
+    let agencies = agency_ids(st).await?;
+    let report = raw.clone().validate(&categories, &agencies)?;
+    if report.agency.is_none() && st.organisation().await?.default_agency.is_none() {
+        return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
+            field: "agency",
+            code: "field-required",
+        }])
+        .into());
+    }
+    Ok(())
+}
+
 /// Records the demo city's sample reports: the operator's seeding is not a burst of reports and
 /// does not count against the submission budget.
 pub(crate) async fn seed_report(st: &App, raw: RawReport) -> Result<Submitted> {
-    record_with(st, raw, Channel::Web, None, true, None, false).await
+    let how = How {
+        budgeted: false,
+        ..How::new(Channel::Web, None, true)
+    };
+    record_with(st, raw, how).await
 }
 
 const BUDGET: &[u8] = b"reports";
@@ -162,18 +205,47 @@ pub(crate) async fn record(
     demo: bool,
     retaliation_of: Option<(minhbach_domain::CaseId, minhbach_domain::Track)>,
 ) -> Result<Submitted> {
-    record_with(st, raw, channel, nonce_hash, demo, retaliation_of, true).await
+    let how = How {
+        retaliation_of,
+        ..How::new(channel, nonce_hash, demo)
+    };
+    record_with(st, raw, how).await
 }
 
-async fn record_with(
-    st: &App,
-    raw: RawReport,
+/// How a report came in, besides its fields.
+struct How<'a> {
     channel: Channel,
     nonce_hash: Option<Vec<u8>>,
     demo: bool,
     retaliation_of: Option<(minhbach_domain::CaseId, minhbach_domain::Track)>,
+    /// Counts against the submission budget (everything but the operator's demo seeding).
     budgeted: bool,
-) -> Result<Submitted> {
+    /// Evidence files the reporter confirmed.
+    files: Option<&'a crate::evidence::DraftRef>,
+}
+
+impl How<'_> {
+    fn new(channel: Channel, nonce_hash: Option<Vec<u8>>, demo: bool) -> Self {
+        How {
+            channel,
+            nonce_hash,
+            demo,
+            retaliation_of: None,
+            budgeted: true,
+            files: None,
+        }
+    }
+}
+
+async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted> {
+    let How {
+        channel,
+        nonce_hash,
+        demo,
+        retaliation_of,
+        budgeted,
+        files,
+    } = how;
     let org = st.organisation().await?;
     // The submission budget (finding M7): a burst is recorded but held, and only a flood far
     // beyond it is refused. Nothing is lost either way: a held report has its receipt, and a
@@ -222,6 +294,10 @@ async fn record_with(
     let receipt_key = st.secret.receipt_key(&receipt);
     let recovery = PublicKey::try_from_slice(&org.recovery_public_key)?;
     let case_key = SymmetricKey::generate(&mut OsRng);
+    let attachments = match files {
+        Some(d) => Some(crate::evidence::adoption(st, d, &case_key).await?),
+        None => None,
+    };
 
     let content = Zeroizing::new(
         serde_json::to_vec(&ReportContent {
@@ -375,6 +451,7 @@ async fn record_with(
         clocks: clocks.new,
         due_on: clocks.due_on,
         held,
+        attachments,
     };
     let audit = AuditEntry::new(now, "reporter", "case.submitted", None);
     let audit = if held {

@@ -80,6 +80,9 @@ pub async fn reporter_login(
     let decoy = st.store.decoy(&lookup).await?;
     let receipt_key = st.secret.receipt_key(&receipt);
     if let Some(case) = case {
+        if case.purged_at.is_some() {
+            return Err(Error::CasePurged);
+        }
         let case_key = crypto::unwrap_key(
             &receipt_key,
             &case.case_key_reporter,
@@ -207,7 +210,12 @@ pub async fn reporter_view(st: &App, s: &ReporterSession) -> Result<CaseView> {
     Ok(view)
 }
 
-pub async fn reporter_message(st: &App, s: &ReporterSession, body: &str) -> Result<()> {
+pub async fn reporter_message(
+    st: &App,
+    s: &ReporterSession,
+    body: &str,
+    files: Option<&crate::evidence::DraftRef>,
+) -> Result<()> {
     let text = MessageText::parse(body)?;
     if s.decoy.is_some() {
         // Accepted and kept nowhere: the real thread is not touched from a decoy session.
@@ -217,10 +225,13 @@ pub async fn reporter_message(st: &App, s: &ReporterSession, body: &str) -> Resu
         st,
         &s.case,
         &s.case_key,
-        Sender::Reporter,
-        None,
+        crate::casework::Author {
+            sender: Sender::Reporter,
+            user: None,
+            actor: "reporter",
+        },
         &text,
-        "reporter",
+        files,
     )
     .await
 }

@@ -12,7 +12,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use minhbach_domain::Calendar;
 use minhbach_store::jobs::{
     NOTIFY_DUE_SOON, NOTIFY_OVERDUE, NOTIFY_SUPERIOR_FOLLOWUP, NOTIFY_SUSPENSION_REVIEW,
 };
@@ -32,15 +31,18 @@ pub const JOB_SEND_MAIL: &str = "send_mail";
 pub const JOB_EXPIRE_SESSIONS: &str = "expire_sessions";
 /// Protection measures whose review date has come: their officers are told once.
 pub const JOB_PROTECTION_REVIEWS: &str = "protection_reviews";
+/// Finished cases whose retention period has ended: their content is destroyed.
+pub const JOB_RETENTION: &str = "retention";
 
 /// The periodic jobs and their period in seconds.
-pub const PERIODIC: [(&str, i64); 6] = [
+pub const PERIODIC: [(&str, i64); 7] = [
     (JOB_SCAN_OVERDUE, 5 * 60),
     (JOB_REMIND_DUE_SOON, 60 * 60),
     (JOB_REVIEW_SUSPENDED, 24 * 60 * 60),
     (JOB_SEND_MAIL, 60),
     (JOB_EXPIRE_SESSIONS, 15 * 60),
     (JOB_PROTECTION_REVIEWS, 60 * 60),
+    (JOB_RETENTION, 24 * 60 * 60),
 ];
 
 /// A failed job is tried again after this long (its error is kept in `jobs.last_error`).
@@ -75,8 +77,9 @@ impl Default for SchedulerSettings {
     }
 }
 
-/// The working-day calendar in force at each run (admins may import a new year meanwhile).
-pub type CalendarSource = Arc<dyn Fn() -> Calendar + Send + Sync>;
+/// The legal data in force at each run: the working-day calendar and the rule sets with their
+/// retention classes (admins may import a new year or rule set meanwhile).
+pub type LegalSource = Arc<dyn Fn() -> Arc<crate::legal::Legal> + Send + Sync>;
 
 /// What one tick did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -92,13 +95,17 @@ pub struct RunReport {
     /// To be retried when their lease expires.
     pub mails_failed: u32,
     pub sessions_expired: u64,
+    /// Drafts of evidence files that nobody confirmed in time, deleted with their files.
+    pub drafts_expired: u64,
     pub protection_reviews: u64,
+    /// Finished cases whose content was destroyed at the end of their retention period.
+    pub cases_purged: u64,
 }
 
 pub struct Scheduler {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    pub calendar: CalendarSource,
+    pub legal: LegalSource,
     pub mailer: Arc<dyn Mailer>,
     /// Unique per running process (see [`node_name`]): a lease names its holder.
     pub node: String,
@@ -141,7 +148,7 @@ impl Scheduler {
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        calendar: CalendarSource,
+        legal: LegalSource,
         mailer: Arc<dyn Mailer>,
         node: impl Into<String>,
         public_url: &str,
@@ -150,7 +157,7 @@ impl Scheduler {
         Scheduler {
             store,
             clock,
-            calendar,
+            legal,
             mailer,
             node: node.into(),
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -257,8 +264,9 @@ impl Scheduler {
                 }
             }
             JOB_REMIND_DUE_SOON => {
-                let end =
-                    (self.calendar)().add_working_days(today, self.settings.due_soon_working_days);
+                let end = (self.legal)()
+                    .calendar
+                    .add_working_days(today, self.settings.due_soon_working_days);
                 let r = self
                     .store
                     .remind_due_soon(&iso_date(today), &iso_date(end), now)
@@ -283,6 +291,8 @@ impl Scheduler {
                     .delete_expired_sessions(now)
                     .await
                     .map_err(store_error)?;
+                // Unconfirmed evidence files expire with the same sweep.
+                report.drafts_expired += self.store.purge_drafts(now).await.map_err(store_error)?;
             }
             JOB_PROTECTION_REVIEWS => {
                 report.protection_reviews += self
@@ -290,6 +300,13 @@ impl Scheduler {
                     .remind_protection_reviews(&iso_date(today), now)
                     .await
                     .map_err(store_error)?;
+            }
+            JOB_RETENTION => {
+                let legal = (self.legal)();
+                report.cases_purged +=
+                    crate::retention::sweep(&*self.store, &legal, self.clock.now())
+                        .await
+                        .map_err(store_error)?;
             }
             // Perhaps a newer node's job: released, not dropped.
             other => return Err(format!("unknown job kind {other}")),
@@ -514,7 +531,13 @@ mod tests {
         let scheduler = Scheduler::new(
             store.clone(),
             dyn_clock,
-            Arc::new(Calendar::default),
+            {
+                let legal = Arc::new(crate::legal::Legal {
+                    rules: Default::default(),
+                    calendar: Default::default(),
+                });
+                Arc::new(move || legal.clone())
+            },
             mailer.clone(),
             node_name("test"),
             "https://mb.test/",

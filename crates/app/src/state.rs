@@ -32,6 +32,11 @@ pub struct AppSettings {
     /// Reports per minute on this node beyond which new reports are refused (the form is shown
     /// again with its text, to send a minute later).
     pub reports_ceiling_per_minute: usize,
+    /// Evidence files: at most this many per report or message, each at most this many bytes,
+    /// and the minutes a reporter has to confirm them.
+    pub evidence_files_max: usize,
+    pub evidence_file_max_bytes: usize,
+    pub evidence_draft_minutes: i64,
 }
 
 impl Default for AppSettings {
@@ -46,6 +51,9 @@ impl Default for AppSettings {
             login_failures_global_per_quarter_hour: 200,
             reports_per_minute: 60,
             reports_ceiling_per_minute: 600,
+            evidence_files_max: 5,
+            evidence_file_max_bytes: 10 * 1024 * 1024,
+            evidence_draft_minutes: 60,
         }
     }
 }
@@ -70,6 +78,8 @@ pub struct App {
     /// Password hashing (Argon2id) runs on the blocking pool, at most this many at once, so
     /// sign-in attempts never hold the async workers that serve every page.
     pub password_work: tokio::sync::Semaphore,
+    /// Evidence files are parsed and stripped on the blocking pool, at most this many at once.
+    pub evidence_work: tokio::sync::Semaphore,
     pub settings: AppSettings,
     /// Custodians' public keys with their multiplication tables, built once per process: every
     /// named submission wraps a share to each of them.
@@ -108,6 +118,7 @@ impl App {
             password_work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             ),
+            evidence_work: tokio::sync::Semaphore::new(2),
             settings,
             prepared_keys: std::sync::Mutex::new(std::collections::HashMap::new()),
         })

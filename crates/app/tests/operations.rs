@@ -219,13 +219,13 @@ async fn two_scheduler_nodes_escalate_a_missed_resolution_deadline_exactly_once(
     // Resolution: 30 calendar days from Mon 2 Nov → Wed 2 Dec. On 10 Dec it is missed.
     let now = h.clock.now();
     h.clock.advance(datetime!(2026-12-10 09:00 +7) - now);
-    let calendar = h.app.legal().calendar.clone();
+    let legal = h.app.legal();
     let node = |store: Arc<dyn Store>, name: &str| {
-        let calendar = calendar.clone();
+        let legal = legal.clone();
         Scheduler::new(
             store,
             h.app.clock.clone(),
-            Arc::new(move || calendar.clone()),
+            Arc::new(move || legal.clone()),
             Arc::new(minhbach_app::mail::NoMailer),
             name,
             "http://127.0.0.1",
@@ -365,7 +365,7 @@ async fn messages_and_reasons_are_bound_to_their_sender_and_place(engine: Engine
     .await
     .unwrap();
     let reporter_session = reporter::reporter_session(&h.app, token).await.unwrap();
-    reporter::reporter_message(&h.app, &reporter_session, "Tôi là người báo cáo")
+    reporter::reporter_message(&h.app, &reporter_session, "Tôi là người báo cáo", None)
         .await
         .unwrap();
     let officer = h.staff("hoankiem.tiepnhan").await;

@@ -65,11 +65,11 @@ impl Harness {
 
     /// A scheduler node over the harness's store and clock.
     fn scheduler(&self) -> Scheduler {
-        let calendar = self.app.legal().calendar.clone();
+        let legal = self.app.legal();
         Scheduler::new(
             self.app.store.clone(),
             self.app.clock.clone(),
-            std::sync::Arc::new(move || calendar.clone()),
+            std::sync::Arc::new(move || legal.clone()),
             std::sync::Arc::new(minhbach_app::mail::NoMailer),
             "node-a",
             "http://127.0.0.1",
@@ -358,7 +358,7 @@ async fn the_decoy_code_shows_an_ordinary_closed_case_and_flags_the_real_one(eng
     let h = harness(engine).await;
     let (reference, real, decoy) = h.reporter_of_new_case(true).await;
     let decoy = decoy.expect("a decoy code");
-    reporter::reporter_message(&h.app, &real, "Tin nhắn thật SECRETTHREAD")
+    reporter::reporter_message(&h.app, &real, "Tin nhắn thật SECRETTHREAD", None)
         .await
         .unwrap();
     let fake = h.reporter(&decoy).await;
@@ -368,7 +368,7 @@ async fn the_decoy_code_shows_an_ordinary_closed_case_and_flags_the_real_one(eng
     assert_eq!(view.content.what, "Xin cấp lại sổ hộ khẩu");
     assert!(view.messages.is_empty());
     // Nothing the decoy session does reaches the real case.
-    reporter::reporter_message(&h.app, &fake, "bị ép")
+    reporter::reporter_message(&h.app, &fake, "bị ép", None)
         .await
         .unwrap();
     assert!(protection::submit_retaliation(&h.app, &fake, "x")

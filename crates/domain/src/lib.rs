@@ -10,6 +10,7 @@ pub mod ids;
 pub mod policy;
 pub mod protection;
 pub mod report;
+pub mod retention;
 pub mod rules;
 pub mod workflow;
 
@@ -22,6 +23,7 @@ pub use ids::{AgencyId, CaseId, Reference, UserId, REFERENCE_NUMBERS};
 pub use policy::{can, Action, Actor, CaseFacts, Role};
 pub use protection::{MeasureKind, Person, ProtectionState, ProtectionStep, RiskLevel, RiskScreen};
 pub use report::{Identity, MessageText, NewReport, RawReport, ReasonText};
+pub use retention::Retention;
 pub use rules::{Complexity, DataError, Rule, RuleBook, RuleKind, RuleSet, Unit};
 pub use workflow::{
     clock_ops, resolution_rule, CaseContext, ClockOp, Decision, Effect, Field, RawDecision,

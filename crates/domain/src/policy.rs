@@ -142,6 +142,9 @@ pub enum Action {
     /// Lift a chain-of-command exclusion, with reasons: the lead of the superior body of the
     /// excluded agency (`CaseFacts::agency` is that superior body).
     OverrideChainOfCommand,
+    /// Place or lift a legal hold, which keeps a case's content past its retention period (a
+    /// case under review, an important case): the lead of the case's agency.
+    LegalHold,
 }
 
 /// Who takes a decision: the receiving desk at intake, the assigned handler during resolution,
@@ -211,7 +214,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             actor.role == Role::ProtectionOfficer && actor.agency == Some(c.agency)
         }
         (Action::ViewProtection, None) => actor.role == Role::ProtectionOfficer,
-        (Action::OverrideChainOfCommand, Some(c)) => {
+        (Action::OverrideChainOfCommand | Action::LegalHold, Some(c)) => {
             actor.role == Role::AgencyLead && actor.agency == Some(c.agency)
         }
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
@@ -253,6 +256,7 @@ mod tests {
             Action::ViewEveryAgency,
             Action::MarkAccused,
             Action::ReleaseHeld,
+            Action::LegalHold,
             Action::Recuse,
             Action::GrantKeys,
             Action::RequestDisclosure,
@@ -319,7 +323,9 @@ mod tests {
                     Action::DecideProtection => {
                         (role == ProtectionOfficer, role == ProtectionOfficer)
                     }
-                    Action::OverrideChainOfCommand => (role == AgencyLead, role == AgencyLead),
+                    Action::OverrideChainOfCommand | Action::LegalHold => {
+                        (role == AgencyLead, role == AgencyLead)
+                    }
                     Action::Transition(kind) => {
                         let handler = role == Handler;
                         (decides(role, kind) && !handler, decides(role, kind))

@@ -192,6 +192,9 @@ pub struct RuleSet {
     pub note: Option<String>,
     pub roll_forward: RollForward,
     pub rules: BTreeMap<String, Rule>,
+    /// How long finished cases' content is kept, by final state and track.
+    #[serde(default)]
+    pub retention: BTreeMap<String, crate::retention::Retention>,
 }
 
 impl RuleSet {
@@ -219,6 +222,9 @@ impl RuleSet {
         }
         if self.rules.is_empty() {
             return Err(err("a rule set needs at least one rule".into()));
+        }
+        for (id, r) in &self.retention {
+            r.validate(id).map_err(err)?;
         }
         for (id, rule) in &self.rules {
             for (what, name) in [

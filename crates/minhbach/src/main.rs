@@ -85,6 +85,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Legal holds: a case under review, or an important case, keeps its content past its
+    /// retention period until the hold is lifted.
+    Hold {
+        #[command(subcommand)]
+        command: HoldCommand,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -114,6 +120,14 @@ enum Command {
         /// The directory `backup` wrote.
         from: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum HoldCommand {
+    /// Place a legal hold on a case (by its reference, e.g. HN-2026-123456789).
+    Place { reference: String },
+    /// Lift a legal hold: the case's retention period applies again.
+    Lift { reference: String },
 }
 
 #[derive(Subcommand)]
@@ -250,6 +264,22 @@ async fn main() -> anyhow::Result<()> {
         Command::Agency { command } => agency_command(&cli.data, &config, command).await,
         Command::Category { command } => category_command(&cli.data, &config, command).await,
         Command::User { command } => user_command(&cli.data, &config, command).await,
+        Command::Hold { command } => {
+            let st = open(&cli.data, &config).await?;
+            let (reference, hold) = match command {
+                HoldCommand::Place { reference } => (reference, true),
+                HoldCommand::Lift { reference } => (reference, false),
+            };
+            let changed = minhbach_app::retention::operator_hold(&st, &reference, hold).await?;
+            let what = match (hold, changed) {
+                (true, true) => "placed",
+                (true, false) => "already placed (or the case's content is gone)",
+                (false, true) => "lifted",
+                (false, false) => "was not placed",
+            };
+            println!("legal hold on {reference}: {what}");
+            Ok(())
+        }
         Command::Rules { command } => legal_import(&cli.data, &config, command, false).await,
         Command::Calendar { command } => legal_import(&cli.data, &config, command, true).await,
         Command::Audit {
@@ -441,7 +471,7 @@ fn start_scheduler(
 ) {
     use minhbach_app::scheduler::{node_name, Scheduler, SchedulerSettings};
     let legal = st.clone();
-    let calendar = Arc::new(move || legal.legal().calendar.clone());
+    let calendar = Arc::new(move || legal.legal());
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
     Scheduler::new(
         store,

@@ -11,9 +11,11 @@
 
 pub mod audit;
 mod backend;
+pub mod evidence;
 pub mod jobs;
 pub mod protection;
 mod records;
+pub mod retention;
 mod sql;
 pub mod synthetic;
 pub mod vault;
@@ -21,12 +23,14 @@ mod write;
 
 pub use audit::{AuditEntry, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
+pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
 pub use protection::{
     Alert, CaseClocksChange, MeasureRecord, NewMeasure, NewProtection, ProtectionChange,
     ProtectionEvent, ProtectionRecord, ProtectionStore,
 };
 pub use records::*;
+pub use retention::{FinishedCase, FinishedQuery, RetentionStore};
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
 pub use vault::{
@@ -96,7 +100,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything minhbach keeps. One implementation today ([`SqlStore`], for both engines); the
 /// trait keeps the web layer independent of it.
 #[async_trait::async_trait]
-pub trait Store: JobStore + VaultStore + ProtectionStore + Send + Sync + 'static {
+pub trait Store:
+    JobStore + VaultStore + ProtectionStore + EvidenceStore + RetentionStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     /// Free space of the data directory against its reserve, when a guard is configured.
     fn space(&self) -> Option<std::io::Result<SpaceStatus>>;

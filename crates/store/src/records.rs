@@ -140,6 +140,8 @@ pub struct NewCase {
     pub due_on: Option<String>,
     /// Received beyond the submission budget: recorded, but no clock starts until released.
     pub held: bool,
+    /// Evidence files the reporter confirmed, taken from their draft.
+    pub attachments: Option<crate::Adoption>,
 }
 
 #[derive(Clone, Debug)]
@@ -169,6 +171,10 @@ pub struct CaseRecord {
     pub demo: bool,
     /// When the report was held for review (received beyond the submission budget).
     pub held_at: Option<i64>,
+    /// When its content was destroyed at the end of its retention period.
+    pub purged_at: Option<i64>,
+    /// Since when a legal hold keeps its content.
+    pub legal_hold_at: Option<i64>,
 }
 
 impl CaseRecord {
@@ -204,6 +210,8 @@ pub struct NewMessage {
     pub user: Option<UserId>,
     pub now: i64,
     pub body_sealed: Vec<u8>,
+    /// Evidence files sent with the message, taken from their draft.
+    pub attachments: Option<crate::Adoption>,
 }
 
 #[derive(Clone, Debug)]

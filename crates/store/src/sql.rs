@@ -446,7 +446,8 @@ pub(crate) fn user_row(r: &AnyRow) -> Result<UserRecord> {
 const CASE_COLUMNS: &str =
     "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
      assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
-     case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo, held_at";
+     case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo, held_at, \
+     purged_at, legal_hold_at";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -475,6 +476,8 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         identity_threshold: r.try_get("identity_threshold")?,
         demo: r.try_get::<i64, _>("demo")? != 0,
         held_at: r.try_get("held_at")?,
+        purged_at: r.try_get("purged_at")?,
+        legal_hold_at: r.try_get("legal_hold_at")?,
     })
 }
 
@@ -778,6 +781,9 @@ impl Store for SqlStore {
         }
         insert_wraps(&mut tx, id, &c.staff_wraps).await?;
         insert_clocks(&mut tx, id, &c.clocks, c.now).await?;
+        if let Some(files) = &c.attachments {
+            crate::evidence::adopt(&mut tx, id, None, files).await?;
+        }
         sqlx::query(
             "INSERT INTO case_events (case_id, at, kind, to_state, to_agency_id) \
              VALUES ($1, $2, 'submitted', $3, $4)",
@@ -946,17 +952,21 @@ impl Store for SqlStore {
 
     async fn add_message(&self, m: &NewMessage, audit: &AuditEntry) -> Result<()> {
         let mut tx = self.begin_write(WriteKind::Grows).await?;
-        sqlx::query(
+        let message: i64 = sqlx::query(
             "INSERT INTO messages (case_id, sender, user_id, created_at, body_sealed) \
-             VALUES ($1, $2, $3, $4, $5)",
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(m.case.0)
         .bind(m.sender.code())
         .bind(m.user.map(|u| u.0))
         .bind(m.now)
         .bind(m.body_sealed.clone())
-        .execute(&mut *tx)
-        .await?;
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("id")?;
+        if let Some(files) = &m.attachments {
+            crate::evidence::adopt(&mut tx, m.case, Some(message), files).await?;
+        }
         sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
             .bind(m.now)
             .bind(m.case.0)

@@ -74,6 +74,7 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         clocks: Vec::new(),
         due_on: None,
         held: false,
+        attachments: None,
     }
 }
 

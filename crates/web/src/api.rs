@@ -157,7 +157,7 @@ async fn reporter_message(
     Reporter(s, _): Reporter,
     WebJson(m): WebJson<MessageBody>,
 ) -> AppResult<StatusCode> {
-    minhbach_app::reporter::reporter_message(&st, &s, &m.body).await?;
+    minhbach_app::reporter::reporter_message(&st, &s, &m.body, None).await?;
     Ok(StatusCode::CREATED)
 }
 

@@ -189,6 +189,15 @@ impl CsrfSession for Reporter {
     }
 }
 
+/// Checks a form's CSRF token against the session's (a bearer-token call carries none).
+pub fn check_csrf<S: CsrfSession>(session: &S, st: &AppState, given: &str) -> Result<(), AppError> {
+    let expected = session.session_token().csrf(&st.secret);
+    if session.via() == Via::Cookie && !csrf_matches(&expected, given) {
+        return Err(AppError::Csrf);
+    }
+    Ok(())
+}
+
 /// A session plus form data whose CSRF token has been checked.
 pub struct Csrf<S, T>(pub S, pub T);
 
@@ -204,10 +213,7 @@ where
         let session = S::from_request_parts(&mut parts, st).await?;
         let WebForm(form) =
             WebForm::<T>::from_request(Request::from_parts(parts, body), st).await?;
-        let expected = session.session_token().csrf(&st.secret);
-        if session.via() == Via::Cookie && !csrf_matches(&expected, form.csrf()) {
-            return Err(AppError::Csrf);
-        }
+        check_csrf(&session, st, form.csrf())?;
         Ok(Csrf(session, form))
     }
 }

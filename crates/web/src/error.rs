@@ -120,6 +120,11 @@ impl AppError {
             AppError::App(Error::TooManyReports) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-too-many-reports")
             }
+            AppError::App(Error::FileRefused { .. }) => {
+                simple(StatusCode::UNPROCESSABLE_ENTITY, "error-file-refused")
+            }
+            AppError::App(Error::DraftExpired) => simple(StatusCode::GONE, "error-draft-expired"),
+            AppError::App(Error::CasePurged) => simple(StatusCode::GONE, "error-case-purged"),
             AppError::App(
                 Error::Store(_) | Error::Crypto(_) | Error::Internal(_) | Error::WrongServerKey,
             ) => simple(StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),

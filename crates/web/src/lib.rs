@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod security;
+pub mod upload;
 
 pub mod view;
 
@@ -95,8 +96,15 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let hsts = state.config.hsts;
     let max_body = state.config.max_body_bytes;
+    // A form with evidence files: every file at its limit, plus the form's text and the
+    // multipart framing.
+    let upload_limit = state
+        .settings
+        .evidence_files_max
+        .saturating_mul(state.settings.evidence_file_max_bytes)
+        .saturating_add(max_body);
     Router::new()
-        .merge(pages::routes())
+        .merge(pages::routes(upload_limit))
         .nest("/api", api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -55,6 +55,9 @@ on_both_engines!(
     a_named_reporters_identity_is_released_by_two_custodians_and_the_reporter_is_told_first,
     the_decoy_code_answers_like_a_real_receipt_and_protection_is_asked_with_plain_forms,
     a_burst_of_reports_is_held_for_the_desk_and_a_flood_is_refused_with_the_text_kept,
+    evidence_files_are_stripped_shown_to_the_reporter_sealed_and_downloaded_clean,
+    a_refused_or_expired_file_sends_nothing_and_keeps_the_text,
+    the_lead_places_and_lifts_a_legal_hold_from_the_case_page,
 );
 
 mod specs {
@@ -1389,7 +1392,7 @@ mod specs {
         let scheduler = Scheduler::new(
             app.store.clone(),
             app.state.clock.clone(),
-            Arc::new(move || legal.legal().calendar.clone()),
+            Arc::new(move || legal.legal()),
             Arc::new(minhbach_app::mail::NoMailer),
             "node-a",
             "http://127.0.0.1",
@@ -2030,5 +2033,308 @@ mod specs {
         assert_eq!(case.status, 200, "{reference}");
         assert!(!case.body.contains("id=\"pressure\""));
         assert!(!case.body.contains("mã giả"));
+    }
+
+    /// Every entry of a zip, decompressed, one after the other.
+    fn unzipped(bytes: &[u8]) -> Vec<u8> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut out = Vec::new();
+        for i in 0..zip.len() {
+            std::io::Read::read_to_end(&mut zip.by_index(i).unwrap(), &mut out).unwrap();
+        }
+        out
+    }
+
+    pub async fn evidence_files_are_stripped_shown_to_the_reporter_sealed_and_downloaded_clean(
+        engine: Engine,
+    ) {
+        use minhbach_evidence::samples;
+        let app = TestApp::spawn(engine).await;
+        let before = app.count_cases().await;
+        // Planted in the metadata: GPS and author in EXIF, a PDF's title and author, a DOCX's
+        // creator. Planted in the bodies: text that must reach the officer, sealed.
+        let meta = "METAMARKERa41c7";
+        let pdf_body = "PDFBODYMARKER29bd";
+        let docx_body = "DOCXBODYMARKER5e81";
+        let jpeg = samples::jpeg(meta);
+        let pdf = samples::pdf(meta, pdf_body);
+        let docx = samples::docx(meta, docx_body);
+        assert!(contains(&jpeg, meta.as_bytes()) && contains(&pdf, meta.as_bytes()));
+        assert!(contains(&unzipped(&docx), meta.as_bytes()));
+        let what = "Biên bản nhận tiền ở phường, xem ảnh và tài liệu kèm theo";
+        let form = app.report_form().await;
+        let confirm = app
+            .post_multipart(
+                "/report",
+                &[
+                    ("token", form.as_str()),
+                    ("category", "land"),
+                    ("what", what),
+                    ("identity", "anonymous"),
+                ],
+                &[
+                    ("IMG_2026_nguyenvana.jpg", &jpeg),
+                    ("bien-ban.pdf", &pdf),
+                    ("to-trinh.docx", &docx),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        // The reporter sees, before anything is sent, what was removed and what was not.
+        for shown in [
+            "Vị trí GPS nơi chụp ảnh",
+            "Tên tác giả, chủ sở hữu",
+            "Tiêu đề, tác giả, chủ đề",
+            "Thuộc tính tài liệu",
+            "Những gì ảnh cho thấy",
+            "IMG_2026_nguyenvana.jpg",
+        ] {
+            assert!(confirm.body.contains(shown), "{shown} not shown");
+        }
+        assert_eq!(
+            app.count_cases().await,
+            before,
+            "nothing is recorded before confirming"
+        );
+        // Waiting for confirmation, the cleaned files are in the database, sealed under a key
+        // only the page holds: no marker, and not even the bodies.
+        let dump = app.dump_everything().await;
+        for marker in [meta, pdf_body, docx_body] {
+            assert!(!contains(&dump, marker.as_bytes()), "{marker} in a draft");
+        }
+        let fields = hidden_fields(&confirm.body);
+        assert!(fields.iter().any(|(k, v)| k == "what" && v == what));
+        let refs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let receipt_page = app.post_form("/report", &refs, None).await;
+        assert_eq!(receipt_page.status, 200, "{}", receipt_page.body);
+        let receipt = receipt_page.receipt();
+        assert_eq!(app.count_cases().await, before + 1);
+
+        let dump = app.dump_everything().await;
+        for marker in [meta, pdf_body, docx_body, "nguyenvana"] {
+            assert!(!contains(&dump, marker.as_bytes()), "{marker} in clear");
+            assert!(
+                !contains(&dump, hex::encode(marker).as_bytes()),
+                "{marker} hex"
+            );
+        }
+
+        // The reporter sees the files they sent.
+        let reporter = app.reporter_cookie(&receipt).await;
+        let status = app.get("/status/case", Some(&reporter)).await;
+        assert!(status.body.contains("bien-ban.pdf"), "{}", status.body);
+
+        // The officer downloads each file, decrypted, with nothing of the metadata in it.
+        let officer = app.staff_cookie("tttp.tiepnhan").await;
+        let token = app.reporter_login(&receipt).await;
+        let reference = app.reporter_case_json(&token).await["reference"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let page = app
+            .get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        assert_eq!(page.status, 200);
+        let links: Vec<String> = page
+            .body
+            .match_indices(&format!("/staff/cases/{reference}/files/"))
+            .map(|(at, _)| page.body[at..].split('"').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(links.len(), 3, "{}", page.body);
+        let mut got = Vec::new();
+        for link in &links {
+            let (status, headers, bytes) = app.get_bytes(link, &officer).await;
+            assert_eq!(status, 200);
+            assert!(headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment"));
+            assert_eq!(headers["cache-control"], "no-store");
+            got.push((headers["content-type"].to_str().unwrap().to_owned(), bytes));
+        }
+        let of = |mime: &str| &got.iter().find(|(m, _)| m.contains(mime)).unwrap().1;
+        let (jpeg_out, pdf_out, docx_out) = (of("jpeg"), of("pdf"), of("wordprocessing"));
+        assert!(jpeg_out.starts_with(&[0xFF, 0xD8]));
+        assert!(pdf_out.starts_with(b"%PDF"));
+        let docx_plain = unzipped(docx_out);
+        for (name, out) in [("jpeg", jpeg_out), ("pdf", pdf_out), ("docx", &docx_plain)] {
+            assert!(
+                !contains(out, meta.as_bytes()),
+                "metadata left in the {name}"
+            );
+        }
+        assert!(
+            contains(&docx_plain, docx_body.as_bytes()),
+            "the document's text arrives"
+        );
+        // Each download is in the audit log.
+        let downloads: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'file.downloaded'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap()
+                .get("n");
+        assert_eq!(downloads, 3);
+        // Another agency's officer cannot fetch them.
+        let other = app.staff_cookie("caugiay.tiepnhan").await;
+        let (status, _, _) = app.get_bytes(&links[0], &other).await;
+        assert_eq!(status, 404);
+    }
+
+    pub async fn a_refused_or_expired_file_sends_nothing_and_keeps_the_text(engine: Engine) {
+        use minhbach_evidence::samples;
+        let app = TestApp::spawn(engine).await;
+        let before = app.count_cases().await;
+        let what = "Nội dung phản ánh phải được giữ lại khi tệp bị từ chối";
+        let form = app.report_form().await;
+        let fields = [
+            ("token", form.as_str()),
+            ("category", "land"),
+            ("what", what),
+            ("identity", "anonymous"),
+        ];
+        // A text file named like a photo: judged by its bytes.
+        let r = app
+            .post_multipart(
+                "/report",
+                &fields,
+                &[("anh.jpg", b"not a picture at all")],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(
+            r.body.contains("anh.jpg") && r.body.contains(what),
+            "{}",
+            r.body
+        );
+        // A HEIC picture: its location cannot be removed, so it is refused with what to do.
+        let mut heic = vec![0, 0, 0, 24];
+        heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+        heic.extend_from_slice(&[0; 64]);
+        let r = app
+            .post_multipart("/report", &fields, &[("IMG_0001.HEIC", &heic)], None)
+            .await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("HEIC") && r.body.contains(what));
+        assert_eq!(app.count_cases().await, before);
+        // A confirmation whose key does not open the draft (or whose draft expired) records
+        // nothing, and gives the text back.
+        let confirm = app
+            .post_multipart("/report", &fields, &[("a.png", &samples::png("x"))], None)
+            .await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        let mut posted = hidden_fields(&confirm.body);
+        for (k, v) in &mut posted {
+            if k == "draft_key" {
+                *v = "00".repeat(32);
+            }
+        }
+        let refs: Vec<(&str, &str)> = posted
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.post_form("/report", &refs, None).await;
+        assert_eq!(r.status, 410, "{}", r.body);
+        assert!(r.body.contains(what));
+        assert_eq!(app.count_cases().await, before);
+        // Too many files.
+        let png = samples::png("y");
+        let many: Vec<(&str, &[u8])> = (0..6).map(|_| ("p.png", png.as_slice())).collect();
+        let r = app.post_multipart("/report", &fields, &many, None).await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains(what));
+        assert_eq!(app.count_cases().await, before);
+        // A draft nobody confirms is deleted, with its files, by the scheduler's sweep once it
+        // expires (an hour by default); confirming it afterwards records nothing.
+        let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM attachment_chunks")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+            .get("n");
+        assert!(left > 0, "the unconfirmed draft is still there");
+        app.clock.advance(time::Duration::minutes(61));
+        let legal = app.state.clone();
+        let scheduler = minhbach_app::scheduler::Scheduler::new(
+            app.store.clone(),
+            app.state.clock.clone(),
+            std::sync::Arc::new(move || legal.legal()),
+            std::sync::Arc::new(minhbach_app::mail::NoMailer),
+            "node-a",
+            "http://127.0.0.1",
+            minhbach_app::scheduler::SchedulerSettings::default(),
+        );
+        let run = scheduler.run_once().await.unwrap();
+        assert_eq!(run.drafts_expired, 1, "{run:?}");
+        for table in ["attachment_chunks", "attachments", "upload_drafts"] {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap()
+                .get("n");
+            assert_eq!(n, 0, "{table}");
+        }
+        let confirmed = hidden_fields(&confirm.body);
+        let refs: Vec<(&str, &str)> = confirmed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = app.post_form("/report", &refs, None).await;
+        assert_eq!(r.status, 410, "{}", r.body);
+        assert_eq!(app.count_cases().await, before);
+    }
+
+    pub async fn the_lead_places_and_lifts_a_legal_hold_from_the_case_page(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let (reference, _) = app.submit_api("land", "Vụ việc cần giữ hồ sơ").await;
+        let page = format!("/staff/cases/{reference}");
+        // The intake desk works the case but cannot hold it.
+        let desk = app.staff_cookie("tttp.tiepnhan").await;
+        let seen = app.get(&page, Some(&desk)).await;
+        assert_eq!(seen.status, 200);
+        assert!(!seen.body.contains("id=\"hold\""));
+        let lead = app.staff_cookie("tttp.lanhdao").await;
+        let seen = app.get(&page, Some(&lead)).await;
+        assert!(seen.body.contains("id=\"hold\""), "{}", seen.body);
+        let csrf = hidden(&seen.body, "csrf");
+        let held = |value: &'static str| {
+            let (csrf, lead, hold) = (csrf.clone(), lead.clone(), format!("{page}/hold"));
+            let app = &app;
+            async move {
+                app.post_form(
+                    &hold,
+                    &[("csrf", csrf.as_str()), ("hold", value)],
+                    Some(&lead),
+                )
+                .await
+            }
+        };
+        assert_eq!(held("yes").await.status, 303);
+        let on: Option<i64> = sqlx::query("SELECT legal_hold_at FROM cases WHERE reference = $1")
+            .bind(reference.clone())
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap()
+            .get("legal_hold_at");
+        assert!(on.is_some());
+        let seen = app.get(&page, Some(&lead)).await;
+        assert!(seen.body.contains("Bỏ giữ hồ sơ"), "{}", seen.body);
+        // The desk's forged post changes nothing.
+        let desk_csrf = hidden(&app.get(&page, Some(&desk)).await.body, "csrf");
+        let r = app
+            .post_form(
+                &format!("{page}/hold"),
+                &[("csrf", desk_csrf.as_str()), ("hold", "no")],
+                Some(&desk),
+            )
+            .await;
+        assert_eq!(r.status, 404);
+        assert_eq!(held("no").await.status, 303);
+        let seen = app.get(&page, Some(&lead)).await;
+        assert!(seen.body.contains("Giữ hồ sơ</button>"), "{}", seen.body);
     }
 }

@@ -432,7 +432,7 @@ async fn an_overdue_alert_mail_carries_no_report_text_or_identity() {
     let scheduler = Scheduler::new(
         app.store.clone(),
         app.state.clock.clone(),
-        Arc::new(move || legal.legal().calendar.clone()),
+        Arc::new(move || legal.legal()),
         Arc::new(mailer),
         "node-mail",
         "https://minhbach.test",

@@ -2,6 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -22,10 +23,13 @@ use crate::AppState;
 use minhbach_app::sessions::SessionToken;
 
 mod admin;
+mod files;
 mod reporter;
 mod staff;
 
-pub fn routes() -> Router<AppState> {
+/// The pages. `upload_limit` is the largest body of a form that carries evidence files.
+pub fn routes(upload_limit: usize) -> Router<AppState> {
+    let uploads = || axum::extract::DefaultBodyLimit::max(upload_limit);
     Router::new()
         .route("/", get(landing))
         .route("/lang/{code}", get(set_lang))
@@ -34,7 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route(
             "/report",
-            get(reporter::report_form).post(reporter::report_submit),
+            get(reporter::report_form).post(reporter::report_submit.layer(uploads())),
         )
         .route(
             "/status",
@@ -45,7 +49,10 @@ pub fn routes() -> Router<AppState> {
             get(reporter::retaliation_page).post(reporter::retaliation_submit),
         )
         .route("/status/case", get(reporter::status_case))
-        .route("/status/case/messages", post(reporter::status_message))
+        .route(
+            "/status/case/messages",
+            post(reporter::status_message.layer(uploads())),
+        )
         .route("/status/case/protection", post(reporter::status_protection))
         .route("/status/case/checkin", post(reporter::status_checkin))
         .route("/status/case/identity", post(reporter::status_identity))
@@ -63,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/inbox", get(staff::staff_inbox))
         .route("/staff/cases/{reference}", get(staff::staff_case))
         .route(
+            "/staff/cases/{reference}/files/{id}",
+            get(files::staff_file),
+        )
+        .route(
             "/staff/cases/{reference}/messages",
             post(staff::staff_message),
         )
@@ -75,6 +86,7 @@ pub fn routes() -> Router<AppState> {
             post(staff::staff_mark_accused),
         )
         .route("/staff/cases/{reference}/recuse", post(staff::staff_recuse))
+        .route("/staff/cases/{reference}/hold", post(staff::staff_hold))
         .route("/staff/keys/grant", post(staff::staff_grant_keys))
         .route(
             "/staff/cases/{reference}/disclosure",

@@ -1,7 +1,10 @@
 //! The reporter's pages: the report form and its receipt, returning with the receipt, the
 //! case page and its messages. All of them work without JavaScript.
 
+use minhbach_app::evidence::DraftRef;
+
 use super::*;
+use crate::upload::UploadForm;
 
 #[derive(Template)]
 #[template(path = "report_form.html")]
@@ -16,6 +19,10 @@ struct ReportFormPage {
 }
 
 impl ReportFormPage {
+    fn files_hint(&self) -> String {
+        files_hint(&self.t, &self.t.state)
+    }
+
     fn error_for(&self, field: &str) -> Option<String> {
         self.errors
             .iter()
@@ -80,6 +87,11 @@ pub(super) async fn report_form(
 pub(super) struct ReportForm {
     #[serde(default)]
     token: String,
+    /// The confirmed files' draft and its key (from the confirmation page).
+    #[serde(default)]
+    draft: String,
+    #[serde(default)]
+    draft_key: String,
     #[serde(flatten)]
     report: RawReport,
 }
@@ -95,12 +107,14 @@ struct ReceiptPage {
 }
 
 /// Records the report and shows the receipt, once. A form problem shows the form again with
-/// everything the reporter typed, so nothing is lost.
+/// everything the reporter typed, so nothing is lost. With files, it first shows what was
+/// removed from them, and the report is recorded when the reporter confirms.
 pub(super) async fn report_submit(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
-    WebForm(form): WebForm<ReportForm>,
+    mut upload: UploadForm,
 ) -> AppResult<Response> {
+    let form: ReportForm = upload.parse()?;
     let again = |errors, notice, status| {
         let st = st.clone();
         let values = form.report.clone();
@@ -121,17 +135,55 @@ pub(super) async fn report_submit(
             .await
         }
     };
+    if let Some((name, code)) = &upload.refused {
+        let notice = files::file_notice(&st, lang, name, code);
+        return again(Vec::new(), Some(notice), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let demo = st.organisation().await?.demo;
-    match minhbach_app::intake::submit_report(
-        &st,
-        form.report.clone(),
-        Channel::Web,
-        Some(nonce),
-        demo,
-    )
-    .await
-    .map_err(AppError::from)
-    {
+    let draft = DraftRef::from_form(&form.draft, &form.draft_key);
+    let result = if !upload.files.is_empty() {
+        // Files: the fields are checked first, then the files cleaned and shown for confirmation.
+        let prepared = match minhbach_app::intake::check_report(&st, &form.report).await {
+            Ok(()) => minhbach_app::evidence::prepare(&st, std::mem::take(&mut upload.files)).await,
+            Err(e) => Err(e),
+        };
+        match prepared {
+            Ok(d) => {
+                let t = tr(&st, lang, "/report").await;
+                let carried = upload.carried();
+                return Ok(page(files::ConfirmFiles::new(
+                    t, &st, "/report", "/report", carried, d,
+                )));
+            }
+            Err(e) => Err(AppError::from(e)),
+        }
+    } else {
+        match &draft {
+            Some(d) => {
+                minhbach_app::intake::submit_report_with_files(
+                    &st,
+                    form.report.clone(),
+                    Channel::Web,
+                    Some(nonce),
+                    demo,
+                    d,
+                )
+                .await
+            }
+            None => {
+                minhbach_app::intake::submit_report(
+                    &st,
+                    form.report.clone(),
+                    Channel::Web,
+                    Some(nonce),
+                    demo,
+                )
+                .await
+            }
+        }
+        .map_err(AppError::from)
+    };
+    match result {
         Ok(done) => Ok(page(ReceiptPage {
             t: tr(&st, lang, "/report").await,
             reference: done.reference,
@@ -140,6 +192,16 @@ pub(super) async fn report_submit(
         })),
         Err(AppError::App(minhbach_app::Error::Domain(DomainError::Invalid(errors)))) => {
             again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(AppError::App(minhbach_app::Error::FileRefused { name, code })) => {
+            let notice = files::file_notice(&st, lang, &name, code);
+            again(Vec::new(), Some(notice), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        // The confirmed files are gone: the report was not recorded; the form comes back with
+        // its text, to choose the files again.
+        Err(AppError::App(minhbach_app::Error::DraftExpired)) => {
+            let notice = st.i18n.text(lang, "error-draft-expired", None);
+            again(Vec::new(), Some(notice), StatusCode::GONE).await
         }
         // Storage full or database busy: nothing recorded, no receipt; the text stays with the
         // reporter to send again.
@@ -237,6 +299,24 @@ struct StatusCase {
     notice: Option<String>,
 }
 
+impl StatusCase {
+    fn files_hint(&self) -> String {
+        files_hint(&self.t, &self.t.state)
+    }
+
+    fn size(&self, f: &minhbach_app::evidence::FileView) -> String {
+        files::size_label(f.size)
+    }
+}
+
+/// What may be attached, and how much.
+fn files_hint(t: &Tr, st: &AppState) -> String {
+    let mut args = fluent_bundle::FluentArgs::new();
+    args.set("max", st.settings.evidence_files_max);
+    args.set("mib", st.settings.evidence_file_max_bytes / (1024 * 1024));
+    st.i18n.text(t.lang, "files-hint", Some(&args))
+}
+
 #[derive(Deserialize)]
 pub(super) struct StatusQuery {
     #[serde(default)]
@@ -265,15 +345,87 @@ pub(super) async fn status_case(
     }))
 }
 
+#[derive(Deserialize)]
+pub(super) struct ReporterMessageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    draft: String,
+    #[serde(default)]
+    draft_key: String,
+}
+
+/// A message to the agency, with files if the reporter chose some: then what was removed from
+/// them is shown first, and the message is sent when the reporter confirms.
 pub(super) async fn status_message(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
-    Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
+    reporter: Reporter,
+    mut upload: UploadForm,
 ) -> AppResult<Response> {
-    match minhbach_app::reporter::reporter_message(&st, &s, &form.body)
-        .await
-        .map_err(AppError::from)
-    {
+    let form: ReporterMessageForm = upload.parse()?;
+    crate::auth::check_csrf(&reporter, &st, &form.csrf)?;
+    let Reporter(s, _) = reporter;
+    let result = if let Some((name, code)) = &upload.refused {
+        Err(AppError::App(minhbach_app::Error::FileRefused {
+            name: name.clone(),
+            code,
+        }))
+    } else if !upload.files.is_empty() {
+        let prepared = match minhbach_domain::MessageText::parse(&form.body) {
+            Ok(_) => minhbach_app::evidence::prepare(&st, std::mem::take(&mut upload.files)).await,
+            Err(e) => Err(e.into()),
+        };
+        match prepared {
+            Ok(d) => {
+                let t = tr(&st, lang, "/status/case").await;
+                let carried = upload.carried();
+                return Ok(page(files::ConfirmFiles::new(
+                    t,
+                    &st,
+                    "/status/case/messages",
+                    "/status/case#messages",
+                    carried,
+                    d,
+                )));
+            }
+            Err(e) => Err(AppError::from(e)),
+        }
+    } else {
+        let draft = DraftRef::from_form(&form.draft, &form.draft_key);
+        minhbach_app::reporter::reporter_message(&st, &s, &form.body, draft.as_ref())
+            .await
+            .map_err(AppError::from)
+    };
+    let notice_key = match &result {
+        Err(AppError::App(minhbach_app::Error::FileRefused { name, code })) => Some((
+            files::file_notice(&st, lang, name, code),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )),
+        Err(AppError::App(minhbach_app::Error::DraftExpired)) => Some((
+            st.i18n.text(lang, "error-draft-expired", None),
+            StatusCode::GONE,
+        )),
+        _ => None,
+    };
+    if let Some((notice, status)) = notice_key {
+        let mut r = page(StatusCase {
+            t: tr(&st, lang, "/status/case").await,
+            case: minhbach_app::reporter::reporter_view(&st, &s).await?,
+            protections: minhbach_app::protection::reporter_protections(&st, &s).await?,
+            checkins: minhbach_app::protection::checkins(&st, &s).await?,
+            open_retaliation: false,
+            my_identity: minhbach_app::reporter::reporter_identity(&st, &s).await?,
+            csrf: s.token.csrf(&st.secret),
+            draft: form.body,
+            notice: Some(notice),
+        });
+        *r.status_mut() = status;
+        return Ok(r);
+    }
+    match result {
         Ok(()) => Ok(Redirect::to("/status/case#messages").into_response()),
         // Storage full or database busy: the case page again, with the message in its box.
         Err(e) if e.is_unavailable() => {

@@ -263,6 +263,24 @@ struct CasePage {
     identity: IdentityPanel,
 }
 
+impl CasePage {
+    fn kind_label(&self, f: &minhbach_app::evidence::FileView) -> String {
+        super::files::kind_label(&self.t, f.kind)
+    }
+
+    fn size(&self, f: &minhbach_app::evidence::FileView) -> String {
+        super::files::size_label(f.size)
+    }
+
+    fn removed_list(&self, f: &minhbach_app::evidence::FileView) -> String {
+        f.removed
+            .iter()
+            .map(|r| super::files::removed_label(&self.t, *r))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// The reporter's identity as the case page shows it.
 #[derive(Default)]
 struct IdentityPanel {
@@ -492,6 +510,30 @@ pub(super) async fn staff_mark_accused(
     minhbach_app::conflicts::mark_accused(&st, &s, &reference, &form.accused).await?;
     // Marking one's own lead withdraws one's key too: the inbox is the page that still opens.
     Ok(Redirect::to("/staff/inbox").into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct HoldForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    hold: String,
+}
+
+impl HasCsrf for HoldForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The agency's lead places or lifts a legal hold (the content outlives its retention period).
+pub(super) async fn staff_hold(
+    State(st): State<AppState>,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, HoldForm>,
+) -> AppResult<Response> {
+    minhbach_app::retention::legal_hold(&st, &s, &reference, form.hold == "yes").await?;
+    Ok(Redirect::to(&format!("/staff/cases/{reference}#hold")).into_response())
 }
 
 pub(super) async fn staff_recuse(

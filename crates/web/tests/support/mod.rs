@@ -84,6 +84,30 @@ impl Resp {
     }
 }
 
+/// Every hidden input of a page, in order, with HTML entities decoded.
+pub fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("<input type=\"hidden\" name=\"") {
+        rest = &rest[at + "<input type=\"hidden\" name=\"".len()..];
+        let name = rest.split('"').next().unwrap_or_default().to_owned();
+        let value_at = rest.find("value=\"").unwrap() + "value=\"".len();
+        let value = rest[value_at..].split('"').next().unwrap_or_default();
+        out.push((name, unescape(value)));
+    }
+    out
+}
+
+/// Decodes the entities askama writes.
+pub fn unescape(s: &str) -> String {
+    s.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// The value of a hidden input on a page.
 pub fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -275,6 +299,71 @@ impl TestApp {
                 .body(body),
         )
         .await
+    }
+
+    /// A `multipart/form-data` form with files, as a browser sends it: `files` are
+    /// (file name, bytes) of the `files` input.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+        cookie: Option<&str>,
+    ) -> Resp {
+        let boundary = "----minhbachtestboundary7e3f";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .into_bytes(),
+            );
+        }
+        for (name, bytes) in files {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .into_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").into_bytes());
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        let binding = self.binding.lock().unwrap().clone();
+        let cookies: Vec<&str> = cookie.into_iter().chain(binding.as_deref()).collect();
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies.join("; "));
+        }
+        self.send(req).await
+    }
+
+    /// A download: status, headers and the raw bytes.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        cookie: &str,
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.bytes().await.unwrap().to_vec())
     }
 
     /// The token of the form on `path`, kept with the form-binding cookie the page sets, which
