@@ -546,3 +546,4 @@ hold-on = This case is on hold: its content will not be deleted at the end of it
 hold-off = Once the case has ended, its content is deleted for good when its legal retention period ends. Place a hold if the matter is under review or is an important case.
 hold-place = Place a legal hold
 hold-lift = Lift the legal hold
+files-name-sent = The file's name is sent as shown above. If it contains your name or anything that points to you, go back, rename the file on your device and choose it again.

@@ -546,3 +546,4 @@ hold-on = Hồ sơ đang được giữ: nội dung sẽ không bị xoá khi h�
 hold-off = Khi hồ sơ kết thúc, nội dung sẽ bị xoá vĩnh viễn lúc hết thời hạn lưu trữ theo quy định. Giữ hồ sơ nếu vụ việc đang được xem xét lại hoặc là vụ việc quan trọng.
 hold-place = Giữ hồ sơ
 hold-lift = Bỏ giữ hồ sơ
+files-name-sent = Tên tệp cũng được gửi đi như trên. Nếu tên tệp có tên bạn hoặc điều gì nhận ra bạn, hãy quay lại, đổi tên tệp trên máy rồi chọn lại.

@@ -14,6 +14,7 @@ import re
 import struct
 import time
 import unicodedata
+import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -495,6 +496,71 @@ def test_report_reply_decide_answer(server, browser, shot_dir, js):
 
 
 @MODES
+def _jpeg_with_exif(marker: str) -> bytes:
+    """The evidence crate's tiny JPEG with an EXIF block (Artist and a GPS latitude reference)
+    and a comment, each naming `marker`."""
+    tiny = (Path(__file__).resolve().parents[2] / "crates/evidence/src/tiny.jpg").read_bytes()
+    artist = f"Nguyen Van {marker}".encode() + b"\0"
+    # TIFF, little-endian: IFD0 with Artist (ASCII, value after the IFD) and GPSInfo -> GPS IFD.
+    ifd0_at, entries = 8, 2
+    artist_at = ifd0_at + 2 + 12 * entries + 4
+    gps_at = artist_at + len(artist) + (len(artist) % 2)
+    tiff = b"II*\0" + struct.pack("<I", ifd0_at)
+    tiff += struct.pack("<H", entries)
+    tiff += struct.pack("<HHII", 0x013B, 2, len(artist), artist_at)
+    tiff += struct.pack("<HHII", 0x8825, 4, 1, gps_at)
+    tiff += struct.pack("<I", 0) + artist + b"\0" * (len(artist) % 2)
+    tiff += struct.pack("<H", 1) + struct.pack("<HHI", 0x0001, 2, 2) + b"N\0\0\0" + struct.pack("<I", 0)
+    exif = b"Exif\0\0" + tiff
+    app1 = b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif
+    comment = f"taken by {marker}".encode()
+    com = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
+    app0_end = 4 + struct.unpack(">H", tiny[4:6])[0]
+    return tiny[:app0_end] + app1 + com + tiny[app0_end:]
+
+
+def test_report_with_a_picture_shows_what_was_removed(server, browser, shot_dir, tmp_path):
+    """A plain form with a file input: the reporter sees what was removed before sending, and
+    the officer downloads the picture from the case page (JavaScript off, as the strictest)."""
+    shots = Shots(shot_dir, "js_off")
+    marker = f"MBPIC{uuid.uuid4().hex[:10]}"
+    photo = tmp_path / f"IMG_{marker}.jpg"
+    photo.write_bytes(_jpeg_with_exif(marker))
+    citizen = Page(browser(False), server, shots, "citizen[file]")
+    citizen.get("/report")
+    Select(citizen.d.find_element(By.ID, "category")).select_by_value("land")
+    what = nfc(f"Ảnh chụp biên lai thu tiền trái quy định {marker}")
+    citizen.type("#what", what)
+    citizen.d.find_element(By.ID, "files").send_keys(str(photo))
+    citizen.check("report-form-with-file")
+    citizen.submit("form[action='/report']")
+    assert citizen.text("h1") == VI["files-confirm-title"], citizen.text()[:500]
+    body = citizen.text()
+    for key in ("file-removed-location", "file-removed-author", "file-removed-comment",
+                "file-kept-picture-content"):
+        assert nfc(VI[key]) in body, f"{key} not shown: {body[:800]}"
+    citizen.check("confirm-files")
+    citizen.submit("main form")
+    receipt = nfc(citizen.d.find_element(By.ID, "receipt").text).strip()
+    assert RECEIPT_RE.match(receipt), citizen.text()[:500]
+    reference = REFERENCE_RE.findall(citizen.text())[0]
+
+    officer = Page(browser(False), server, shots, "officer[file]")
+    staff_login(officer, DEFAULT_INTAKE_OFFICER)
+    open_case_from_inbox(officer, reference)
+    links = officer.d.find_elements(By.CSS_SELECTOR, "#files a[download]")
+    assert len(links) == 1 and links[0].text == photo.name
+    assert nfc(VI["file-removed-location"]) in officer.text("#files")
+    officer.check("staff-case-with-file")
+    # The download itself, with the officer's session cookie: the picture, without the marker.
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in officer.d.get_cookies())
+    req = urllib.request.Request(links[0].get_attribute("href"), headers={"Cookie": cookies})
+    with urllib.request.urlopen(req) as r:
+        data = r.read()
+        assert r.headers["Content-Type"] == "image/jpeg"
+    assert data.startswith(b"\xff\xd8") and marker.encode() not in data
+
+
 def test_english_switch(server, browser, shot_dir, js):
     mode = "js_on" if js else "js_off"
     page = Page(browser(js), server, Shots(shot_dir, f"{mode}-lang"), f"lang[{mode}]")
