@@ -495,7 +495,6 @@ def test_report_reply_decide_answer(server, browser, shot_dir, js):
             page.assert_clean_console()
 
 
-@MODES
 def _jpeg_with_exif(marker: str) -> bytes:
     """The evidence crate's tiny JPEG with an EXIF block (Artist and a GPS latitude reference)
     and a comment, each naming `marker`."""
@@ -561,6 +560,7 @@ def test_report_with_a_picture_shows_what_was_removed(server, browser, shot_dir,
     assert data.startswith(b"\xff\xd8") and marker.encode() not in data
 
 
+@MODES
 def test_english_switch(server, browser, shot_dir, js):
     mode = "js_on" if js else "js_off"
     page = Page(browser(js), server, Shots(shot_dir, f"{mode}-lang"), f"lang[{mode}]")
