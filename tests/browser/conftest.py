@@ -51,18 +51,21 @@ def _get(url: str, timeout: float = 2.0) -> int:
         return resp.status
 
 
-def _server_env(port: int) -> dict[str, str]:
+def _server_env(data: Path) -> dict[str, str]:
     env = dict(os.environ)
     # The server refuses unknown MINHBACH_* variables; MINHBACH_BIN is ours, not its.
     env.pop("MINHBACH_BIN", None)
-    env["MINHBACH_LISTEN"] = f"127.0.0.1:{port}"
+    # The data directory comes from the command line's own variable, which the configuration
+    # loader must leave alone; the address from --listen.
+    env["MINHBACH_DATA"] = str(data)
     env.setdefault("MINHBACH_LOG", "warn")
     return env
 
 
 @pytest.fixture(scope="session")
 def server():
-    """Starts `minhbach --data <fresh dir> demo` on a free port and yields its base URL."""
+    """Starts `MINHBACH_DATA=<fresh dir> minhbach demo --listen <free port>` and yields its base
+    URL."""
     binary = server_binary()
     if not binary.exists():
         pytest.fail(f"server binary {binary} is missing: build it first (this suite does not)")
@@ -74,8 +77,8 @@ def server():
     base = f"http://127.0.0.1:{port}"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [str(binary), "--data", str(data), "demo"],
-        env=_server_env(port),
+        [str(binary), "demo", "--listen", f"127.0.0.1:{port}"],
+        env=_server_env(data),
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -113,6 +113,13 @@ impl Default for Config {
 
 /// Environment variables that belong to the test suite, not to the server.
 const IGNORED_ENV_PREFIX: &str = "MINHBACH_TEST_";
+/// Environment variables the command line reads itself (its data directory, and passwords that
+/// must never be command-line arguments): not configuration keys.
+const CLI_ENV: [&str; 3] = [
+    "MINHBACH_DATA",
+    "MINHBACH_ADMIN_PASSWORD",
+    "MINHBACH_USER_PASSWORD",
+];
 
 impl Config {
     /// Reads `file` (if given, else `<data>/minhbach.toml` if it exists), then the environment.
@@ -142,7 +149,7 @@ impl Config {
             let Some(key) = name.strip_prefix("MINHBACH_") else {
                 continue;
             };
-            if name.starts_with(IGNORED_ENV_PREFIX) {
+            if name.starts_with(IGNORED_ENV_PREFIX) || CLI_ENV.contains(&name.as_str()) {
                 continue;
             }
             table.insert(key.to_ascii_lowercase(), env_value(&value));
@@ -336,6 +343,9 @@ mod tests {
                 ("MINHBACH_HSTS", "true"),
                 ("MINHBACH_MAX_BODY_BYTES", "1024"),
                 ("MINHBACH_TEST_POSTGRES", "x"),
+                ("MINHBACH_DATA", "/srv/minhbach"),
+                ("MINHBACH_ADMIN_PASSWORD", "not a config key"),
+                ("MINHBACH_USER_PASSWORD", "not one either"),
             ]),
         )
         .unwrap();

@@ -42,6 +42,9 @@ enum Command {
         /// Seed the demo city first if the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Address and port to listen on (overrides `listen` of the configuration).
+        #[arg(long)]
+        listen: Option<String>,
     },
     /// Create the organisation, its recovery key and the first administrator.
     Init {
@@ -59,6 +62,9 @@ enum Command {
         /// Then add this many synthetic cases (load tests; they cannot be opened).
         #[arg(long)]
         cases: Option<u64>,
+        /// Address and port to listen on (overrides `listen` of the configuration).
+        #[arg(long)]
+        listen: Option<String>,
     },
     /// Agencies that receive reports.
     Agency {
@@ -244,8 +250,16 @@ async fn main() -> anyhow::Result<()> {
         .with_target(false)
         .init();
     match cli.command {
-        Command::Serve { demo } => serve(&cli.data, &config, demo).await,
-        Command::Demo { no_serve, cases } => {
+        Command::Serve { demo, listen } => {
+            let config = with_listen(config, listen);
+            serve(&cli.data, &config, demo).await
+        }
+        Command::Demo {
+            no_serve,
+            cases,
+            listen,
+        } => {
+            let config = with_listen(config, listen);
             let (st, store) = open_parts(&cli.data, &config).await?;
             seed_demo(&st, &config).await?;
             if let Some(n) = cases {
@@ -397,6 +411,14 @@ async fn open_store(
         .await
         .with_context(|| format!("opening the database {}", minhbach_store::redact(&url)))?;
     Ok(Arc::new(store))
+}
+
+/// The configuration with the `--listen` of the command line, if given.
+fn with_listen(mut config: Config, listen: Option<String>) -> Config {
+    if let Some(addr) = listen {
+        config.listen = addr;
+    }
+    config
 }
 
 async fn open(data: &Path, config: &Config) -> anyhow::Result<AppState> {
