@@ -429,8 +429,14 @@ def test_report_reply_decide_answer(server, browser, shot_dir, js):
     reference = refs[0]
     citizen.check("receipt")
     print(f"[{mode}] {reference} receipt {receipt} marker {marker}")
+    # The receipt page survives a reload (the form is not sent again) until the reporter says
+    # they have written the code down; then it is gone from the browser.
+    assert citizen.path() == "/report/receipt"
+    citizen.d.refresh()
+    citizen.wait_loaded()
+    assert nfc(citizen.d.find_element(By.ID, "receipt").text).strip() == receipt
 
-    citizen.click_and_wait(citizen.d.find_element(By.CSS_SELECTOR, "main a[href='/status']"))
+    citizen.submit("form[action='/report/receipt/done']")
     assert citizen.path() == "/status"
     citizen.type("#receipt", receipt)
     citizen.submit("form[action='/status']")

@@ -51,8 +51,9 @@ pub struct EventView {
 pub struct ClockView {
     pub clock: String,
     pub rule_id: String,
-    /// The legal basis of the rule.
+    /// The legal basis of the rule, in English and in Vietnamese.
     pub source: String,
+    pub source_vi: String,
     /// The number is not confirmed against the official text.
     pub unconfirmed: bool,
     pub rule_set: String,
@@ -67,6 +68,17 @@ pub struct ClockView {
     /// Working days from today to the due date (negative when late).
     pub working_days_left: Option<i64>,
     pub overdue: bool,
+}
+
+impl ClockView {
+    /// The legal basis in the reader's language.
+    pub fn source_in(&self, lang: impl std::borrow::Borrow<Lang>) -> &str {
+        if *lang.borrow() == Lang::Vi {
+            &self.source_vi
+        } else {
+            &self.source
+        }
+    }
 }
 
 /// A decision the reader may take now, with the fields its form shows.
@@ -425,6 +437,11 @@ pub(crate) async fn case_view(
                 clock: row.clock.clone(),
                 rule_id: row.rule_id.clone(),
                 source: clock.rule().source.clone(),
+                source_vi: clock
+                    .rule()
+                    .source_vi
+                    .clone()
+                    .unwrap_or_else(|| clock.rule().source.clone()),
                 unconfirmed: clock.rule().unconfirmed,
                 rule_set: row.rule_set.clone(),
                 started_on: row.started_on.clone(),

@@ -470,3 +470,46 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         decoy,
     })
 }
+
+/// A receipt as the reporter's browser keeps it for a short while after submitting, so that
+/// reloading the receipt page shows it again instead of sending the form twice.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ShownReceipt {
+    pub reference: String,
+    pub receipt: String,
+    pub decoy: Option<String>,
+    /// Unix seconds after which it is no longer shown.
+    pub until: i64,
+}
+
+const SHOWN_RECEIPT_AAD: &[u8] = b"shown-receipt v1";
+
+fn shown_receipt_key(st: &App) -> SymmetricKey {
+    SymmetricKey::from_bytes(st.secret.mac("shown-receipt", b""))
+}
+
+/// The receipt sealed under a key derived from the server secret, in hex (for a cookie that
+/// lives `minutes`). Only this server can open it; the database never sees it.
+pub fn seal_shown_receipt(st: &App, done: &Submitted, minutes: i64) -> String {
+    let shown = ShownReceipt {
+        reference: done.reference.clone(),
+        receipt: done.receipt.expose(),
+        decoy: done.decoy.as_ref().map(Receipt::expose),
+        until: st.now() + minutes * 60,
+    };
+    let json = Zeroizing::new(serde_json::to_vec(&shown).unwrap_or_default());
+    hex::encode(crypto::seal(
+        &shown_receipt_key(st),
+        &json,
+        SHOWN_RECEIPT_AAD,
+        &mut OsRng,
+    ))
+}
+
+/// Opens what [`seal_shown_receipt`] made, while it is still to be shown.
+pub fn open_shown_receipt(st: &App, sealed: &str) -> Option<ShownReceipt> {
+    let blob = hex::decode(sealed).ok()?;
+    let json = crypto::open(&shown_receipt_key(st), &blob, SHOWN_RECEIPT_AAD).ok()?;
+    let shown: ShownReceipt = serde_json::from_slice(&json).ok()?;
+    (shown.until > st.now()).then_some(shown)
+}

@@ -135,6 +135,24 @@ pub async fn import_calendar_year(
 mod tests {
     use super::*;
 
+    /// Vietnamese readers see the legal basis in Vietnamese: every shipped rule carries it, and
+    /// every retention class its sources in both languages.
+    #[test]
+    fn every_shipped_rule_names_its_source_in_vietnamese() {
+        let legal = Legal::shipped().unwrap();
+        for set in legal.rules.sets() {
+            for (id, rule) in &set.rules {
+                let vi = rule.source_vi.as_deref().unwrap_or_default();
+                assert!(
+                    !vi.trim().is_empty() && vi != rule.source,
+                    "{} {id}",
+                    set.effective_from
+                );
+            }
+            assert!(!set.retention.is_empty(), "{}", set.effective_from);
+        }
+    }
+
     #[test]
     fn the_shipped_data_parses() {
         let legal = Legal::shipped().unwrap();

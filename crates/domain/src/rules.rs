@@ -154,8 +154,11 @@ pub struct Rule {
     pub start_event: String,
     /// Which clock of the case this rule drives ("triage", "resolution", ...).
     pub clock: String,
-    /// The legal basis, e.g. "Law on Denunciation Art. 30(1)".
+    /// The legal basis in English, e.g. "Law on Denunciation Art. 30(1)".
     pub source: String,
+    /// The legal basis in Vietnamese, as a Vietnamese reader is shown it, e.g. "Luật Tố cáo,
+    /// Điều 30 khoản 1". Absent in older documents: then the English text is shown.
+    pub source_vi: Option<String>,
     #[serde(default)]
     pub kind: RuleKind,
     pub note: Option<String>,

@@ -58,6 +58,8 @@ on_both_engines!(
     evidence_files_are_stripped_shown_to_the_reporter_sealed_and_downloaded_clean,
     a_refused_or_expired_file_sends_nothing_and_keeps_the_text,
     the_lead_places_and_lifts_a_legal_hold_from_the_case_page,
+    the_receipt_page_survives_a_reload_until_written_down_and_never_resends,
+    the_status_page_names_the_step_awaited_and_its_legal_source_in_the_readers_language,
 );
 
 mod specs {
@@ -844,7 +846,7 @@ mod specs {
             )
             .await;
         assert_eq!(r.status, 400);
-        assert!(r.body.contains("Mã hồ sơ không đúng định dạng"));
+        assert!(r.body.contains("Mã bí mật không đúng định dạng"));
         // Staff: a forged decision without CSRF, an empty reply, an unknown decision.
         let (reference, _) = app.submit_api("land", "Hồ sơ kiểm tra").await;
         let cases_now = app.count_cases().await;
@@ -2336,5 +2338,100 @@ mod specs {
         assert_eq!(held("no").await.status, 303);
         let seen = app.get(&page, Some(&lead)).await;
         assert!(seen.body.contains("Giữ hồ sơ</button>"), "{}", seen.body);
+    }
+
+    pub async fn the_receipt_page_survives_a_reload_until_written_down_and_never_resends(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let before = app.count_cases().await;
+        let token = app.report_form().await;
+        let fields = [
+            ("token", token.as_str()),
+            ("category", "land"),
+            ("what", "Phản ánh để thử tải lại trang mã hồ sơ"),
+            ("identity", "anonymous"),
+        ];
+        let sent = app.post_form_raw("/report", &fields, None).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        assert_eq!(sent.headers["location"], "/report/receipt");
+        let cookie = sent.receipt_cookie().expect("receipt cookie");
+        let set = sent.headers["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            set.contains("HttpOnly")
+                && set.contains("SameSite=Strict")
+                && set.contains("Max-Age=900"),
+            "{set}"
+        );
+        // The cookie holds the receipt sealed, not in clear.
+        let first = app.get("/report/receipt", Some(&cookie)).await;
+        assert_eq!(first.status, 200);
+        let receipt = first.receipt();
+        assert!(!cookie.contains(&receipt) && !cookie.contains(&receipt.replace('-', "")));
+        // Reloading shows the same receipt and records nothing more.
+        for _ in 0..3 {
+            let again = app.get("/report/receipt", Some(&cookie)).await;
+            assert_eq!(again.receipt(), receipt);
+        }
+        assert_eq!(app.count_cases().await, before + 1);
+        // The receipt opens the case.
+        app.reporter_login(&receipt).await;
+        // A forged or altered cookie shows nothing.
+        let forged = format!("{}00", cookie);
+        let gone = app.get("/report/receipt", Some(&forged)).await;
+        assert!(!gone.body.contains("id=\"receipt\""));
+        assert!(gone.body.contains("Mã bí mật không còn hiển thị"));
+        // "I have written it down" clears it from the browser.
+        let done = app
+            .post_form_raw("/report/receipt/done", &[], Some(&cookie))
+            .await;
+        assert_eq!(done.status, 303);
+        assert!(done.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0"));
+        // After fifteen minutes the cookie's content is no longer shown, even if a browser kept it.
+        app.clock.advance(time::Duration::minutes(16));
+        let late = app.get("/report/receipt", Some(&cookie)).await;
+        assert!(!late.body.contains("id=\"receipt\""), "{}", late.body);
+        assert_eq!(app.count_cases().await, before + 1);
+    }
+
+    pub async fn the_status_page_names_the_step_awaited_and_its_legal_source_in_the_readers_language(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let (_, receipt) = app.submit_api("land", "Phản ánh để xem tên thời hạn").await;
+        let cookie = app.reporter_cookie(&receipt).await;
+        let vi = app.get("/status/case", Some(&cookie)).await;
+        assert_eq!(vi.status, 200);
+        // The step awaited is triage, named as such, and not mistaken for the resolution.
+        assert!(
+            vi.body
+                .contains("Bạn đang chờ bước: Phân loại, xử lý ban đầu."),
+            "{}",
+            vi.body
+        );
+        assert!(vi.body.contains("Đây chưa phải hạn giải quyết"));
+        assert!(!vi.body.contains("Thời hạn phải giải quyết"));
+        // Its legal basis in Vietnamese on a Vietnamese page, in English on an English one.
+        assert!(
+            vi.body.contains("Luật Tố cáo, Điều 24 khoản 1"),
+            "{}",
+            vi.body
+        );
+        assert!(!vi.body.contains("Law on Denunciation"));
+        // The sign-out button does not read as closing the case.
+        assert!(vi.body.contains("Đăng xuất khỏi trang này"));
+        assert!(!vi.body.contains("Đóng hồ sơ"));
+        let en = app
+            .get("/status/case", Some(&format!("{cookie}; mb_lang=en")))
+            .await;
+        assert!(
+            en.body.contains("Law on Denunciation Art. 24(1)"),
+            "{}",
+            en.body
+        );
+        assert!(en.body.contains("You are waiting for: "));
     }
 }

@@ -40,6 +40,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             "/report",
             get(reporter::report_form).post(reporter::report_submit.layer(uploads())),
         )
+        .route("/report/receipt", get(reporter::receipt_page))
+        .route("/report/receipt/done", post(reporter::receipt_done))
         .route(
             "/status",
             get(reporter::status_login).post(reporter::status_open),

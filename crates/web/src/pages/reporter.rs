@@ -100,10 +100,67 @@ pub(super) struct ReportForm {
 #[template(path = "receipt.html")]
 struct ReceiptPage {
     t: Tr,
-    reference: String,
-    receipt: String,
-    /// The decoy code, when asked for.
-    decoy: Option<String>,
+    /// The receipt while it is still shown; `None` once written down or expired.
+    shown: Option<minhbach_app::intake::ShownReceipt>,
+    minutes: i64,
+}
+
+impl ReceiptPage {
+    fn shown_for(&self) -> String {
+        self.t
+            .with("receipt-reload", "minutes", self.minutes.to_string())
+    }
+}
+
+/// How long the receipt page can be reloaded after a report is sent.
+const RECEIPT_MINUTES: i64 = 15;
+
+fn receipt_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-mb-receipt"
+    } else {
+        "mb-receipt"
+    }
+}
+
+/// After a report is recorded: a redirect to the receipt page, with the receipt sealed in a
+/// short-lived cookie, so that reloading shows the receipt again and never re-sends the form.
+fn show_receipt(st: &AppState, done: &minhbach_app::intake::Submitted) -> Response {
+    let sealed = minhbach_app::intake::seal_shown_receipt(st, done, RECEIPT_MINUTES);
+    let secure = st.config.secure_cookies;
+    with_cookie(
+        Redirect::to("/report/receipt").into_response(),
+        session_cookie(
+            receipt_cookie(secure),
+            &sealed,
+            secure,
+            RECEIPT_MINUTES * 60,
+        ),
+    )
+}
+
+/// The receipt page: the receipt while its cookie lasts, else what to do without it.
+pub(super) async fn receipt_page(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let shown = crate::security::cookie_in(&headers, receipt_cookie(st.config.secure_cookies))
+        .and_then(|v| minhbach_app::intake::open_shown_receipt(&st, &v));
+    page(ReceiptPage {
+        t: tr(&st, lang, "/report/receipt").await,
+        shown,
+        minutes: RECEIPT_MINUTES,
+    })
+}
+
+/// "I have written it down": the receipt is forgotten by this browser too.
+pub(super) async fn receipt_done(State(st): State<AppState>) -> Response {
+    let secure = st.config.secure_cookies;
+    with_cookie(
+        Redirect::to("/status").into_response(),
+        session_cookie(receipt_cookie(secure), "", secure, 0),
+    )
 }
 
 /// Records the report and shows the receipt, once. A form problem shows the form again with
@@ -184,12 +241,7 @@ pub(super) async fn report_submit(
         .map_err(AppError::from)
     };
     match result {
-        Ok(done) => Ok(page(ReceiptPage {
-            t: tr(&st, lang, "/report").await,
-            reference: done.reference,
-            receipt: done.receipt.expose(),
-            decoy: done.decoy.map(|d| d.expose()),
-        })),
+        Ok(done) => Ok(show_receipt(&st, &done)),
         Err(AppError::App(minhbach_app::Error::Domain(DomainError::Invalid(errors)))) => {
             again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
         }
@@ -516,16 +568,10 @@ pub(super) async fn status_protection(
 /// "I am being retaliated against": a linked case of its own, with its own receipt.
 pub(super) async fn status_retaliation(
     State(st): State<AppState>,
-    ReaderLang(lang): ReaderLang,
     Csrf(Reporter(s, _), form): Csrf<Reporter, MessageForm>,
 ) -> AppResult<Response> {
     match minhbach_app::protection::submit_retaliation(&st, &s, &form.body).await? {
-        Some(done) => Ok(page(ReceiptPage {
-            t: tr(&st, lang, "/status/case").await,
-            reference: done.reference,
-            receipt: done.receipt.expose(),
-            decoy: None,
-        })),
+        Some(done) => Ok(show_receipt(&st, &done)),
         None => Ok(Redirect::to("/status/case").into_response()),
     }
 }
@@ -656,12 +702,7 @@ pub(super) async fn retaliation_submit(
     )
     .await
     {
-        Ok(done) => Ok(page(ReceiptPage {
-            t: tr(&st, lang, "/retaliation").await,
-            reference: done.reference,
-            receipt: done.receipt.expose(),
-            decoy: None,
-        })),
+        Ok(done) => Ok(show_receipt(&st, &done)),
         Err(minhbach_app::Error::Domain(DomainError::Invalid(errors))) => {
             let mut r = page(RetaliationPage {
                 t: tr(&st, lang, "/retaliation").await,

@@ -65,7 +65,22 @@ impl Resp {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("__Host-mb-") && !c.starts_with("__Host-mb-form="))
+            .find(|c| {
+                c.starts_with("__Host-mb-")
+                    && !c.starts_with("__Host-mb-form=")
+                    && !c.starts_with("__Host-mb-receipt=")
+            })
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned)
+    }
+
+    /// `name=value` of the cookie that keeps the receipt page reloadable.
+    pub fn receipt_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("__Host-mb-receipt="))
             .and_then(|c| c.split(';').next())
             .map(str::to_owned)
     }
@@ -266,6 +281,17 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Resp {
+        let r = self.post_form_raw(path, fields, cookie).await;
+        self.follow_receipt(r).await
+    }
+
+    /// [`Self::post_form`] without following the redirect to the receipt page.
+    pub async fn post_form_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Resp {
         let mut req = self
             .client
             .post(format!("{}{path}", self.base))
@@ -276,6 +302,20 @@ impl TestApp {
             req = req.header("cookie", cookies.join("; "));
         }
         self.send(req).await
+    }
+
+    /// A recorded report answers with a redirect to the receipt page and the receipt in a
+    /// short-lived cookie: follow it as a browser would, so the caller sees the receipt page.
+    pub async fn follow_receipt(&self, r: Resp) -> Resp {
+        let to_receipt = r.status == 303
+            && r.headers.get("location").and_then(|v| v.to_str().ok()) == Some("/report/receipt");
+        if !to_receipt {
+            return r;
+        }
+        let cookie = r
+            .receipt_cookie()
+            .expect("the receipt cookie is set with the redirect");
+        self.get("/report/receipt", Some(&cookie)).await
     }
 
     pub async fn post_json(
