@@ -210,6 +210,7 @@ pub fn spawn_checkpoints(
     clock: Arc<dyn Clock>,
     checkpoints: Checkpoints,
     every: std::time::Duration,
+    status: ChainStatusCell,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -217,11 +218,170 @@ pub fn spawn_checkpoints(
         loop {
             tick.tick().await;
             let now = clock.now().unix_timestamp();
-            match verify(store.as_ref(), &checkpoints, now).await {
+            let outcome = verify(store.as_ref(), &checkpoints, now).await;
+            record_status(&status, now, &outcome);
+            match outcome {
                 Ok(Ok(v)) => tracing::debug!(seq = v.written.seq, "audit checkpoint signed"),
                 Ok(Err(e)) => tracing::error!(error = %e, "AUDIT LOG BROKEN: no checkpoint signed"),
                 Err(e) => tracing::warn!(error = %e, "audit checkpoint not written"),
             }
         }
     })
+}
+
+/// The last verification of the whole log, for the auditor's page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainStatus {
+    pub checked_at: i64,
+    /// Events checked and the head signed, when the log passed; what failed otherwise.
+    pub outcome: std::result::Result<(usize, i64), String>,
+}
+
+/// Where the server keeps the last [`ChainStatus`] (none until the first check of this process).
+pub type ChainStatusCell = Arc<std::sync::RwLock<Option<ChainStatus>>>;
+
+/// Records the outcome of a verification for the auditor's page.
+pub fn record_status(
+    cell: &ChainStatusCell,
+    now: i64,
+    outcome: &Result<std::result::Result<Verified, AuditBroken>>,
+) {
+    let outcome = match outcome {
+        Ok(Ok(v)) => Ok((v.events, v.written.seq)),
+        Ok(Err(e)) => Err(e.to_string()),
+        // The log could not be read (database busy): the previous status stands.
+        Err(_) => return,
+    };
+    let mut slot = match cell.write() {
+        Ok(s) => s,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    *slot = Some(ChainStatus {
+        checked_at: now,
+        outcome,
+    });
+}
+
+/// The auditor's filters, as typed (a case reference, an actor, an action, local dates).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct AuditFilter {
+    pub case: String,
+    pub actor: String,
+    pub action: String,
+    /// `YYYY-MM-DD`, inclusive, in Vietnam time.
+    pub from: String,
+    pub to: String,
+}
+
+/// One event as the auditor reads it: metadata and codes, never content.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub reference: Option<String>,
+    pub detail: String,
+}
+
+/// A page of the log and the chain's status.
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// More events match than were listed.
+    pub more: bool,
+    pub status: Option<ChainStatus>,
+}
+
+fn local_bound(date: &str, next_day: bool) -> Result<Option<i64>> {
+    let date = date.trim();
+    if date.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date, format).map_err(|_| {
+        minhbach_domain::DomainError::Invalid(vec![minhbach_domain::FieldError {
+            field: if next_day { "to" } else { "from" },
+            code: "field-date-format",
+        }])
+    })?;
+    let day = if next_day {
+        day.next_day().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(Some(
+        day.with_time(time::Time::MIDNIGHT)
+            .assume_offset(crate::clock::LOCAL_OFFSET)
+            .unix_timestamp(),
+    ))
+}
+
+/// The events an auditor asked for, newest first, at most `limit`.
+pub async fn search(
+    st: &App,
+    s: &crate::sessions::StaffSession,
+    filter: &AuditFilter,
+    limit: i64,
+) -> Result<AuditPage> {
+    if !minhbach_domain::can(&s.actor, minhbach_domain::Action::VerifyAudit, None) {
+        return Err(minhbach_domain::DomainError::Forbidden.into());
+    }
+    let from = local_bound(&filter.from, false)?.unwrap_or(i64::MIN);
+    let until = local_bound(&filter.to, true)?.unwrap_or(i64::MAX);
+    let status = match st.audit_status.read() {
+        Ok(s) => s.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    let reference = filter.case.trim();
+    let case = if reference.is_empty() {
+        None
+    } else {
+        match st.store.case_by_reference(reference).await? {
+            Some(c) => Some(c.id),
+            // An unknown reference matches nothing.
+            None => {
+                return Ok(AuditPage {
+                    rows: Vec::new(),
+                    more: false,
+                    status,
+                })
+            }
+        }
+    };
+    let mut records = st
+        .store
+        .audit_search(&minhbach_store::AuditQuery {
+            case,
+            actor: filter.actor.trim().to_owned(),
+            action: filter.action.trim().to_owned(),
+            from,
+            until,
+            limit: limit.saturating_add(1),
+        })
+        .await?;
+    let more = i64::try_from(records.len()).unwrap_or(i64::MAX) > limit;
+    records.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut references = std::collections::HashMap::new();
+    let mut rows = Vec::with_capacity(records.len());
+    for r in records {
+        let reference = match r.case {
+            Some(id) => {
+                if let std::collections::hash_map::Entry::Vacant(e) = references.entry(id) {
+                    e.insert(st.store.case(id).await?.map(|c| c.reference));
+                }
+                references.get(&id).cloned().flatten()
+            }
+            None => None,
+        };
+        rows.push(AuditRow {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            reference,
+            detail: r.detail,
+        });
+    }
+    Ok(AuditPage { rows, more, status })
 }

@@ -80,6 +80,8 @@ pub struct App {
     pub password_work: tokio::sync::Semaphore,
     /// Evidence files are parsed and stripped on the blocking pool, at most this many at once.
     pub evidence_work: tokio::sync::Semaphore,
+    /// The last verification of the audit log by this process (start, then every checkpoint).
+    pub audit_status: crate::audit::ChainStatusCell,
     pub settings: AppSettings,
     /// Custodians' public keys with their multiplication tables, built once per process: every
     /// named submission wraps a share to each of them.
@@ -119,6 +121,7 @@ impl App {
                 std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
             ),
             evidence_work: tokio::sync::Semaphore::new(2),
+            audit_status: Default::default(),
             settings,
             prepared_keys: std::sync::Mutex::new(std::collections::HashMap::new()),
         })

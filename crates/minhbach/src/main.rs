@@ -461,7 +461,9 @@ async fn start_background(
     data: &Path,
 ) -> anyhow::Result<()> {
     let checkpoints = Checkpoints::new(config.checkpoint_file(data), &st.secret);
-    if let Err(e) = minhbach_app::audit::verify(st.store.as_ref(), &checkpoints, st.now()).await? {
+    let outcome = minhbach_app::audit::verify(st.store.as_ref(), &checkpoints, st.now()).await;
+    minhbach_app::audit::record_status(&st.audit_status, st.now(), &outcome);
+    if let Err(e) = outcome? {
         bail!("the audit log does not verify ({e}); run `minhbach audit verify` and restore from a backup");
     }
     minhbach_app::audit::spawn_checkpoints(
@@ -469,6 +471,7 @@ async fn start_background(
         st.clock.clone(),
         checkpoints,
         std::time::Duration::from_secs(config.audit_checkpoint_minutes.max(1) * 60),
+        st.audit_status.clone(),
     );
     let mailer = minhbach_app::mail::mailer(config.smtp()?.as_ref())
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?;

@@ -41,6 +41,20 @@ impl AuditEntry {
     }
 }
 
+/// Which events the auditor's page lists: every given filter must match.
+#[derive(Clone, Debug)]
+pub struct AuditQuery {
+    pub case: Option<CaseId>,
+    /// Exact actor code (`user:7`, `reporter`, `system`, `operator`); empty: any.
+    pub actor: String,
+    /// Exact action (`case.read`, `file.downloaded`, ...); empty: any.
+    pub action: String,
+    /// Unix seconds, from (inclusive) and until (exclusive).
+    pub from: i64,
+    pub until: i64,
+    pub limit: i64,
+}
+
 /// A stored event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRecord {

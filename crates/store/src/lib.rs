@@ -21,7 +21,7 @@ pub mod synthetic;
 pub mod vault;
 mod write;
 
-pub use audit::{AuditEntry, AuditRecord, ChainError, Checkpoint};
+pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};
 pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
@@ -204,6 +204,8 @@ pub trait Store:
     /// Appends an event that comes with no other change (a read of content).
     async fn audit(&self, entry: &AuditEntry) -> Result<()>;
     async fn audit_log(&self) -> Result<Vec<AuditRecord>>;
+    /// Events of the log matching a query, newest first.
+    async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>>;
     /// The last sequence number and hash, kept apart from the log to detect truncation.
     async fn audit_head(&self) -> Result<(i64, Vec<u8>)>;
     /// Checks the chain under the store's key against the head and the signed checkpoints

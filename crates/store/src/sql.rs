@@ -6,7 +6,7 @@ use minhbach_domain::{
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Row};
 
-use crate::audit::{chain_hash, AuditEntry, AuditRecord, CHAIN_VERSION};
+use crate::audit::{chain_hash, AuditEntry, AuditQuery, AuditRecord, CHAIN_VERSION};
 use crate::backend::{self, Backend, StoreConfig};
 use crate::records::*;
 use crate::write::{SpaceGuard, SpaceStatus, WriteKind, WriteTx};
@@ -478,6 +478,20 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         held_at: r.try_get("held_at")?,
         purged_at: r.try_get("purged_at")?,
         legal_hold_at: r.try_get("legal_hold_at")?,
+    })
+}
+
+fn audit_row(r: &AnyRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        case: r.try_get::<Option<i64>, _>("case_id")?.map(CaseId),
+        detail: r.try_get("detail")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+        version: r.try_get("v")?,
     })
 }
 
@@ -1440,21 +1454,27 @@ impl Store for SqlStore {
         )
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    seq: r.try_get("seq")?,
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    case: r.try_get::<Option<i64>, _>("case_id")?.map(CaseId),
-                    detail: r.try_get("detail")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                    version: r.try_get("v")?,
-                })
-            })
-            .collect()
+        rows.iter().map(audit_row).collect()
+    }
+
+    async fn audit_search(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>> {
+        // Every filter is always bound; an absent one matches everything.
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, case_id, detail, prev_hash, hash, v FROM audit_log \
+             WHERE ($1 = 0 OR case_id = $2) AND ($3 = '' OR actor = $3) \
+             AND ($4 = '' OR action = $4) AND at >= $5 AND at < $6 \
+             ORDER BY seq DESC LIMIT $7",
+        )
+        .bind(i64::from(q.case.is_some()))
+        .bind(q.case.map_or(0, |c| c.0))
+        .bind(q.actor.clone())
+        .bind(q.action.clone())
+        .bind(q.from)
+        .bind(q.until)
+        .bind(q.limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(audit_row).collect()
     }
 
     async fn audit_head(&self) -> Result<(i64, Vec<u8>)> {

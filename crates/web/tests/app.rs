@@ -60,6 +60,7 @@ on_both_engines!(
     the_lead_places_and_lifts_a_legal_hold_from_the_case_page,
     the_receipt_page_survives_a_reload_until_written_down_and_never_resends,
     the_status_page_names_the_step_awaited_and_its_legal_source_in_the_readers_language,
+    the_auditor_filters_the_log_to_one_case_exports_it_and_sees_the_chain_status,
 );
 
 mod specs {
@@ -2433,5 +2434,92 @@ mod specs {
             en.body
         );
         assert!(en.body.contains("You are waiting for: "));
+    }
+
+    pub async fn the_auditor_filters_the_log_to_one_case_exports_it_and_sees_the_chain_status(
+        engine: Engine,
+    ) {
+        let app = TestApp::spawn(engine).await;
+        let secret_text = "NOIDUNGMAT-audit-7c1";
+        let (reference, _) = app.submit_api("land", secret_text).await;
+        let (other, _) = app.submit_api("land", "Một phản ánh khác").await;
+        let officer = app.staff_cookie("tttp.tiepnhan").await;
+        app.get(&format!("/staff/cases/{reference}"), Some(&officer))
+            .await;
+        // The auditor lands on the log after signing in, and an officer may not open it.
+        let token = app.form_token("/staff/login").await;
+        let login = app
+            .post_form(
+                "/staff/login",
+                &[
+                    ("token", token.as_str()),
+                    ("username", "kiemtoan"),
+                    ("password", minhbach_app::demo::DEMO_PASSWORD),
+                    ("code", ""),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(login.status, 303, "{}", login.body);
+        assert_eq!(login.headers["location"], "/audit");
+        let auditor = login.cookie().unwrap();
+        assert_eq!(app.get("/audit", Some(&officer)).await.status, 403);
+        // Filtered to one case: its submission and the officer's reading, nothing of the other
+        // case, and no content.
+        let page = app
+            .get(&format!("/audit?case={reference}"), Some(&auditor))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains("<td>case.submitted</td>")
+                && page.body.contains("<td>case.read</td>")
+        );
+        assert!(!page.body.contains(&other));
+        assert!(!page.body.contains(secret_text));
+        assert!(
+            page.body.contains("chưa kiểm tra nhật ký"),
+            "no check yet in this process"
+        );
+        let only_reads = app
+            .get(
+                &format!("/audit?case={reference}&action=case.read"),
+                Some(&auditor),
+            )
+            .await;
+        assert!(only_reads.body.contains("<td>case.read</td>"));
+        assert!(!only_reads.body.contains("<td>case.submitted</td>"));
+        // The export holds the same events as CSV.
+        let (status, headers, csv) = app
+            .get_bytes(&format!("/audit/export.csv?case={reference}"), &auditor)
+            .await;
+        assert_eq!(status, 200);
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"));
+        let csv = String::from_utf8(csv).unwrap();
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("seq,at,actor,action,reference,detail"));
+        let rows: Vec<&str> = lines.collect();
+        assert!(rows.len() >= 2);
+        assert!(rows.iter().all(|l| l.contains(&reference)), "{csv}");
+        assert!(!csv.contains(secret_text));
+        // A bad date is a clear error, not a crash.
+        assert_eq!(
+            app.get("/audit?from=05-12-2026", Some(&auditor))
+                .await
+                .status,
+            422
+        );
+        // Once the server has verified the log, the page says so.
+        let dir = tempfile::tempdir().unwrap();
+        let checkpoints =
+            minhbach_app::audit::Checkpoints::new(dir.path().join("cp"), &app.state.secret);
+        let now = app.state.now();
+        let outcome =
+            minhbach_app::audit::verify(app.state.store.as_ref(), &checkpoints, now).await;
+        minhbach_app::audit::record_status(&app.state.audit_status, now, &outcome);
+        let page = app.get("/audit", Some(&auditor)).await;
+        assert!(page.body.contains("Nguyên vẹn"), "{}", page.body);
     }
 }

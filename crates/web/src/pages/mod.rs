@@ -23,6 +23,7 @@ use crate::AppState;
 use minhbach_app::sessions::SessionToken;
 
 mod admin;
+mod auditor;
 mod files;
 mod reporter;
 mod staff;
@@ -111,6 +112,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             "/staff/notifications/{id}/read",
             post(staff::staff_notification_read),
         )
+        .route("/audit", get(auditor::audit_log))
+        .route("/audit/export.csv", get(auditor::audit_export))
         .route("/admin/legal", get(admin::admin_legal))
         .route("/admin/legal/calendar", post(admin::admin_calendar))
         .route("/admin/legal/rules", post(admin::admin_rules))

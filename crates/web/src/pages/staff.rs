@@ -63,6 +63,7 @@ pub(super) async fn staff_login(
             "/staff/custodian",
         ),
         (minhbach_domain::Action::ViewProtection, "/staff/protection"),
+        (minhbach_domain::Action::VerifyAudit, "/audit"),
     ]
     .into_iter()
     .find(|(action, _)| {
