@@ -619,6 +619,22 @@ mod tests {
         );
     }
 
+    /// Found by fuzzing: cross-reference field widths so large that lopdf's allocation failed,
+    /// which aborts the process. Such a file is refused before it is parsed.
+    #[test]
+    fn a_pdf_with_absurd_xref_field_widths_is_refused_without_parsing() {
+        let mut pdf = b"%PDF-1.5\n1 0 obj\n<</Type/XRef/Size 10/W[7777777777777771 4 2]".to_vec();
+        pdf.extend(b"/Index[9 9]/Length 63>>stream\n");
+        pdf.extend([1u8; 63]);
+        pdf.extend(b"\nendstream\nendobj\nstartxref\n9\n%%EOF");
+        assert_eq!(
+            clean(&pdf, &Limits::default()).unwrap_err(),
+            Refused::Damaged
+        );
+        let ok = samples::pdf("m", "b");
+        assert!(super::pdf::tests_xref_widths_are_sane(&ok));
+    }
+
     #[test]
     fn a_zip_bomb_stops_at_the_unpacked_limit() {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

@@ -35,7 +35,43 @@ pub(crate) fn clean(bytes: &[u8]) -> Result<Outcome, Refused> {
     catch_unwind(AssertUnwindSafe(|| clean_document(bytes))).unwrap_or(Err(Refused::Damaged))
 }
 
+/// Field widths of cross-reference streams (`/W [a b c]`) larger than this are refused before
+/// parsing: lopdf allocates buffers of those widths, and an allocation failure aborts the whole
+/// process rather than panicking (found by fuzzing). Real files use at most 8 bytes.
+const MAX_XREF_FIELD: u64 = 8;
+
+fn xref_widths_are_sane(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some(at) = rest.windows(2).position(|w| w == b"/W") {
+        rest = &rest[at + 2..];
+        let after = rest
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(&[][..], |i| &rest[i..]);
+        let Some(array) = after.strip_prefix(b"[") else {
+            continue;
+        };
+        let end = array.iter().position(|&b| b == b']').unwrap_or(array.len());
+        let too_wide = array[..end]
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|t| !t.is_empty())
+            .any(|t| {
+                std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .is_none_or(|n| n > MAX_XREF_FIELD)
+            });
+        if too_wide {
+            return false;
+        }
+    }
+    true
+}
+
 fn clean_document(bytes: &[u8]) -> Result<Outcome, Refused> {
+    if !xref_widths_are_sane(bytes) {
+        return Err(Refused::Damaged);
+    }
     let encrypted = || bytes.windows(8).any(|w| w == b"/Encrypt");
     // lopdf tries to decrypt on load: a file it cannot read that names an encryption
     // dictionary is a protected file, not a damaged one.
@@ -116,4 +152,9 @@ fn scrub(d: &mut Dictionary, removed: &mut Vec<Removed>) {
     for (_, value) in d.iter_mut() {
         scrub_object(value, removed);
     }
+}
+
+#[cfg(test)]
+pub(crate) fn tests_xref_widths_are_sane(bytes: &[u8]) -> bool {
+    xref_widths_are_sane(bytes)
 }
