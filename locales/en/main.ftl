@@ -578,3 +578,4 @@ audit-col-actor = Actor
 audit-col-action = Action
 audit-col-case = Case
 audit-col-detail = Detail (codes)
+oversee-intro = Oversight view: agency, state, deadlines, history and linked cases. No report content, messages, reasons of decisions or reporter identity.

@@ -578,3 +578,4 @@ audit-col-actor = Người thực hiện
 audit-col-action = Thao tác
 audit-col-case = Hồ sơ
 audit-col-detail = Chi tiết (mã)
+oversee-intro = Trang giám sát: cơ quan, tình trạng, các thời hạn, diễn biến và hồ sơ liên quan. Không có nội dung phản ánh, tin nhắn, lý do quyết định hay danh tính người phản ánh.

@@ -378,19 +378,52 @@ pub(crate) async fn case_view(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let events = st
-        .store
+    let events = event_views(st, case, Some(case_key), &name).await?;
+    // Staff are offered the decisions the workflow allows and the policy lets them take.
+    let available = match staff {
+        Some(actor) => Decision::available(case.state, case.track)
+            .into_iter()
+            .filter(|k| can(actor, Action::Transition(*k), Some(&case.facts())))
+            .map(|k| DecisionForm::of(k, case.track))
+            .collect(),
+        None => Vec::new(),
+    };
+    let links = st.store.links(case.id).await?;
+    let clocks = clock_views(st, case).await?;
+    Ok(CaseView {
+        messages,
+        events,
+        available,
+        may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
+        legal_hold: staff.is_some() && case.legal_hold_at.is_some(),
+        may_hold: staff.is_some_and(|a| can(a, Action::LegalHold, Some(&case.facts()))),
+        links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
+        clocks,
+        files: crate::evidence::case_files(st, case.id, case_key).await?,
+        ..case_shell(st, case, content).await?
+    })
+}
+
+/// The history of a case, oldest first; the free texts of decisions only with the case key.
+async fn event_views(
+    st: &App,
+    case: &CaseRecord,
+    case_key: Option<&SymmetricKey>,
+    name: &(dyn Fn(AgencyId) -> AgencyName + Sync),
+) -> Result<Vec<EventView>> {
+    let lookup = &case.receipt_lookup;
+    st.store
         .events(case.id)
         .await?
         .into_iter()
         .map(|e| {
-            let texts: DecisionTexts = match e.reasons_sealed {
-                Some(r) => {
+            let texts: DecisionTexts = match (e.reasons_sealed, case_key) {
+                (Some(r), Some(case_key)) => {
                     let bound = reasons_aad(lookup, &e.kind, e.user, e.at, e.to_state);
                     let plain = open_bound(case_key, &r, &bound, &aad("reasons", lookup))?;
                     serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.to_string()))?
                 }
-                None => DecisionTexts::default(),
+                _ => DecisionTexts::default(),
             };
             let detail: std::collections::BTreeMap<String, String> =
                 serde_json::from_str(&e.detail).unwrap_or_default();
@@ -411,20 +444,14 @@ pub(crate) async fn case_view(
                 detail,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    // Staff are offered the decisions the workflow allows and the policy lets them take.
-    let available = match staff {
-        Some(actor) => Decision::available(case.state, case.track)
-            .into_iter()
-            .filter(|k| can(actor, Action::Transition(*k), Some(&case.facts())))
-            .map(|k| DecisionForm::of(k, case.track))
-            .collect(),
-        None => Vec::new(),
-    };
-    let links = st.store.links(case.id).await?;
+        .collect::<Result<Vec<_>>>()
+}
+
+/// The statutory clocks of a case as its readers see them.
+async fn clock_views(st: &App, case: &CaseRecord) -> Result<Vec<ClockView>> {
     let legal = st.legal();
     let today = st.today();
-    let clocks = st
+    Ok(st
         .store
         .clocks(case.id)
         .await?
@@ -456,19 +483,40 @@ pub(crate) async fn case_view(
                     && (row.breached_at.is_some() || clock.is_overdue(today, &legal.calendar)),
             })
         })
-        .collect::<Result<Vec<_>, DomainError>>()?;
-    Ok(CaseView {
-        messages,
+        .collect::<Result<Vec<_>, DomainError>>()?)
+}
+
+/// What an overseer sees of any case: its agency, state, clocks, history and links, never
+/// content (no key is used; the decisions' free texts stay sealed). Audited as a read of
+/// metadata.
+pub async fn overseer_case_view(st: &App, s: &StaffSession, reference: &str) -> Result<CaseView> {
+    if !can(&s.actor, Action::ViewEveryAgency, None) {
+        return Err(DomainError::Forbidden.into());
+    }
+    let case = st
+        .store
+        .case_by_reference(reference.trim())
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let agencies = st.store.agencies().await?;
+    let name = |id: AgencyId| AgencyName::find(&agencies, id);
+    let events = event_views(st, &case, None, &name).await?;
+    let links = st.store.links(case.id).await?;
+    let view = CaseView {
         events,
-        available,
-        may_mark_accused: staff.is_some_and(|a| can(a, Action::MarkAccused, Some(&case.facts()))),
-        legal_hold: staff.is_some() && case.legal_hold_at.is_some(),
-        may_hold: staff.is_some_and(|a| can(a, Action::LegalHold, Some(&case.facts()))),
         links: links.into_iter().map(|l| (l.reference, l.kind)).collect(),
-        clocks,
-        files: crate::evidence::case_files(st, case.id, case_key).await?,
-        ..case_shell(st, case, content).await?
-    })
+        clocks: clock_views(st, &case).await?,
+        ..case_shell(st, &case, ReportContent::default()).await?
+    };
+    st.store
+        .audit(&AuditEntry::new(
+            st.now(),
+            actor_code(s),
+            "case.overseen",
+            Some(case.id),
+        ))
+        .await?;
+    Ok(view)
 }
 
 /// Inbox query parameters, shared by the page and the API.

@@ -61,6 +61,7 @@ on_both_engines!(
     the_receipt_page_survives_a_reload_until_written_down_and_never_resends,
     the_status_page_names_the_step_awaited_and_its_legal_source_in_the_readers_language,
     the_auditor_filters_the_log_to_one_case_exports_it_and_sees_the_chain_status,
+    the_overseer_opens_any_cases_clocks_and_timeline_but_no_content,
 );
 
 mod specs {
@@ -2521,5 +2522,79 @@ mod specs {
         minhbach_app::audit::record_status(&app.state.audit_status, now, &outcome);
         let page = app.get("/audit", Some(&auditor)).await;
         assert!(page.body.contains("Nguyên vẹn"), "{}", page.body);
+    }
+
+    pub async fn the_overseer_opens_any_cases_clocks_and_timeline_but_no_content(engine: Engine) {
+        let app = TestApp::spawn(engine).await;
+        let text = "NOIDUNG-oversee-41a";
+        let reasons = "LYDO-oversee-9f2";
+        let reply = "TINNHAN-oversee-c07";
+        let (reference, _) = app.submit_api_to("land", text, Some("caugiay")).await;
+        let officer = app.staff_token("caugiay.tiepnhan").await;
+        app.post_json(
+            &format!("/api/v1/staff/cases/{reference}/messages"),
+            serde_json::json!({"body": reply}),
+            Some(&officer),
+        )
+        .await;
+        app.transition_api(
+            &officer,
+            &reference,
+            serde_json::json!({"kind": "start_triage"}),
+        )
+        .await;
+        let r = app
+            .transition_api(
+                &officer,
+                &reference,
+                serde_json::json!({"kind": "not_accept", "reasons": reasons}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // From the inbox of every agency, the overseer opens the case's oversight page.
+        let overseer = app.staff_cookie("giamsat").await;
+        let inbox = app.get("/staff/inbox", Some(&overseer)).await;
+        assert!(
+            inbox.body.contains(&format!("/oversee/cases/{reference}")),
+            "{}",
+            inbox.body
+        );
+        let page = app
+            .get(&format!("/oversee/cases/{reference}"), Some(&overseer))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("id=\"clocks\"") && page.body.contains("id=\"timeline\""));
+        assert!(page.body.contains("Phân loại, xử lý ban đầu"));
+        for secret in [text, reasons, reply] {
+            assert!(
+                !page.body.contains(secret),
+                "{secret} shown to the overseer"
+            );
+        }
+        // The reading is audited; an officer has no such page, and the overseer no content.
+        let n: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'case.overseen'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap()
+                .get("n");
+        assert_eq!(n, 1);
+        let desk = app.staff_cookie("caugiay.tiepnhan").await;
+        assert_eq!(
+            app.get(&format!("/oversee/cases/{reference}"), Some(&desk))
+                .await
+                .status,
+            403
+        );
+        let content = app
+            .get(&format!("/staff/cases/{reference}"), Some(&overseer))
+            .await;
+        assert!(!content.body.contains(text));
+        assert_eq!(
+            app.get("/oversee/cases/HN-2026-000000000", Some(&overseer))
+                .await
+                .status,
+            404
+        );
     }
 }

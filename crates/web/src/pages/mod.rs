@@ -112,6 +112,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             "/staff/notifications/{id}/read",
             post(staff::staff_notification_read),
         )
+        .route("/oversee/cases/{reference}", get(staff::oversee_case))
         .route("/audit", get(auditor::audit_log))
         .route("/audit/export.csv", get(auditor::audit_export))
         .route("/admin/legal", get(admin::admin_legal))

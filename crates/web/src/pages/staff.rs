@@ -868,3 +868,28 @@ pub(super) async fn held_release(
     minhbach_app::intake::release_held(&st, &s, &reference).await?;
     Ok(Redirect::to("/staff/held").into_response())
 }
+
+#[derive(Template)]
+#[template(path = "oversee_case.html")]
+struct OverseeCasePage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    case: CaseView,
+}
+
+/// An overseer's view of any case: metadata, clocks and history, never content.
+pub(super) async fn oversee_case(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+) -> AppResult<Response> {
+    let case = minhbach_app::casework::overseer_case_view(&st, &s, &reference).await?;
+    Ok(page(OverseeCasePage {
+        t: tr(&st, lang, &format!("/oversee/cases/{}", case.reference)).await,
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        case,
+    }))
+}
