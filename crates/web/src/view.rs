@@ -52,6 +52,8 @@ pub struct Tr {
     /// Path of the current page, for the language switch.
     pub path: String,
     pub demo: bool,
+    /// On staff pages: the pages this staff member may open (address, title key).
+    pub nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Tr {
@@ -69,7 +71,35 @@ impl Tr {
             state: state.clone(),
             path: path.to_owned(),
             demo,
+            nav: Vec::new(),
         }
+    }
+
+    /// The staff bar's links: only the pages the policy lets this person open, so nobody is
+    /// offered a page that answers "not allowed".
+    pub fn for_staff(mut self, actor: &minhbach_domain::Actor) -> Tr {
+        use minhbach_domain::Action;
+        self.nav = [
+            (Action::ViewInbox, "/staff/inbox", "inbox-title"),
+            (Action::VerifyAudit, "/audit", "audit-title"),
+            (Action::ManageLegalData, "/admin/legal", "admin-legal-title"),
+            (
+                Action::DecideDisclosure,
+                "/staff/custodian",
+                "custodian-title",
+            ),
+            (
+                Action::ViewProtection,
+                "/staff/protection",
+                "protection-title",
+            ),
+        ]
+        .into_iter()
+        .filter(|(action, _, _)| minhbach_domain::can(actor, *action, None))
+        .map(|(_, href, key)| (href, key))
+        .chain([("/staff/notifications", "notifications-title")])
+        .collect();
+        self
     }
 
     /// The language switch: the same page in the other language.

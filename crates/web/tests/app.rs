@@ -2481,6 +2481,12 @@ mod specs {
             page.body.contains("chưa kiểm tra nhật ký"),
             "no check yet in this process"
         );
+        // The staff bar offers the auditor their own page, not an inbox that would refuse them.
+        assert!(page.body.contains("<a href=\"/audit\">"));
+        assert!(!page.body.contains("href=\"/staff/inbox\""));
+        let desk_inbox = app.get("/staff/inbox", Some(&officer)).await;
+        assert!(desk_inbox.body.contains("href=\"/staff/inbox\""));
+        assert!(!desk_inbox.body.contains("href=\"/audit\""));
         let only_reads = app
             .get(
                 &format!("/audit?case={reference}&action=case.read"),

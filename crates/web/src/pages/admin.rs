@@ -25,7 +25,7 @@ async fn admin_page(
 ) -> AppResult<AdminLegal> {
     let docs = st.store.legal_documents().await?;
     Ok(AdminLegal {
-        t: tr(st, lang, "/admin/legal").await,
+        t: tr(st, lang, "/admin/legal").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         years: docs.calendar_years,

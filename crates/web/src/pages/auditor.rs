@@ -66,7 +66,7 @@ pub(super) async fn audit_log(
 ) -> AppResult<Response> {
     let page = minhbach_app::audit::search(&st, &s, &filter, PAGE_ROWS).await?;
     Ok(super::page(AuditLogPage {
-        t: tr(&st, lang, "/audit").await,
+        t: tr(&st, lang, "/audit").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         export: query_of(&filter),

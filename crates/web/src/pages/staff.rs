@@ -224,7 +224,7 @@ pub(super) async fn staff_inbox(
     );
     let pages = u32::try_from((inbox.total.max(1) + 24) / 25).unwrap_or(u32::MAX);
     Ok(page(InboxPage {
-        t: tr(&st, lang, "/staff/inbox").await,
+        t: tr(&st, lang, "/staff/inbox").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         agency,
         csrf: s.token.csrf(&st.secret),
@@ -392,7 +392,9 @@ pub(super) async fn staff_case(
         .map(|u| (u.id.0, u.display_name))
         .collect();
     Ok(page(CasePage {
-        t: tr(&st, lang, &format!("/staff/cases/{reference}")).await,
+        t: tr(&st, lang, &format!("/staff/cases/{reference}"))
+            .await
+            .for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         identity: IdentityPanel::of(case.identity.as_ref()),
@@ -450,7 +452,7 @@ pub(super) async fn custodian_page(
 ) -> AppResult<Response> {
     let requests = minhbach_app::identity::custodian_requests(&st, &s).await?;
     Ok(page(CustodianPage {
-        t: tr(&st, lang, "/staff/custodian").await,
+        t: tr(&st, lang, "/staff/custodian").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         requests,
@@ -609,7 +611,9 @@ pub(super) async fn staff_notifications(
 ) -> AppResult<Response> {
     let items = st.store.notifications_for(s.user.id, 100).await?;
     Ok(page(NotificationsPage {
-        t: tr(&st, lang, "/staff/notifications").await,
+        t: tr(&st, lang, "/staff/notifications")
+            .await
+            .for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         items,
@@ -648,7 +652,7 @@ pub(super) async fn protection_page(
     let pressure = minhbach_app::protection::under_pressure(&st, &s).await?;
     Ok(page(ProtectionPage {
         pressure,
-        t: tr(&st, lang, "/staff/protection").await,
+        t: tr(&st, lang, "/staff/protection").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         cases,
@@ -797,7 +801,7 @@ pub(super) async fn exclusions_page(
 ) -> AppResult<Response> {
     let items = minhbach_app::conflicts::chain_exclusions(&st, &s).await?;
     Ok(page(ExclusionsPage {
-        t: tr(&st, lang, "/staff/exclusions").await,
+        t: tr(&st, lang, "/staff/exclusions").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         items,
@@ -852,7 +856,7 @@ pub(super) async fn held_page(
 ) -> AppResult<Response> {
     let items = minhbach_app::intake::held_reports(&st, &s).await?;
     Ok(page(HeldPage {
-        t: tr(&st, lang, "/staff/held").await,
+        t: tr(&st, lang, "/staff/held").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         items,
@@ -887,7 +891,9 @@ pub(super) async fn oversee_case(
 ) -> AppResult<Response> {
     let case = minhbach_app::casework::overseer_case_view(&st, &s, &reference).await?;
     Ok(page(OverseeCasePage {
-        t: tr(&st, lang, &format!("/oversee/cases/{}", case.reference)).await,
+        t: tr(&st, lang, &format!("/oversee/cases/{}", case.reference))
+            .await
+            .for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         case,
