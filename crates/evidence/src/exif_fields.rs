@@ -1,17 +1,24 @@
 //! What an EXIF block holds, in the terms the reporter is shown.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use exif::{Context, In, Tag};
 
 use crate::Removed;
 
 /// The kinds of data in a TIFF-structured EXIF block (without the `Exif\0\0` prefix). A block
-/// that does not parse is still reported, as other EXIF data.
+/// that does not parse (or makes the parser panic) is still reported, as other EXIF data.
 pub(crate) fn classify(tiff: &[u8]) -> Vec<Removed> {
-    let Ok(exif) = exif::Reader::new().read_raw(tiff.to_vec()) else {
+    let read = || exif::Reader::new().read_raw(tiff.to_vec());
+    let Ok(Ok(exif)) = catch_unwind(AssertUnwindSafe(read)) else {
         return vec![Removed::OtherExif];
     };
     let mut out = Vec::new();
     for f in exif.fields() {
+        if f.tag == Tag::CameraOwnerName {
+            // The owner of the camera names both a person and a device.
+            out.push(Removed::Device);
+        }
         let what = if f.ifd_num == In::THUMBNAIL {
             Removed::Thumbnail
         } else if f.tag.context() == Context::Gps {

@@ -28,29 +28,63 @@ const EXIF_HEADER: &[u8] = b"Exif\0\0";
 const XMP_HEADER: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 const XMP_EXTENSION: &[u8] = b"http://ns.adobe.com/xmp/extension/\0";
 
-/// What an APPn segment is, and whether it stays: JFIF (APP0) and Adobe (APP14, needed to read
-/// the colours) and ICC colour profiles (APP2) stay; everything else goes and is named.
-fn app_segment(marker: u8, payload: &[u8], removed: &mut Vec<Removed>) -> bool {
+/// What stays of an APPn segment's payload: JFIF (APP0, without its thumbnail) and Adobe
+/// (APP14, needed to read the colours). Everything else goes and is named, ICC colour profiles
+/// too (their header may name the device; the picture still displays).
+fn app_segment(marker: u8, payload: &[u8], removed: &mut Vec<Removed>) -> Option<Vec<u8>> {
     match marker {
-        0xE0 if payload.starts_with(b"JFIF\0") || payload.starts_with(b"JFXX\0") => true,
-        0xEE if payload.starts_with(b"Adobe") => true,
-        0xE2 if payload.starts_with(b"ICC_PROFILE\0") => true,
+        0xE0 if payload.starts_with(b"JFIF\0") => Some(jfif_without_thumbnail(payload, removed)),
+        0xEE if payload.starts_with(b"Adobe") => Some(payload.to_vec()),
+        0xE0 if payload.starts_with(b"JFXX\0") => {
+            removed.push(Removed::Thumbnail);
+            None
+        }
+        0xE2 if payload.starts_with(ICC_HEADER) => {
+            // The first chunk holds the profile header: device maker and model at 48..56.
+            let device = payload
+                .get(ICC_HEADER.len() + 2..)
+                .filter(|_| payload.get(ICC_HEADER.len()) == Some(&1))
+                .and_then(|profile| profile.get(48..56))
+                .is_some_and(|d| d.iter().any(|&b| b != 0));
+            removed.push(if device {
+                Removed::Device
+            } else {
+                Removed::OtherExif
+            });
+            None
+        }
         0xE1 if payload.starts_with(EXIF_HEADER) => {
             removed.extend(exif_fields::classify(&payload[EXIF_HEADER.len()..]));
-            false
+            None
         }
         0xE1 if payload.starts_with(XMP_HEADER) || payload.starts_with(XMP_EXTENSION) => {
             removed.push(Removed::Xmp);
-            false
+            None
         }
         0xED => {
             removed.push(Removed::Iptc);
-            false
+            None
         }
         _ => {
             removed.push(Removed::OtherExif);
-            false
+            None
         }
+    }
+}
+
+const ICC_HEADER: &[u8] = b"ICC_PROFILE\0";
+
+/// A JFIF header: identifier, version, units, densities (12 bytes), then the thumbnail's width,
+/// height and pixels, which go.
+fn jfif_without_thumbnail(payload: &[u8], removed: &mut Vec<Removed>) -> Vec<u8> {
+    match payload.get(..12) {
+        Some(head) if payload.len() > 14 || payload[12..].iter().any(|&b| b != 0) => {
+            removed.push(Removed::Thumbnail);
+            let mut out = head.to_vec();
+            out.extend([0, 0]);
+            out
+        }
+        _ => payload.to_vec(),
     }
 }
 
@@ -91,18 +125,17 @@ pub(crate) fn clean_jpeg(b: &[u8]) -> Result<Cleaned, Refused> {
         }
         let end = pos + len;
         let segment = b.get(pos..end).ok_or(Refused::Damaged)?;
-        let payload = &segment[2..];
-        let keep = match marker {
-            0xE0..=0xEF => app_segment(marker, payload, &mut removed),
-            0xFE => {
-                removed.push(Removed::Comment);
-                false
+        match marker {
+            0xE0..=0xEF => {
+                if let Some(payload) = app_segment(marker, &segment[2..], &mut removed) {
+                    push_segment(&mut out, marker, &payload)?;
+                }
             }
-            _ => true,
-        };
-        if keep {
-            out.extend_from_slice(&[0xFF, marker]);
-            out.extend_from_slice(segment);
+            0xFE => removed.push(Removed::Comment),
+            _ => {
+                out.extend_from_slice(&[0xFF, marker]);
+                out.extend_from_slice(segment);
+            }
         }
         pos = end;
         if marker == 0xDA {
@@ -125,6 +158,14 @@ pub(crate) fn clean_jpeg(b: &[u8]) -> Result<Cleaned, Refused> {
         return Err(Refused::Damaged);
     }
     Ok((out, removed))
+}
+
+fn push_segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) -> Result<(), Refused> {
+    let len = u16::try_from(payload.len() + 2).map_err(|_| Refused::Damaged)?;
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    Ok(())
 }
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";

@@ -1,10 +1,29 @@
 //! Evidence files: what a reporter attaches to a report or a message.
 //!
 //! [`clean`] sniffs the type from the bytes (never the name), refuses what it cannot clean, and
-//! removes the metadata that identifies a person or a device before anything is encrypted:
-//! EXIF, XMP, IPTC and comments in pictures; the Info dictionary, XMP streams and annotation
-//! authors in PDF; the document properties of office files. It says what it removed and what
-//! it could not, so that the reporter can decide before sending. No I/O.
+//! removes the metadata that identifies a person or a device before anything is encrypted. It
+//! says what it removed ([`Removed`]) and what it could not ([`Kept`]), so that the reporter
+//! can decide before sending. No I/O; the output is a function of the input alone.
+//!
+//! - **JPEG** (segments walked by hand): every APPn segment goes except JFIF (APP0, its
+//!   thumbnail dropped) and Adobe (APP14): EXIF (read with kamadak-exif to name what it held),
+//!   XMP, IPTC, ICC profiles, JFXX thumbnails and the rest; comments and anything after the end
+//!   of the picture too. The frame, tables and entropy-coded data are copied byte for byte.
+//! - **PNG**: tEXt, zTXt, iTXt (XMP among them), tIME and eXIf go; the other chunks stay as
+//!   they are, CRCs included.
+//! - **WebP**: the EXIF and XMP chunks go, and their flags in the VP8X header.
+//! - **PDF** (lopdf): encrypted files are refused. The Info dictionary, every `/Metadata` and
+//!   `/PieceInfo`, the author and dates of annotations and the trailer's `/ID` go; the file is
+//!   written anew with only the objects its root reaches, so older revisions go too.
+//! - **Office** (OOXML docx/xlsx/pptx, OpenDocument odt/ods/odp; zip): encrypted entries are
+//!   refused, entries and unpacked bytes are counted against [`Limits`] as they are read. The
+//!   property parts are replaced by empty ones, thumbnails dropped with their references, the
+//!   JPEG, PNG and WebP pictures cleaned as above; every entry is written again, deflated
+//!   (OpenDocument's `mimetype` first and stored), dated 1980-01-01, without extra fields.
+//!
+//! What stays: what pictures show and documents say; the names in office comments and tracked
+//! changes; pictures inside PDFs. Known limits of the parsers on hostile files are in `pdf`'s
+//! module documentation and in docs/crypto.md.
 
 use std::fmt;
 
@@ -198,7 +217,8 @@ pub enum Kept {
     DocumentContent,
     /// Names of people in comments or tracked changes of an office document.
     CommentAuthors,
-    /// Pictures inside a PDF, with whatever they carry.
+    /// Pictures inside a PDF, and pictures of an office document in a format that could not
+    /// be cleaned (TIFF, EMF...) or damaged, with whatever they carry.
     EmbeddedPictures,
 }
 
@@ -567,6 +587,7 @@ mod tests {
             assert!(c.removed.contains(&r), "{r:?} in {:?}", c.removed);
         }
         assert!(entries.iter().all(|(n, _)| !n.contains("thumbnail")));
+        assert_eq!(c.kept, vec![Kept::DocumentContent]);
         let rels = &entries.iter().find(|(n, _)| n == "_rels/.rels").unwrap().1;
         assert!(!contains(rels, "thumbnail") && contains(rels, "core.xml"));
 
@@ -658,6 +679,181 @@ mod tests {
             ..Limits::default()
         };
         assert_eq!(clean(&bomb, &few).unwrap_err(), Refused::TooComplex);
+    }
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut s = vec![0xFF, marker];
+        s.extend(((payload.len() + 2) as u16).to_be_bytes());
+        s.extend(payload);
+        s
+    }
+
+    #[test]
+    fn a_jpeg_loses_its_colour_profile_and_thumbnails_but_keeps_jfif_and_adobe() {
+        let plain = samples::jpeg(MARKER);
+        let app0_end = 4 + usize::from(u16::from_be_bytes([plain[4], plain[5]]));
+        // JFIF with a 1×1 thumbnail, a JFXX thumbnail, an ICC profile naming a device, Adobe.
+        let mut jfif = plain[6..app0_end - 2].to_vec();
+        jfif.extend([1, 1, 0xAB, 0xCD, 0xEF]);
+        let mut icc = b"ICC_PROFILE\0\x01\x01".to_vec();
+        icc.extend([0u8; 48]);
+        icc.extend(b"PhonMODL");
+        icc.extend(MARKER.as_bytes());
+        let adobe = b"Adobe\0\x64\0\0\0\0\x01";
+        let mut input = plain[..2].to_vec();
+        input.extend(segment(0xE0, &jfif));
+        input.extend(segment(0xE0, format!("JFXX\0\x13{MARKER}").as_bytes()));
+        input.extend(segment(0xE2, &icc));
+        input.extend(segment(0xEE, adobe));
+        input.extend(&plain[app0_end..]);
+        let c = clean_ok(&input);
+        assert!(!contains(&c.bytes, MARKER));
+        assert!(!c.bytes.windows(3).any(|w| w == [0xAB, 0xCD, 0xEF]));
+        for r in [Removed::Thumbnail, Removed::Device, Removed::Location] {
+            assert!(c.removed.contains(&r), "{r:?} in {:?}", c.removed);
+        }
+        // JFIF first, its thumbnail size zero; Adobe kept whole.
+        assert_eq!(&c.bytes[..4], &[0xFF, 0xD8, 0xFF, 0xE0]);
+        assert_eq!(&c.bytes[6..11], b"JFIF\0");
+        assert_eq!(u16::from_be_bytes([c.bytes[4], c.bytes[5]]), 16);
+        assert_eq!(&c.bytes[18..20], &[0, 0]);
+        assert!(contains(&c.bytes, "Adobe"));
+        assert_eq!(picture_segments(&c.bytes), picture_segments(&plain));
+    }
+
+    /// A PDF whose object 4, referenced from the catalog, lives in an uncompressed object
+    /// stream (object 3), with a cross-reference stream (object 5).
+    fn pdf_with_object_stream(object: &str) -> Vec<u8> {
+        let mut pdf = b"%PDF-1.5\n".to_vec();
+        let mut at = [0usize; 6];
+        at[1] = pdf.len();
+        pdf.extend(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Extra 4 0 R >>\nendobj\n");
+        at[2] = pdf.len();
+        pdf.extend(b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n");
+        at[3] = pdf.len();
+        let body = format!("4 0 {object}");
+        let first = "4 0 ".len();
+        pdf.extend(
+            format!(
+                "3 0 obj\n<< /Type /ObjStm /N 1 /First {first} /Length {} >>\nstream\n{body}\nendstream\nendobj\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        at[5] = pdf.len();
+        let mut rows = vec![0u8, 0, 0, 0];
+        for (id, offset) in at.iter().enumerate().skip(1) {
+            if id == 4 {
+                rows.extend([2, 0, 3, 0]);
+            } else {
+                rows.push(1);
+                rows.extend((*offset as u16).to_be_bytes());
+                rows.push(0);
+            }
+        }
+        pdf.extend(
+            format!(
+                "5 0 obj\n<< /Type /XRef /Size 6 /W [1 2 1] /Root 1 0 R /Length {} >>\nstream\n",
+                rows.len()
+            )
+            .as_bytes(),
+        );
+        pdf.extend(rows);
+        pdf.extend(format!("\nendstream\nendobj\nstartxref\n{}\n%%EOF\n", at[5]).as_bytes());
+        pdf
+    }
+
+    /// lopdf's parser recurses per level and overflows the stack (an abort, not a panic) on
+    /// deep nesting: refused before it parses, in the file and inside object streams.
+    #[test]
+    fn a_pdf_nested_too_deeply_is_refused_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let ok = pdf_with_object_stream(&format!("<< /Note ({MARKER}) /A [[1]] >>"));
+        let c = clean_ok(&ok);
+        assert!(
+            contains(&c.bytes, MARKER),
+            "objects in object streams are written"
+        );
+        let hidden = pdf_with_object_stream(&deep);
+        assert_eq!(
+            clean(&hidden, &Limits::default()).unwrap_err(),
+            Refused::Damaged
+        );
+        let plain = String::from_utf8_lossy(&samples::pdf(MARKER, BODY))
+            .replace("/Type /Font", &format!("/Deep {deep} /Type /Font"))
+            .into_bytes();
+        assert_eq!(
+            clean(&plain, &Limits::default()).unwrap_err(),
+            Refused::Damaged
+        );
+        // Brackets in strings, comments and stream data do not count.
+        let depth = super::pdf::tests_nesting_depth;
+        assert_eq!(depth(b"<< /A [ (([[[ \\) [[) <5b5b> ] >>"), 2);
+        assert_eq!(depth(b"[ % [[[[\n] <<>>stream\n[[[[[\nendstream [ ]"), 1);
+        assert!(depth(deep.as_bytes()) > 48);
+        // The object stream's data is skipped by the scan of the file: its own check refused it.
+        assert!(depth(&hidden) < 48);
+    }
+
+    #[test]
+    fn office_packages_come_out_dated_1980_without_extra_fields_and_alike_every_time() {
+        for input in [samples::docx(MARKER, BODY), samples::odt(MARKER, BODY)] {
+            let c = clean_ok(&input);
+            assert_eq!(c.bytes, clean_ok(&input).bytes, "deterministic");
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&c.bytes)).unwrap();
+            for i in 0..zip.len() {
+                let f = zip.by_index(i).unwrap();
+                assert_eq!(
+                    f.last_modified(),
+                    Some(zip::DateTime::default()),
+                    "{}",
+                    f.name()
+                );
+                assert!(f.extra_data().is_none_or(<[u8]>::is_empty), "{}", f.name());
+                assert!(f.comment().is_empty());
+            }
+            assert!(zip.comment().is_empty());
+        }
+        let odt = clean_ok(&samples::odt(MARKER, BODY));
+        for r in [
+            Removed::Author,
+            Removed::OfficeProperties,
+            Removed::Thumbnail,
+        ] {
+            assert!(odt.removed.contains(&r), "{r:?} in {:?}", odt.removed);
+        }
+        let entries = unzip(&odt.bytes);
+        let manifest = &entries
+            .iter()
+            .find(|(n, _)| n == "META-INF/manifest.xml")
+            .unwrap()
+            .1;
+        assert!(!contains(manifest, "Thumbnails") && contains(manifest, "content.xml"));
+        let meta = &entries.iter().find(|(n, _)| n == "meta.xml").unwrap().1;
+        assert!(contains(meta, "<office:document-meta") && contains(meta, "<office:meta/>"));
+        assert_eq!(odt.kept, vec![Kept::DocumentContent]);
+    }
+
+    #[test]
+    fn random_bytes_are_of_no_known_type() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        assert_eq!(sniff(&noise), Err(Refused::UnknownType));
+        assert_eq!(
+            clean(&noise, &Limits::default()).unwrap_err(),
+            Refused::UnknownType
+        );
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend(&noise[..64]);
+        assert_eq!(sniff(&gif), Err(Refused::UnknownType));
+        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0"), Err(Refused::UnknownType));
     }
 
     proptest! {

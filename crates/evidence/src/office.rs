@@ -89,13 +89,33 @@ fn is_picture_part(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
-/// Drops the element that names `target` from a relationships or manifest part.
-fn drop_reference(xml: &str, target: &str) -> String {
-    let mut out = xml.to_owned();
-    while let Some(at) = out.find(target) {
-        let start = out[..at].rfind('<').unwrap_or(at);
-        let end = out[at..].find("/>").map_or(out.len(), |e| at + e + 2);
-        out.replace_range(start..end, "");
+/// Attribute values that point at a removed thumbnail, relative or absolute, in either quote.
+const THUMBNAIL_REFERENCES: [&str; 8] = [
+    "\"docProps/thumbnail",
+    "\"/docProps/thumbnail",
+    "'docProps/thumbnail",
+    "'/docProps/thumbnail",
+    "\"Thumbnails/",
+    "\"/Thumbnails/",
+    "'Thumbnails/",
+    "'/Thumbnails/",
+];
+
+fn is_thumbnail(name: &str) -> bool {
+    name.starts_with("docProps/thumbnail") || name.starts_with("Thumbnails/")
+}
+
+/// Drops the empty elements of a relationships or manifest part that point at a thumbnail, in
+/// one pass (the part may be large and name many thumbnails).
+fn drop_thumbnail_references(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    for piece in xml.split_inclusive('>') {
+        let (text, tag) = piece.split_at(piece.rfind('<').unwrap_or(piece.len()));
+        out.push_str(text);
+        let points = THUMBNAIL_REFERENCES.iter().any(|r| tag.contains(r));
+        if !(points && tag.ends_with("/>")) {
+            out.push_str(tag);
+        }
     }
     out
 }
@@ -133,7 +153,6 @@ pub(crate) fn clean(bytes: &[u8], limits: &Limits) -> Result<Outcome, Refused> {
     }
     let mut removed = Vec::new();
     let mut kept = vec![Kept::DocumentContent];
-    let mut thumbnails = Vec::new();
     let mut cleaned: Vec<(String, Vec<u8>)> = Vec::with_capacity(entries.len());
     for (name, data) in entries {
         let replacement = match name.as_str() {
@@ -154,9 +173,8 @@ pub(crate) fn clean(bytes: &[u8], limits: &Limits) -> Result<Outcome, Refused> {
             cleaned.push((name, empty.as_bytes().to_vec()));
             continue;
         }
-        if name.starts_with("docProps/thumbnail") || name.starts_with("Thumbnails/") {
+        if is_thumbnail(&name) {
             removed.push(Removed::Thumbnail);
-            thumbnails.push(name);
             continue;
         }
         let tracked =
@@ -178,7 +196,12 @@ pub(crate) fn clean(bytes: &[u8], limits: &Limits) -> Result<Outcome, Refused> {
                     }
                     out
                 }
-                None => data,
+                // Another format (TIFF, EMF, GIF...) or a damaged picture: it stays as it is,
+                // and the reporter is told.
+                None => {
+                    kept.push(Kept::EmbeddedPictures);
+                    data
+                }
             }
         } else {
             data
@@ -186,13 +209,10 @@ pub(crate) fn clean(bytes: &[u8], limits: &Limits) -> Result<Outcome, Refused> {
         cleaned.push((name, data));
     }
     for (name, data) in &mut cleaned {
-        if name == "_rels/.rels" || name == "META-INF/manifest.xml" {
-            let mut xml = String::from_utf8_lossy(data).into_owned();
-            for t in &thumbnails {
-                xml = drop_reference(&xml, &format!("\"{t}\""));
-                xml = drop_reference(&xml, &format!("\"/{t}\""));
-            }
-            *data = xml.into_bytes();
+        let listing = name == "_rels/.rels" || name == "META-INF/manifest.xml";
+        // A part in UTF-16 (allowed, never seen) keeps its dangling reference.
+        if let Some(xml) = std::str::from_utf8(data).ok().filter(|_| listing) {
+            *data = drop_thumbnail_references(xml).into_bytes();
         }
     }
     // OpenDocument wants `mimetype` first and stored.
