@@ -579,3 +579,25 @@ audit-col-action = Action
 audit-col-case = Case
 audit-col-detail = Detail (codes)
 oversee-intro = Oversight view: agency, state, deadlines, history and linked cases. No report content, messages, reasons of decisions or reporter identity.
+
+## Accounts and the admin console (issue 9)
+error-setup-required = This account is not set up yet: sign in once in a browser to set your password and second factor.
+error-code-format = A code has 1 to 32 lowercase letters, digits, "-" or "_", and starts with a letter.
+error-code-taken = This code is already used.
+error-name-empty = Enter a name.
+error-name-long = A name has at most 200 characters and no control characters.
+error-kind-unknown = Choose a kind from the list.
+error-agency-unknown = Choose an agency from the list.
+error-superior-cycle = This would make the agency a superior of itself (a cycle of superior bodies).
+error-role-unknown = Choose a role from the list.
+error-role-needs-agency = This role works on cases: choose the agency it belongs to.
+error-username-format = A username has 1 to 64 characters and no spaces.
+error-username-taken = This username is already used.
+error-position = Enter the position as a whole number from 0 to 9999.
+error-password-length = A password has at least 12 characters.
+error-password-username = The password cannot be the username.
+error-password-mismatch = The two passwords are not the same.
+error-password-wrong = The current password is not right.
+error-totp-wrong = The code is not right, or was already used: wait for the next code in the app and enter it.
+error-deactivate-self = You cannot deactivate your own account.
+error-no-second-factor = This account has no second factor to reset.

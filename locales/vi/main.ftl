@@ -579,3 +579,25 @@ audit-col-action = Thao tác
 audit-col-case = Hồ sơ
 audit-col-detail = Chi tiết (mã)
 oversee-intro = Trang giám sát: cơ quan, tình trạng, các thời hạn, diễn biến và hồ sơ liên quan. Không có nội dung phản ánh, tin nhắn, lý do quyết định hay danh tính người phản ánh.
+
+## Tài khoản và trang quản trị (issue 9)
+error-setup-required = Tài khoản này chưa được thiết lập: hãy đăng nhập một lần bằng trình duyệt để đặt mật khẩu và yếu tố xác thực thứ hai.
+error-code-format = Mã gồm 1 đến 32 chữ thường, chữ số, "-" hoặc "_", bắt đầu bằng một chữ cái.
+error-code-taken = Mã này đã được dùng.
+error-name-empty = Hãy nhập tên.
+error-name-long = Tên có tối đa 200 ký tự và không chứa ký tự điều khiển.
+error-kind-unknown = Hãy chọn loại trong danh sách.
+error-agency-unknown = Hãy chọn cơ quan trong danh sách.
+error-superior-cycle = Thao tác này sẽ làm cơ quan trở thành cấp trên của chính nó (vòng lặp cấp trên).
+error-role-unknown = Hãy chọn vai trò trong danh sách.
+error-role-needs-agency = Vai trò này xử lý hồ sơ: hãy chọn cơ quan của tài khoản.
+error-username-format = Tên đăng nhập có 1 đến 64 ký tự, không có dấu cách.
+error-username-taken = Tên đăng nhập này đã được dùng.
+error-position = Hãy nhập vị trí là số nguyên từ 0 đến 9999.
+error-password-length = Mật khẩu có ít nhất 12 ký tự.
+error-password-username = Mật khẩu không được trùng tên đăng nhập.
+error-password-mismatch = Hai mật khẩu không giống nhau.
+error-password-wrong = Mật khẩu hiện tại không đúng.
+error-totp-wrong = Mã không đúng hoặc đã được dùng: hãy chờ mã tiếp theo trong ứng dụng rồi nhập lại.
+error-deactivate-self = Bạn không thể vô hiệu hóa tài khoản của chính mình.
+error-no-second-factor = Tài khoản này không có yếu tố xác thực thứ hai để đặt lại.

@@ -2,12 +2,13 @@
 //! `minhbach init`, the demo seed and the tests, so all three build accounts the same way.
 
 use minhbach_crypto::{PasswordParams, PublicKey, SecretKey, ServerSecret, TotpSecret};
-use minhbach_domain::{AgencyId, Role, UserId};
+use minhbach_domain::organisation as rules;
+use minhbach_domain::{can, Action, Actor, AgencyId, DomainError, FieldError, Role, UserId};
 use minhbach_store::{AuditEntry, Category, NewAgency, NewOrganisation, NewUser, Store};
 use rand::rngs::OsRng;
 
 use crate::keys::new_staff_keys;
-use crate::{Error, Result};
+use crate::{App, Error, Result};
 
 /// Creates the organisation and returns the recovery key's private half, which is not kept.
 pub async fn create_organisation(
@@ -49,6 +50,7 @@ pub async fn create_agency(
         name_vi: name_vi.to_owned(),
         name_en: name_en.to_owned(),
         kind: kind.to_owned(),
+        superior: None,
         now,
     };
     Ok(store
@@ -121,6 +123,9 @@ pub async fn create_staff(
         secret_key_sealed: keys.secret_key_sealed,
         secret_key_recovery: keys.secret_key_recovery,
         totp_sealed: keys.totp_sealed,
+        // The command line prints the password it was given and the second factor.
+        must_change_password: false,
+        totp_enrolled: true,
         now,
     };
     let audit = AuditEntry::new(now, "cli", "user.created", None);
@@ -169,4 +174,157 @@ pub async fn set_superior(
     let audit = AuditEntry::new(now, "cli", "agency.superior_set", None)
         .with_detail(serde_json::json!({ "agency": agency.0, "superior": superior.map(|s| s.0) }));
     Ok(store.set_agency_superior(agency, superior, &audit).await?)
+}
+
+fn console(by: &Actor) -> Result<String> {
+    if !can(by, Action::ManageOrganisation, None) {
+        return Err(DomainError::Forbidden.into());
+    }
+    Ok(format!("user:{}", by.user.0))
+}
+
+fn invalid(fields: Vec<FieldError>) -> Result<()> {
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Invalid(fields).into())
+    }
+}
+
+/// What the administrator types to add an agency.
+#[derive(Clone, Debug, Default)]
+pub struct AgencyForm {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    pub kind: String,
+    pub superior: Option<AgencyId>,
+}
+
+/// Adds an agency under its superior body, from the admin console. Bad input writes nothing.
+pub async fn add_agency(st: &App, by: &Actor, f: &AgencyForm) -> Result<AgencyId> {
+    let actor = console(by)?;
+    let code = f.code.trim();
+    let mut fields = Vec::new();
+    rules::check_code("code", code, &mut fields);
+    rules::check_name("name_vi", &f.name_vi, &mut fields);
+    rules::check_name("name_en", &f.name_en, &mut fields);
+    rules::check_agency_kind(&f.kind, &mut fields);
+    let agencies = st.store.agencies().await?;
+    if agencies.iter().any(|a| a.code == code) {
+        fields.push(FieldError {
+            field: "code",
+            code: "error-code-taken",
+        });
+    }
+    if f.superior
+        .is_some_and(|s| !agencies.iter().any(|a| a.id == s))
+    {
+        fields.push(FieldError {
+            field: "superior",
+            code: "error-agency-unknown",
+        });
+    }
+    invalid(fields)?;
+    let now = st.now();
+    let agency = NewAgency {
+        code: code.to_owned(),
+        name_vi: f.name_vi.trim().to_owned(),
+        name_en: f.name_en.trim().to_owned(),
+        kind: f.kind.clone(),
+        superior: f.superior,
+        now,
+    };
+    let audit = AuditEntry::new(now, actor, "agency.created", None)
+        .with_detail(serde_json::json!({ "code": code, "superior": f.superior.map(|s| s.0) }));
+    st.store
+        .create_agency(&agency, &audit)
+        .await
+        .map_err(|e| match e {
+            minhbach_store::StoreError::Conflict => DomainError::Invalid(vec![FieldError {
+                field: "code",
+                code: "error-code-taken",
+            }])
+            .into(),
+            e => e.into(),
+        })
+}
+
+/// Moves an agency under another superior body (or none), from the admin console; a cycle is
+/// refused.
+pub async fn change_superior(
+    st: &App,
+    by: &Actor,
+    agency: AgencyId,
+    superior: Option<AgencyId>,
+) -> Result<()> {
+    let actor = console(by)?;
+    let agencies = st.store.agencies().await?;
+    let known = |id: AgencyId| agencies.iter().any(|a| a.id == id);
+    if !known(agency) {
+        return Err(DomainError::NotFound.into());
+    }
+    let mut fields = Vec::new();
+    if superior.is_some_and(|s| !known(s)) {
+        fields.push(FieldError {
+            field: "superior",
+            code: "error-agency-unknown",
+        });
+    }
+    let tree: Vec<_> = agencies.iter().map(|a| (a.id, a.superior)).collect();
+    if rules::closes_cycle(Some(agency), superior, &tree) {
+        fields.push(FieldError {
+            field: "superior",
+            code: "error-superior-cycle",
+        });
+    }
+    invalid(fields)?;
+    let audit = AuditEntry::new(st.now(), actor, "agency.superior_set", None)
+        .with_detail(serde_json::json!({ "agency": agency.0, "superior": superior.map(|s| s.0) }));
+    Ok(st
+        .store
+        .set_agency_superior(agency, superior, &audit)
+        .await?)
+}
+
+/// What the administrator types to add or rename a category.
+#[derive(Clone, Debug, Default)]
+pub struct CategoryForm {
+    pub code: String,
+    pub name_vi: String,
+    pub name_en: String,
+    /// Its place in the report form's list, as typed.
+    pub position: String,
+}
+
+/// Adds a category, or renames and moves the one with this code, from the admin console.
+pub async fn save_category(st: &App, by: &Actor, f: &CategoryForm) -> Result<()> {
+    let actor = console(by)?;
+    let code = f.code.trim();
+    let mut fields = Vec::new();
+    rules::check_code("code", code, &mut fields);
+    rules::check_name("name_vi", &f.name_vi, &mut fields);
+    rules::check_name("name_en", &f.name_en, &mut fields);
+    let position = f
+        .position
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|p| (0..=9999).contains(p));
+    if position.is_none() {
+        fields.push(FieldError {
+            field: "position",
+            code: "error-position",
+        });
+    }
+    invalid(fields)?;
+    let category = Category {
+        code: code.to_owned(),
+        name_vi: f.name_vi.trim().to_owned(),
+        name_en: f.name_en.trim().to_owned(),
+        position: position.unwrap_or_default(),
+    };
+    let audit = AuditEntry::new(st.now(), actor, "category.saved", None)
+        .with_detail(serde_json::json!({ "code": code }));
+    Ok(st.store.upsert_category(&category, &audit).await?)
 }

@@ -33,6 +33,10 @@ pub enum Error {
     TooManyReports,
     #[error("wrong username or password")]
     BadLogin,
+    /// The account has a one-time password or a second factor to enrol: its holder signs in
+    /// once in a browser to set them.
+    #[error("finish setting up the account: sign in once in a browser")]
+    SetupRequired,
     #[error("internal: {0}")]
     Internal(String),
     /// The server secret is not the one the organisation was set up with.

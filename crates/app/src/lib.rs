@@ -3,6 +3,7 @@
 //! templates or translations (see `docs/architecture.md`).
 
 pub mod access;
+pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod casework;

@@ -122,9 +122,9 @@ async fn check_second_factor(st: &App, user: &UserRecord, code: &str) -> Result<
 }
 
 /// The longest username an account may have; longer sign-in names are refused unread.
-pub const MAX_USERNAME_BYTES: usize = 64;
+pub const MAX_USERNAME_BYTES: usize = minhbach_domain::organisation::MAX_USERNAME_BYTES;
 /// The longest password hashed at sign-in.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_BYTES: usize = minhbach_domain::organisation::MAX_PASSWORD_BYTES;
 
 /// Runs password hashing on the blocking pool, at most `password_work` permits at once; a
 /// sign-in that waits too long for a permit is told to try again.
@@ -146,12 +146,18 @@ pub(crate) async fn password_work<T: Send + 'static>(
     Ok(out)
 }
 
-pub async fn staff_login(
-    st: &App,
-    username: &str,
-    password: &str,
-    code: &str,
-) -> Result<SessionToken> {
+/// What a right password (and second factor) opens.
+pub enum SignIn {
+    /// A staff session.
+    Ready(SessionToken),
+    /// A setup session: the account has a one-time password or a second factor to enrol, and
+    /// opens nothing else until its holder has set them (`accounts::finish_setup`).
+    Setup(SessionToken),
+}
+
+/// Signs a staff member in. An account that must finish setting up gets a setup session; its
+/// password is checked, and its second factor if one is enrolled.
+pub async fn staff_sign_in(st: &App, username: &str, password: &str, code: &str) -> Result<SignIn> {
     let now = st.now();
     let username = username.trim();
     // No account has a longer name: refused before any work, throttle or hashing.
@@ -185,7 +191,9 @@ pub async fn staff_login(
         user.password_hash.clone(),
     );
     let matches = password_work(st, move || crypto::verify_password(&given, &hash)).await?;
-    if !matches || !check_second_factor(st, &user, code).await? {
+    // A second factor not yet enrolled is enrolled on the setup page, with this password.
+    let enrolled = user.totp_enrolled || !user.role.requires_second_factor();
+    if !matches || (enrolled && !check_second_factor(st, &user, code).await?) {
         return Err(failed());
     }
     let (salt, params) =
@@ -197,24 +205,58 @@ pub async fn staff_login(
         &user.secret_key_sealed,
         &staff_secret_aad(&user.username),
     )?;
+    if crate::accounts::needs_setup(&user) {
+        return Ok(SignIn::Setup(
+            crate::accounts::start_setup(st, &user, &sk).await?,
+        ));
+    }
+    Ok(SignIn::Ready(open_staff_session(st, &user, &sk).await?))
+}
+
+/// Starts a staff session with the unsealed key and records the sign-in.
+pub(crate) async fn open_staff_session(
+    st: &App,
+    user: &UserRecord,
+    sk: &SecretKey,
+) -> Result<SessionToken> {
     let token = start_session(
         st,
         SessionKind::Staff,
         Some(user.id),
         None,
         st.settings.staff_session_minutes,
-        |key| crypto::seal_secret_key(key, &sk, b"minhbach/v1/session-staff", &mut OsRng),
+        |key| crypto::seal_secret_key(key, sk, b"minhbach/v1/session-staff", &mut OsRng),
     )
     .await?;
     st.store
-        .audit(&AuditEntry::new(
-            now,
-            format!("user:{}", user.id.0),
-            "staff.signin",
-            None,
-        ))
+        .record_signin(
+            user.id,
+            &AuditEntry::new(
+                st.now(),
+                format!("user:{}", user.id.0),
+                "staff.signin",
+                None,
+            ),
+        )
         .await?;
     Ok(token)
+}
+
+/// Signs a staff member in whose account is set up (the API, the tests): an account that must
+/// finish setting up is refused with [`Error::SetupRequired`], to be finished in a browser.
+pub async fn staff_login(
+    st: &App,
+    username: &str,
+    password: &str,
+    code: &str,
+) -> Result<SessionToken> {
+    match staff_sign_in(st, username, password, code).await? {
+        SignIn::Ready(token) => Ok(token),
+        SignIn::Setup(token) => {
+            logout(st, &token).await?;
+            Err(Error::SetupRequired)
+        }
+    }
 }
 
 pub async fn staff_session(st: &App, token: SessionToken) -> Result<StaffSession> {

@@ -69,6 +69,14 @@ impl Throttle {
         }
     }
 
+    /// Forgets the failures of `key` (an administrator unlocked an account).
+    pub fn clear(&self, key: &[u8]) {
+        let slot = self.slot(key);
+        if let Ok(mut hits) = self.hits.lock() {
+            hits.remove(&slot);
+        }
+    }
+
     /// Records a failure of `key`.
     pub fn failure(&self, key: &[u8], now: i64) {
         let slot = self.slot(key);

@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod error;
 pub mod exclusion;
 pub mod ids;
+pub mod organisation;
 pub mod policy;
 pub mod protection;
 pub mod report;

@@ -116,6 +116,9 @@ pub enum Action {
     VerifyAudit,
     /// Edit the organisation's dated legal data (deadline rules, working-day calendar).
     ManageLegalData,
+    /// Run the organisation: agencies and their superior bodies, categories, staff accounts
+    /// (create, deactivate, unlock, reset a second factor). Never any case content.
+    ManageOrganisation,
     /// See the metadata (deadlines, states) of every agency's cases, not only one's own.
     ViewEveryAgency,
     /// Mark a staff account as accused in a case (its key is withdrawn from them and their
@@ -219,7 +222,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         }
         (Action::Transition(kind), Some(c)) => works_case(c) && may_decide(actor.role, kind, c),
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
-        (Action::ManageLegalData, None) => actor.role == Role::Admin,
+        (Action::ManageLegalData | Action::ManageOrganisation, None) => actor.role == Role::Admin,
         (Action::ViewEveryAgency, None) => actor.role == Role::Overseer,
         _ => false,
     }
@@ -253,6 +256,7 @@ mod tests {
             Action::Reply,
             Action::VerifyAudit,
             Action::ManageLegalData,
+            Action::ManageOrganisation,
             Action::ViewEveryAgency,
             Action::MarkAccused,
             Action::ReleaseHeld,
@@ -337,7 +341,7 @@ mod tests {
                         matches!(role, IntakeOfficer | Handler | AgencyLead | Overseer)
                     }
                     Action::VerifyAudit => role == Auditor,
-                    Action::ManageLegalData => role == Admin,
+                    Action::ManageLegalData | Action::ManageOrganisation => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
                     Action::GrantKeys => role == AgencyLead,
                     Action::DecideDisclosure => role == Custodian,

@@ -155,6 +155,13 @@ enum RecoveryCommand {
     /// the custodians were set, or after the set changed. Reads the recovery key text on
     /// standard input.
     Reshare,
+    /// Reset a staff member's forgotten password: reads the recovery key text on standard
+    /// input, seals the account's key under a one-time password (printed) that its holder
+    /// replaces at the next sign-in, and ends the account's sessions. No case is lost.
+    ResetPassword {
+        /// The account's username.
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -322,16 +329,23 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Backup { to } => backup(&cli.data, &config, &to).await,
         Command::Restore { from } => restore(&cli.data, &config, &from).await,
-        Command::Recovery {
-            command: RecoveryCommand::Reshare,
-        } => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-            let recovery = minhbach_crypto::recovery_key_from_text(text.trim())
-                .map_err(|e| anyhow::anyhow!("recovery key: {e}"))?;
+        Command::Recovery { command } => {
+            let recovery = read_recovery_key()?;
             let st = open(&cli.data, &config).await?;
-            let n = minhbach_app::identity::reshare_with_recovery(&st, &recovery).await?;
-            println!("{n} reporter identities re-shared among the custodians in force");
+            match command {
+                RecoveryCommand::Reshare => {
+                    let n = minhbach_app::identity::reshare_with_recovery(&st, &recovery).await?;
+                    println!("{n} reporter identities re-shared among the custodians in force");
+                }
+                RecoveryCommand::ResetPassword { username } => {
+                    let password = minhbach_app::accounts::reset_password_with_recovery(
+                        &st, &recovery, &username,
+                    )
+                    .await?;
+                    println!("one-time password for {username} (hand it over in person; it must be changed at the next sign-in):");
+                    println!("    {}", password.as_str());
+                }
+            }
             Ok(())
         }
     }
@@ -522,6 +536,15 @@ async fn run(st: AppState, config: &Config) -> anyhow::Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// The recovery key's text, read from standard input (never an argument, which other users
+/// of the machine could see).
+fn read_recovery_key() -> anyhow::Result<minhbach_crypto::SecretKey> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+    minhbach_crypto::recovery_key_from_text(text.trim())
+        .map_err(|e| anyhow::anyhow!("recovery key: {e}"))
 }
 
 fn print_recovery(recovery: &minhbach_crypto::SecretKey) {

@@ -9,6 +9,7 @@
 //! Every method that changes state is one transaction that also appends its audit event
 //! ([`audit`]), so an action and its record commit or fail together.
 
+pub mod accounts;
 pub mod audit;
 mod backend;
 pub mod evidence;
@@ -21,6 +22,7 @@ pub mod synthetic;
 pub mod vault;
 mod write;
 
+pub use accounts::{AccountStore, Rekey, SessionInfo};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};
@@ -101,7 +103,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// trait keeps the web layer independent of it.
 #[async_trait::async_trait]
 pub trait Store:
-    JobStore + VaultStore + ProtectionStore + EvidenceStore + RetentionStore + Send + Sync + 'static
+    JobStore
+    + VaultStore
+    + ProtectionStore
+    + EvidenceStore
+    + RetentionStore
+    + AccountStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
     /// Free space of the data directory against its reserve, when a guard is configured.

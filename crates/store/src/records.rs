@@ -27,6 +27,8 @@ pub struct NewAgency {
     pub name_vi: String,
     pub name_en: String,
     pub kind: String,
+    /// The body above it (handles denunciations against its head, oversees it).
+    pub superior: Option<AgencyId>,
     pub now: i64,
 }
 
@@ -62,6 +64,11 @@ pub struct NewUser {
     pub secret_key_recovery: Vec<u8>,
     /// The TOTP secret sealed under the server secret; `None` for roles without a second factor.
     pub totp_sealed: Option<Vec<u8>>,
+    /// The password is a one-time password: its holder sets their own at the first sign-in.
+    pub must_change_password: bool,
+    /// The holder has the second factor already (the command line prints it); otherwise they
+    /// enrol it from a QR code at the first sign-in.
+    pub totp_enrolled: bool,
     pub now: i64,
 }
 
@@ -79,6 +86,12 @@ pub struct UserRecord {
     pub totp_sealed: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
     pub active: bool,
+    /// The password is a one-time password (a new account, a reset): no page opens before the
+    /// holder sets their own.
+    pub must_change_password: bool,
+    /// Whether the holder has enrolled the second factor their role requires.
+    pub totp_enrolled: bool,
+    pub last_signin_at: Option<i64>,
 }
 
 impl UserRecord {
@@ -385,6 +398,9 @@ pub struct InboxPage {
 pub enum SessionKind {
     Staff,
     Reporter,
+    /// A staff member who signed in with a one-time password or without an enrolled second
+    /// factor: this session opens only the page that sets them, never a case.
+    StaffSetup,
 }
 
 impl SessionKind {
@@ -392,6 +408,7 @@ impl SessionKind {
         match self {
             SessionKind::Staff => "staff",
             SessionKind::Reporter => "reporter",
+            SessionKind::StaffSetup => "staff_setup",
         }
     }
 }

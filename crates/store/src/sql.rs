@@ -397,7 +397,8 @@ async fn insert_wraps(tx: &mut WriteTx, case: CaseId, wraps: &[(UserId, Vec<u8>)
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, agency_id, role, password_hash, \
-     public_key, kek_salt, secret_key_sealed, totp_sealed, totp_last_step, active";
+     public_key, kek_salt, secret_key_sealed, totp_sealed, totp_last_step, active, \
+     must_change_password, totp_enrolled, last_signin_at";
 
 /// The user columns with a table prefix (`u.`) for joins.
 pub(crate) fn user_columns(prefix: &str) -> String {
@@ -440,6 +441,9 @@ pub(crate) fn user_row(r: &AnyRow) -> Result<UserRecord> {
         totp_sealed: r.try_get("totp_sealed")?,
         totp_last_step: r.try_get("totp_last_step")?,
         active: r.try_get::<i64, _>("active")? != 0,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        totp_enrolled: r.try_get::<i64, _>("totp_enrolled")? != 0,
+        last_signin_at: r.try_get("last_signin_at")?,
     })
 }
 
@@ -572,14 +576,15 @@ impl Store for SqlStore {
     async fn create_agency(&self, a: &NewAgency, audit: &AuditEntry) -> Result<AgencyId> {
         let mut tx = self.begin_write(WriteKind::Grows).await?;
         let row = sqlx::query(
-            "INSERT INTO agencies (code, name_vi, name_en, kind, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO agencies (code, name_vi, name_en, kind, created_at, superior_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(a.code.clone())
         .bind(a.name_vi.clone())
         .bind(a.name_en.clone())
         .bind(a.kind.clone())
         .bind(a.now)
+        .bind(a.superior.map(|s| s.0))
         .fetch_one(&mut *tx)
         .await?;
         let id = AgencyId(row.try_get("id")?);
@@ -640,7 +645,8 @@ impl Store for SqlStore {
         let row = sqlx::query(
             "INSERT INTO users (username, display_name, agency_id, role, password_hash, \
              public_key, kek_salt, secret_key_sealed, secret_key_recovery, totp_sealed, active, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11) RETURNING id",
+             created_at, must_change_password, totp_enrolled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13) RETURNING id",
         )
         .bind(u.username.clone())
         .bind(u.display_name.clone())
@@ -653,6 +659,8 @@ impl Store for SqlStore {
         .bind(u.secret_key_recovery.clone())
         .bind(u.totp_sealed.clone())
         .bind(u.now)
+        .bind(i64::from(u.must_change_password))
+        .bind(i64::from(u.totp_enrolled))
         .fetch_one(&mut *tx)
         .await?;
         let id = UserId(row.try_get("id")?);
@@ -1407,6 +1415,7 @@ impl Store for SqlStore {
             let kind = match r.try_get::<String, _>("kind")?.as_str() {
                 "staff" => SessionKind::Staff,
                 "reporter" => SessionKind::Reporter,
+                "staff_setup" => SessionKind::StaffSetup,
                 other => return Err(StoreError::Corrupt(format!("unknown session kind {other}"))),
             };
             Ok(SessionRecord {

@@ -49,6 +49,8 @@ async fn user(s: &SqlStore, name: &str, agency: Option<i64>, role: Role) -> User
         secret_key_sealed: vec![0; 60],
         secret_key_recovery: vec![0; 90],
         totp_sealed: None,
+        must_change_password: false,
+        totp_enrolled: true,
         now: 1,
     };
     s.create_user(&u, &audit("user.created")).await.unwrap()
@@ -74,6 +76,7 @@ async fn world(engine: Engine) -> World {
                 name_vi: format!("Cơ quan {code}"),
                 name_en: code.into(),
                 kind: kind.into(),
+                superior: None,
                 now: 1,
             },
             &audit("agency"),

@@ -26,6 +26,7 @@ async fn open_with(config: &StoreConfig) -> Arc<SqlStore> {
             name_vi: "A".into(),
             name_en: "A".into(),
             kind: "ward".into(),
+            superior: None,
             now: 1,
         },
         &AuditEntry::new(1, "test", "agency", None),
@@ -151,6 +152,8 @@ async fn a_stale_decision_is_refused_without_writing(engine: Engine) {
         secret_key_sealed: vec![0; 60],
         secret_key_recovery: vec![0; 90],
         totp_sealed: None,
+        must_change_password: false,
+        totp_enrolled: true,
         now: 1,
     };
     let user = s

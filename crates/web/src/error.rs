@@ -107,6 +107,9 @@ impl AppError {
                 simple(StatusCode::TOO_MANY_REQUESTS, "error-throttled")
             }
             AppError::App(Error::BadLogin) => simple(StatusCode::UNAUTHORIZED, "error-bad-login"),
+            AppError::App(Error::SetupRequired) => {
+                simple(StatusCode::FORBIDDEN, "error-setup-required")
+            }
             AppError::App(Error::NotInitialised) => {
                 simple(StatusCode::SERVICE_UNAVAILABLE, "error-not-initialised")
             }
