@@ -101,6 +101,38 @@ impl FromRequestParts<AppState> for LegalDataManager {
     }
 }
 
+/// A signed-in staff member whom the policy lets run the organisation (the admin console).
+pub struct Administrator(pub StaffSession, pub Via);
+
+impl FromRequestParts<AppState> for Administrator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let Staff(s, via) = Staff::from_request_parts(parts, st).await?;
+        if !can(&s.actor, Action::ManageOrganisation, None) {
+            return Err(DomainError::Forbidden.into());
+        }
+        Ok(Administrator(s, via))
+    }
+}
+
+/// A staff member in the middle of a first sign-in (or after a reset): a setup session, which
+/// opens only the page that sets the password and enrols the second factor. Browser only.
+pub struct StaffSetup(pub minhbach_app::accounts::SetupSession);
+
+impl FromRequestParts<AppState> for StaffSetup {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, AppError> {
+        let t = cookie(parts, staff_cookie(st.config.secure_cookies))
+            .and_then(|c| SessionToken::parse(&c))
+            .ok_or(minhbach_app::Error::Unauthenticated)?;
+        Ok(StaffSetup(
+            minhbach_app::accounts::setup_session(st, t).await?,
+        ))
+    }
+}
+
 /// A reporter who opened their case with the receipt.
 pub struct Reporter(pub ReporterSession, pub Via);
 
@@ -177,6 +209,24 @@ impl CsrfSession for LegalDataManager {
     }
     fn via(&self) -> Via {
         self.1
+    }
+}
+
+impl CsrfSession for Administrator {
+    fn session_token(&self) -> &SessionToken {
+        &self.0.token
+    }
+    fn via(&self) -> Via {
+        self.1
+    }
+}
+
+impl CsrfSession for StaffSetup {
+    fn session_token(&self) -> &SessionToken {
+        &self.0.token
+    }
+    fn via(&self) -> Via {
+        Via::Cookie
     }
 }
 

@@ -82,6 +82,21 @@ impl Tr {
         self.nav = [
             (Action::ViewInbox, "/staff/inbox", "inbox-title"),
             (Action::VerifyAudit, "/audit", "audit-title"),
+            (
+                Action::ManageOrganisation,
+                "/admin/users",
+                "admin-users-title",
+            ),
+            (
+                Action::ManageOrganisation,
+                "/admin/agencies",
+                "admin-agencies-title",
+            ),
+            (
+                Action::ManageOrganisation,
+                "/admin/categories",
+                "admin-categories-title",
+            ),
             (Action::ManageLegalData, "/admin/legal", "admin-legal-title"),
             (
                 Action::DecideDisclosure,
@@ -97,7 +112,10 @@ impl Tr {
         .into_iter()
         .filter(|(action, _, _)| minhbach_domain::can(actor, *action, None))
         .map(|(_, href, key)| (href, key))
-        .chain([("/staff/notifications", "notifications-title")])
+        .chain([
+            ("/staff/notifications", "notifications-title"),
+            ("/staff/account", "account-title"),
+        ])
         .collect();
         self
     }
@@ -187,6 +205,29 @@ impl Tr {
 pub use minhbach_app::casework::{
     AgencyName, CaseView, ClockView, DecisionForm, EventView, MessageView,
 };
+
+/// A form's field errors, translated: the page shows each beside its field and links it to its
+/// input (`aria-invalid`, `aria-describedby` with the id `<field>-error`).
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn new(t: &Tr, fields: &[minhbach_domain::FieldError]) -> Self {
+        FieldErrors(fields.iter().map(|f| (f.field, t.get(f.code))).collect())
+    }
+
+    /// The message for a field, if it failed.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 /// Renders a template into a response; a template error is an internal error.
 pub fn page(t: impl Template) -> Response {

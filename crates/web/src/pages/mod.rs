@@ -22,6 +22,7 @@ use crate::view::{page, AgencyName, CaseView, ReaderLang, Tr, LANG_COOKIE};
 use crate::AppState;
 use minhbach_app::sessions::SessionToken;
 
+mod account;
 mod admin;
 mod auditor;
 mod files;
@@ -70,6 +71,31 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             get(staff::staff_login_page).post(staff::staff_login),
         )
         .route("/staff/logout", post(staff::staff_logout))
+        .route(
+            "/staff/setup",
+            get(account::setup).post(account::setup_submit),
+        )
+        .route("/staff/account", get(account::account))
+        .route("/staff/account/password", post(account::change_password))
+        .route(
+            "/staff/account/sign-out-everywhere",
+            post(account::sign_out_everywhere),
+        )
+        .route("/admin", get(|| async { Redirect::to("/admin/users") }))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}/{action}", post(admin::user_action))
+        .route(
+            "/admin/agencies",
+            get(admin::agencies).post(admin::create_agency),
+        )
+        .route(
+            "/admin/agencies/{id}/superior",
+            post(admin::agency_superior),
+        )
+        .route(
+            "/admin/categories",
+            get(admin::categories).post(admin::save_category),
+        )
         .route("/staff/inbox", get(staff::staff_inbox))
         .route("/staff/cases/{reference}", get(staff::staff_case))
         .route(

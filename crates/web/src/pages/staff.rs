@@ -46,9 +46,26 @@ pub(super) async fn staff_login(
     WebForm(form): WebForm<LoginForm>,
 ) -> AppResult<Response> {
     check_bound_token(&st, &headers, FORM_LOGIN, &form.token)?;
-    let token: SessionToken =
-        minhbach_app::sessions::staff_login(&st, &form.username, &form.password, &form.code)
+    let secure = st.config.secure_cookies;
+    let signed_in =
+        minhbach_app::sessions::staff_sign_in(&st, &form.username, &form.password, &form.code)
             .await?;
+    let token: SessionToken = match signed_in {
+        minhbach_app::sessions::SignIn::Ready(token) => token,
+        // A one-time password or a second factor to enrol: the setup page, and nothing else.
+        minhbach_app::sessions::SignIn::Setup(token) => {
+            let cookie = session_cookie(
+                staff_cookie(secure),
+                &token.encode(),
+                secure,
+                minhbach_app::accounts::SETUP_MINUTES * 60,
+            );
+            return Ok(with_cookie(
+                Redirect::to("/staff/setup").into_response(),
+                cookie,
+            ));
+        }
+    };
     // The first page the policy lets this person see.
     let actor = st
         .store
@@ -57,6 +74,7 @@ pub(super) async fn staff_login(
         .map(|u| u.actor());
     let home = [
         (minhbach_domain::Action::ViewInbox, "/staff/inbox"),
+        (minhbach_domain::Action::ManageOrganisation, "/admin/users"),
         (minhbach_domain::Action::ManageLegalData, "/admin/legal"),
         (
             minhbach_domain::Action::DecideDisclosure,
@@ -72,7 +90,6 @@ pub(super) async fn staff_login(
             .is_some_and(|a| minhbach_domain::can(a, *action, None))
     })
     .map_or("/staff/inbox", |(_, page)| page);
-    let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         staff_cookie(secure),
         &token.encode(),

@@ -1,0 +1,486 @@
+//! The admin console and a staff member's own account, through the real pages with plain forms
+//! (issue 9, must-haves 1 and 2): an administrator adds an agency under its superior, a
+//! category and an account; the new colleague sets their password and enrols the second
+//! factor from the QR code, changes the password, and signs out everywhere; bad input to every
+//! console form gets a clear localized error and writes nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+mod support;
+
+use minhbach_app::clock::Clock;
+use minhbach_crypto::TotpSecret;
+use support::{hidden, Engine, TestApp};
+
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::Engine::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if super::support::postgres_url().is_none() {
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stderr(), "SKIPPED {} on PostgreSQL: set MINHBACH_TEST_POSTGRES to run it", stringify!($name));
+                    return;
+                }
+                super::$name(super::Engine::Postgres).await;
+            })*
+        }
+    };
+}
+
+on_both_engines!(
+    an_admin_adds_an_agency_a_category_and_a_colleague_who_sets_up_from_the_qr_code,
+    bad_input_to_every_console_form_is_refused_in_the_readers_language_and_writes_nothing,
+);
+
+/// The text of the first `<code class="secret">` on a page.
+fn secret_on(body: &str) -> String {
+    let start = body
+        .find("<code class=\"secret\">")
+        .expect("a secret on the page")
+        + "<code class=\"secret\">".len();
+    let end = body[start..].find("</code>").unwrap() + start;
+    body[start..end].to_owned()
+}
+
+/// The TOTP secret from its RFC 4648 base32 text.
+fn totp_from_base32(text: &str) -> TotpSecret {
+    let (mut acc, mut bits, mut bytes) = (0u32, 0u32, Vec::new());
+    for c in text.bytes().filter(|c| *c != b'=' && *c != b' ') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {text}"),
+        };
+        acc = (acc << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    TotpSecret::from_bytes(&bytes).unwrap()
+}
+
+/// A console form posted with bad input: its path, its fields, and the messages it must show.
+type BadForm<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
+async fn counts(app: &TestApp) -> (usize, usize, usize, usize) {
+    let st = &app.state;
+    (
+        st.store.users().await.unwrap().len(),
+        st.store.agencies().await.unwrap().len(),
+        st.store.categories().await.unwrap().len(),
+        st.store.audit_log().await.unwrap().len(),
+    )
+}
+
+async fn an_admin_adds_an_agency_a_category_and_a_colleague_who_sets_up_from_the_qr_code(
+    engine: Engine,
+) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.staff_cookie("admin").await;
+    let page = app.get("/admin/users", Some(&admin)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    for link in [
+        "/admin/users",
+        "/admin/agencies",
+        "/admin/categories",
+        "/staff/account",
+    ] {
+        assert!(
+            page.body.contains(&format!("href=\"{link}\"")),
+            "{link} in the bar"
+        );
+    }
+
+    // An agency under the City Inspectorate.
+    let tttp = app.agency("tttp").to_string();
+    let r = app
+        .post_form(
+            "/admin/agencies",
+            &[
+                ("csrf", &csrf),
+                ("code", "phuongmoi"),
+                ("name_vi", "Ủy ban nhân dân phường Mới"),
+                ("name_en", "New Ward People's Committee"),
+                ("kind", "ward"),
+                ("superior", &tttp),
+            ],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let agencies = app.state.store.agencies().await.unwrap();
+    let ward = agencies.iter().find(|a| a.code == "phuongmoi").unwrap();
+    assert_eq!(ward.superior.map(|s| s.0.to_string()), Some(tttp.clone()));
+    let listed = app.get("/admin/agencies", Some(&admin)).await;
+    assert!(listed.body.contains("Ủy ban nhân dân phường Mới"));
+
+    // A category.
+    let r = app
+        .post_form(
+            "/admin/categories",
+            &[
+                ("csrf", &csrf),
+                ("code", "education"),
+                ("name_vi", "Giáo dục"),
+                ("name_en", "Education"),
+                ("position", "70"),
+            ],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let form = app.get("/report", None).await;
+    assert!(form.body.contains("Giáo dục"), "the report form offers it");
+
+    // A handler of the new ward: the one-time password is shown once.
+    let ward_id = ward.id.0.to_string();
+    let r = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("username", "phuongmoi.xuly"),
+                ("display_name", "Trần Thị Mới"),
+                ("role", "handler"),
+                ("agency", &ward_id),
+            ],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("cache-control").as_deref(), Some("no-store"));
+    let otp = secret_on(&r.body);
+    assert_eq!(otp.len(), 23, "four groups of five: {otp}");
+    assert!(
+        r.body.contains("chưa thiết lập"),
+        "listed as not yet set up"
+    );
+
+    // The first sign-in: no code yet; the setup page and nothing else.
+    let token = app.form_token("/staff/login").await;
+    let r = app
+        .post_form(
+            "/staff/login",
+            &[
+                ("token", token.as_str()),
+                ("username", "phuongmoi.xuly"),
+                ("password", &otp),
+                ("code", ""),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.header("location").as_deref(), Some("/staff/setup"));
+    let setup_cookie = r.cookie().unwrap();
+    let inbox = app.get("/staff/inbox", Some(&setup_cookie)).await;
+    assert_ne!(inbox.status, 200, "a setup session opens no staff page");
+    let setup = app.get("/staff/setup", Some(&setup_cookie)).await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    assert!(setup.body.contains("<svg") && setup.body.contains("role=\"img\""));
+    let secret = totp_from_base32(&secret_on(&setup.body));
+    let setup_csrf = hidden(&setup.body, "csrf");
+
+    // A wrong code and a short password come back with the errors beside their fields.
+    let r = app
+        .post_form(
+            "/staff/setup",
+            &[
+                ("csrf", &setup_csrf),
+                ("new_password", "ngắn"),
+                ("confirm", "ngắn"),
+                ("code", "000000"),
+            ],
+            Some(&setup_cookie),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"new_password-error"));
+    assert!(r.body.contains("id=\"code-error\""));
+    assert!(r.body.contains("Mật khẩu có ít nhất 12 ký tự."));
+
+    app.clock.advance(time::Duration::seconds(30));
+    let code = secret
+        .code_at(u64::try_from(app.clock.now().unix_timestamp()).unwrap())
+        .unwrap();
+    let mine = "mật khẩu riêng của chị Mới";
+    let r = app
+        .post_form(
+            "/staff/setup",
+            &[
+                ("csrf", &setup_csrf),
+                ("new_password", mine),
+                ("confirm", mine),
+                ("code", &code),
+            ],
+            Some(&setup_cookie),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let staff = r.cookie().unwrap();
+    let account = app.get("/staff/account?done=setup", Some(&staff)).await;
+    assert_eq!(account.status, 200, "{}", account.body);
+    assert!(account.body.contains("Tài khoản đã được thiết lập"));
+    assert!(account.body.contains("Trần Thị Mới"));
+    assert!(
+        account.body.contains("phiên này"),
+        "the session list marks this one"
+    );
+    assert!(app.get("/staff/inbox", Some(&staff)).await.status == 200);
+
+    // The password changes; the old one no longer signs in.
+    let csrf = hidden(&account.body, "csrf");
+    let wrong = app
+        .post_form(
+            "/staff/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", "không phải mật khẩu"),
+                ("new_password", "một mật khẩu mới dài"),
+                ("confirm", "một mật khẩu mới dài"),
+            ],
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("Mật khẩu hiện tại không đúng."));
+    let newer = "một mật khẩu mới dài";
+    let r = app
+        .post_form(
+            "/staff/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", mine),
+                ("new_password", newer),
+                ("confirm", newer),
+            ],
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let user = app
+        .state
+        .store
+        .user_by_username("phuongmoi.xuly")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(minhbach_app::accounts::key_opens(&user, newer));
+    assert!(!minhbach_app::accounts::key_opens(&user, mine));
+
+    // Sign out everywhere: this session ends too.
+    let r = app
+        .post_form(
+            "/staff/account/sign-out-everywhere",
+            &[("csrf", &csrf)],
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert_ne!(app.get("/staff/inbox", Some(&staff)).await.status, 200);
+
+    // A colleague leaves: deactivated, they hold no key and cannot sign in.
+    let r = app
+        .post_form(
+            &format!("/admin/users/{}/deactivate", user.id.0),
+            &[("csrf", &hidden(&page.body, "csrf"))],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let gone = app.state.store.user(user.id).await.unwrap().unwrap();
+    assert!(!gone.active);
+    assert!(app
+        .state
+        .store
+        .cases_held_by(user.id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Nobody but an administrator opens the console.
+    let officer = app.staff_cookie("tttp.tiepnhan").await;
+    for path in ["/admin/users", "/admin/agencies", "/admin/categories"] {
+        assert_eq!(app.get(path, Some(&officer)).await.status, 403, "{path}");
+    }
+}
+
+async fn bad_input_to_every_console_form_is_refused_in_the_readers_language_and_writes_nothing(
+    engine: Engine,
+) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.staff_cookie("admin").await;
+    let page = app.get("/admin/users", Some(&admin)).await;
+    let csrf = hidden(&page.body, "csrf");
+    let before = counts(&app).await;
+    let tttp = app.agency("tttp").to_string();
+    let long = "x".repeat(201);
+    let cases: Vec<BadForm> = vec![
+        (
+            "/admin/users",
+            vec![
+                ("username", "tttp.tiepnhan"),
+                ("display_name", "X"),
+                ("role", "handler"),
+                ("agency", &tttp),
+            ],
+            &["Tên đăng nhập này đã được dùng."],
+        ),
+        (
+            "/admin/users",
+            vec![
+                ("username", "co dau cach"),
+                ("display_name", " "),
+                ("role", "king"),
+                ("agency", ""),
+            ],
+            &[
+                "Tên đăng nhập có 1 đến 64 ký tự",
+                "Hãy nhập tên.",
+                "Hãy chọn vai trò trong danh sách.",
+            ],
+        ),
+        (
+            "/admin/users",
+            vec![
+                ("username", "nguoi.moi"),
+                ("display_name", "Người mới"),
+                ("role", "intake_officer"),
+                ("agency", ""),
+            ],
+            &["Vai trò này xử lý hồ sơ: hãy chọn cơ quan của tài khoản."],
+        ),
+        (
+            "/admin/agencies",
+            vec![
+                ("code", "tttp"),
+                ("name_vi", "Trùng"),
+                ("name_en", "Duplicate"),
+                ("kind", "ward"),
+                ("superior", ""),
+            ],
+            &["Mã này đã được dùng."],
+        ),
+        (
+            "/admin/agencies",
+            vec![
+                ("code", "Có Dấu"),
+                ("name_vi", &long),
+                ("name_en", ""),
+                ("kind", "castle"),
+                ("superior", "99999"),
+            ],
+            &[
+                "Mã gồm 1 đến 32 chữ thường",
+                "Tên có tối đa 200 ký tự",
+                "Hãy nhập tên.",
+                "Hãy chọn loại trong danh sách.",
+                "Hãy chọn cơ quan trong danh sách.",
+            ],
+        ),
+        (
+            "/admin/categories",
+            vec![
+                ("code", "land"),
+                ("name_vi", ""),
+                ("name_en", "Land"),
+                ("position", "đầu tiên"),
+            ],
+            &["Hãy nhập tên.", "Hãy nhập vị trí là số nguyên"],
+        ),
+    ];
+    for (path, fields, messages) in cases {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields.iter().copied());
+        let r = app.post_form(path, &form, Some(&admin)).await;
+        assert_eq!(r.status, 422, "{path}: {}", r.body);
+        for m in messages {
+            assert!(r.body.contains(m), "{path}: {m}");
+        }
+        assert!(r.body.contains("aria-invalid=\"true\""), "{path}");
+        // What was typed comes back.
+        if let Some((_, v)) = fields
+            .iter()
+            .find(|(k, _)| *k == "name_en" || *k == "display_name")
+        {
+            if !v.trim().is_empty() {
+                assert!(r.body.contains(&format!("value=\"{v}\"")), "{path}: {v}");
+            }
+        }
+    }
+
+    // A cycle: the City Inspectorate under a ward that is under it.
+    let hoankiem = app.agency("hoankiem").to_string();
+    let r = app
+        .post_form(
+            &format!("/admin/agencies/{hoankiem}/superior"),
+            &[("csrf", &csrf), ("superior", &tttp)],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let after_move = counts(&app).await;
+    let r = app
+        .post_form(
+            &format!("/admin/agencies/{tttp}/superior"),
+            &[("csrf", &csrf), ("superior", &hoankiem)],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("vòng lặp cấp trên"));
+    assert_eq!(counts(&app).await, after_move, "the cycle wrote nothing");
+    // Only the move was written (one audit entry) before it.
+    let (u, a, c, audit) = before;
+    assert_eq!(after_move, (u, a, c, audit + 1));
+
+    // The administrator cannot deactivate themself.
+    let me = app
+        .state
+        .store
+        .user_by_username("admin")
+        .await
+        .unwrap()
+        .unwrap();
+    let r = app
+        .post_form(
+            &format!("/admin/users/{}/deactivate", me.id.0),
+            &[("csrf", &csrf)],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r
+        .body
+        .contains("Bạn không thể vô hiệu hóa tài khoản của chính mình."));
+
+    // Without the CSRF token nothing happens.
+    let r = app
+        .post_form(
+            "/admin/categories",
+            &[
+                ("code", "newcat"),
+                ("name_vi", "Mới"),
+                ("name_en", "New"),
+                ("position", "5"),
+            ],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(counts(&app).await, after_move);
+}
