@@ -25,11 +25,17 @@ pub struct MessageView {
     pub from_reporter: bool,
     pub at: i64,
     pub body: String,
+    /// The officer who wrote it, for staff only (the reporter sees the agency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 #[derive(Clone, Serialize)]
 pub struct EventView {
     pub at: i64,
+    /// The officer who took the decision, for staff only (the reporter sees the agency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
     pub kind: String,
     pub from_state: Option<&'static str>,
     pub to_state: &'static str,
@@ -359,10 +365,12 @@ pub(crate) async fn case_view(
         serde_json::from_slice(&content_plain).map_err(|e| Error::Internal(e.to_string()))?;
     let agencies = st.store.agencies().await?;
     let name = |id: AgencyId| AgencyName::find(&agencies, id);
-    let messages = st
-        .store
-        .messages(case.id)
-        .await?
+    let records = st.store.messages(case.id).await?;
+    let officers = match staff {
+        Some(_) => officer_names(st, case, records.iter().filter_map(|m| m.user)).await?,
+        None => Officers::default(),
+    };
+    let messages = records
         .into_iter()
         .map(|m| {
             let body = open_bound(
@@ -375,10 +383,11 @@ pub(crate) async fn case_view(
                 from_reporter: m.sender == Sender::Reporter,
                 at: m.created_at,
                 body: String::from_utf8_lossy(&body).into_owned(),
+                by: officers.of(m.user),
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let events = event_views(st, case, Some(case_key), &name).await?;
+    let events = event_views(st, case, Some(case_key), &name, &officers).await?;
     // Staff are offered the decisions the workflow allows and the policy lets them take.
     let available = match staff {
         Some(actor) => Decision::available(case.state, case.track)
@@ -404,12 +413,47 @@ pub(crate) async fn case_view(
     })
 }
 
+/// The names of the officers who wrote or decided on a case, for staff views; empty for the
+/// reporter's.
+#[derive(Default)]
+struct Officers(Vec<(UserId, String)>);
+
+impl Officers {
+    fn of(&self, user: Option<UserId>) -> Option<String> {
+        let user = user?;
+        self.0
+            .iter()
+            .find(|(u, _)| *u == user)
+            .map(|(_, n)| n.clone())
+    }
+}
+
+/// The officers named by a case's events and these message authors.
+async fn officer_names(
+    st: &App,
+    case: &CaseRecord,
+    authors: impl Iterator<Item = UserId>,
+) -> Result<Officers> {
+    let mut ids: Vec<UserId> = st
+        .store
+        .events(case.id)
+        .await?
+        .iter()
+        .filter_map(|e| e.user)
+        .chain(authors)
+        .collect();
+    ids.sort_by_key(|u| u.0);
+    ids.dedup();
+    Ok(Officers(st.store.display_names(&ids).await?))
+}
+
 /// The history of a case, oldest first; the free texts of decisions only with the case key.
 async fn event_views(
     st: &App,
     case: &CaseRecord,
     case_key: Option<&SymmetricKey>,
     name: &(dyn Fn(AgencyId) -> AgencyName + Sync),
+    officers: &Officers,
 ) -> Result<Vec<EventView>> {
     let lookup = &case.receipt_lookup;
     st.store
@@ -429,6 +473,7 @@ async fn event_views(
                 serde_json::from_str(&e.detail).unwrap_or_default();
             Ok(EventView {
                 at: e.at,
+                by: officers.of(e.user),
                 kind: e.kind,
                 from_state: e.from_state.map(|s| s.code()),
                 to_state: e.to_state.code(),
@@ -486,6 +531,43 @@ async fn clock_views(st: &App, case: &CaseRecord) -> Result<Vec<ClockView>> {
         .collect::<Result<Vec<_>, DomainError>>()?)
 }
 
+/// One officer's open cases, as their lead sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadView {
+    pub name: String,
+    pub role: &'static str,
+    pub open: i64,
+    pub overdue: i64,
+    pub next_due: Option<String>,
+}
+
+/// The open cases assigned to each handler and lead of the lead's agency, so that assignments
+/// can be balanced. Metadata only.
+pub async fn workload(st: &App, s: &StaffSession) -> Result<Vec<WorkloadView>> {
+    let agency = match s.actor.agency {
+        Some(a) if can(&s.actor, Action::ViewWorkload, None) => a,
+        _ => return Err(DomainError::Forbidden.into()),
+    };
+    let finals: Vec<&str> = CaseState::ALL
+        .into_iter()
+        .filter(|c| c.is_final())
+        .map(CaseState::code)
+        .collect();
+    Ok(st
+        .store
+        .workload(agency, &finals)
+        .await?
+        .into_iter()
+        .map(|w| WorkloadView {
+            name: w.display_name,
+            role: w.role.code(),
+            open: w.open,
+            overdue: w.overdue,
+            next_due: w.next_due,
+        })
+        .collect())
+}
+
 /// What an overseer sees of any case: its agency, state, clocks, history and links, never
 /// content (no key is used; the decisions' free texts stay sealed). Audited as a read of
 /// metadata.
@@ -500,7 +582,8 @@ pub async fn overseer_case_view(st: &App, s: &StaffSession, reference: &str) -> 
         .ok_or(DomainError::NotFound)?;
     let agencies = st.store.agencies().await?;
     let name = |id: AgencyId| AgencyName::find(&agencies, id);
-    let events = event_views(st, &case, None, &name).await?;
+    let officers = officer_names(st, &case, std::iter::empty()).await?;
+    let events = event_views(st, &case, None, &name, &officers).await?;
     let links = st.store.links(case.id).await?;
     let view = CaseView {
         events,

@@ -462,4 +462,107 @@ on_both_engines!(
     password_change_and_recovery_reset_keep_every_case,
     the_console_refuses_bad_input_and_writes_nothing,
     a_leaver_holds_no_key_and_a_lost_phone_is_reset,
+    staff_see_who_decided_and_wrote_and_a_lead_sees_each_handlers_load,
 );
+
+async fn staff_see_who_decided_and_wrote_and_a_lead_sees_each_handlers_load(engine: Engine) {
+    use minhbach_app::reporter;
+    use minhbach_domain::{Channel, RawDecision};
+    let h = harness(engine).await;
+    let done = minhbach_app::intake::submit_report(
+        &h.app,
+        h.report("Báo cáo để phân công", ""),
+        Channel::Api,
+        None,
+        true,
+    )
+    .await
+    .unwrap();
+    let reference = done.reference.clone();
+    let desk = h.staff("tttp.tiepnhan").await;
+    let lead = h.staff("tttp.lanhdao").await;
+    let decide = |kind: &str| RawDecision {
+        kind: kind.into(),
+        ..RawDecision::default()
+    };
+    casework::staff_transition(&h.app, &desk, &reference, &decide("start_triage"))
+        .await
+        .unwrap();
+    let accept = RawDecision {
+        track: "denunciation".into(),
+        document_number: "12/QĐ-TTTP".into(),
+        legal_basis: "Điều 29 Luật Tố cáo".into(),
+        ..decide("accept")
+    };
+    casework::staff_transition(&h.app, &desk, &reference, &accept)
+        .await
+        .unwrap();
+    let handler = h
+        .app
+        .store
+        .user_by_username("tttp.xuly")
+        .await
+        .unwrap()
+        .unwrap();
+    let assign = RawDecision {
+        handler: handler.id.0.to_string(),
+        ..decide("assign")
+    };
+    casework::staff_transition(&h.app, &lead, &reference, &assign)
+        .await
+        .unwrap();
+    casework::staff_reply(&h.app, &desk, &reference, "Chúng tôi đã nhận được.")
+        .await
+        .unwrap();
+
+    // Staff see the officer beside each decision and message.
+    let view = casework::staff_case_view(&h.app, &lead, &reference)
+        .await
+        .unwrap();
+    let triage = view
+        .events
+        .iter()
+        .find(|e| e.kind == "start_triage")
+        .unwrap();
+    assert_eq!(triage.by.as_deref(), Some(desk.user.display_name.as_str()));
+    let assigned = view.events.iter().find(|e| e.kind == "assign").unwrap();
+    assert_eq!(
+        assigned.by.as_deref(),
+        Some(lead.user.display_name.as_str())
+    );
+    let reply = view.messages.iter().find(|m| !m.from_reporter).unwrap();
+    assert_eq!(reply.by.as_deref(), Some(desk.user.display_name.as_str()));
+
+    // The reporter sees the agency, never an officer's name, in the page or the API.
+    let token = reporter::reporter_login(
+        &h.app,
+        &done.receipt.expose(),
+        reporter::ReceiptForm::Unbound,
+    )
+    .await
+    .unwrap();
+    let session = reporter::reporter_session(&h.app, token).await.unwrap();
+    let theirs = reporter::reporter_view(&h.app, &session).await.unwrap();
+    assert!(theirs.events.iter().all(|e| e.by.is_none()));
+    assert!(theirs.messages.iter().all(|m| m.by.is_none()));
+    let json = serde_json::to_string(&theirs.events).unwrap()
+        + &serde_json::to_string(&theirs.messages).unwrap();
+    assert!(!json.contains(&desk.user.display_name) && !json.contains("\"by\""));
+
+    // The lead sees each handler's open cases; a handler does not see the list.
+    let load = casework::workload(&h.app, &lead).await.unwrap();
+    let row = load
+        .iter()
+        .find(|w| w.name == handler.display_name)
+        .expect("the handler is listed");
+    assert_eq!((row.open, row.overdue, row.role), (1, 0, "handler"));
+    assert!(row.next_due.is_some());
+    assert!(load
+        .iter()
+        .all(|w| w.role == "handler" || w.role == "agency_lead"));
+    let handler_session = h.staff("tttp.xuly").await;
+    assert!(matches!(
+        casework::workload(&h.app, &handler_session).await,
+        Err(Error::Domain(DomainError::Forbidden))
+    ));
+}

@@ -131,6 +131,8 @@ pub enum Action {
     ReleaseHeld,
     /// Give the agency's officers who joined later the keys of its open cases.
     GrantKeys,
+    /// See how many open cases each handler of the agency holds: the lead, who assigns them.
+    ViewWorkload,
     /// Ask the custodians to release the reporter's identity to oneself.
     RequestDisclosure,
     /// Approve or refuse a request to release a reporter's identity.
@@ -206,7 +208,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         (Action::MarkAccused | Action::ReleaseHeld, Some(c)) => {
             works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
         }
-        (Action::GrantKeys, None) => actor.role == Role::AgencyLead,
+        (Action::GrantKeys | Action::ViewWorkload, None) => actor.role == Role::AgencyLead,
         // The person who verifies the denunciation, or the lead who signs its decisions.
         (Action::RequestDisclosure, Some(c)) => {
             works_case(c) && matches!(actor.role, Role::Handler | Role::AgencyLead)
@@ -263,6 +265,7 @@ mod tests {
             Action::LegalHold,
             Action::Recuse,
             Action::GrantKeys,
+            Action::ViewWorkload,
             Action::RequestDisclosure,
             Action::DecideDisclosure,
             Action::OpenProtection,
@@ -343,7 +346,7 @@ mod tests {
                     Action::VerifyAudit => role == Auditor,
                     Action::ManageLegalData | Action::ManageOrganisation => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
-                    Action::GrantKeys => role == AgencyLead,
+                    Action::GrantKeys | Action::ViewWorkload => role == AgencyLead,
                     Action::DecideDisclosure => role == Custodian,
                     Action::ViewProtection => role == ProtectionOfficer,
                     _ => false,

@@ -30,8 +30,29 @@ pub struct SessionInfo {
     pub expires_at: i64,
 }
 
+/// The open cases assigned to one officer of an agency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub user: UserId,
+    pub display_name: String,
+    pub role: minhbach_domain::Role,
+    pub open: i64,
+    pub overdue: i64,
+    /// The earliest due date among them (ISO).
+    pub next_due: Option<String>,
+}
+
 #[async_trait::async_trait]
 pub trait AccountStore: Send + Sync {
+    /// Each active handler and lead of an agency with the open cases assigned to them (cases in
+    /// none of `final_states`), by name.
+    async fn workload(
+        &self,
+        agency: minhbach_domain::AgencyId,
+        final_states: &[&str],
+    ) -> Result<Vec<Workload>>;
+    /// The display names of these accounts (active or not).
+    async fn display_names(&self, users: &[UserId]) -> Result<Vec<(UserId, String)>>;
     /// Every staff account, active or not, by username.
     async fn users(&self) -> Result<Vec<UserRecord>>;
     /// The staff key sealed under the recovery key, for a reset through it.
@@ -80,6 +101,63 @@ async fn delete_sessions(tx: &mut crate::write::WriteTx, user: UserId) -> Result
 
 #[async_trait::async_trait]
 impl AccountStore for SqlStore {
+    async fn workload(
+        &self,
+        agency: minhbach_domain::AgencyId,
+        final_states: &[&str],
+    ) -> Result<Vec<Workload>> {
+        let finals = (0..final_states.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let not_final = if final_states.is_empty() {
+            String::new()
+        } else {
+            format!("AND c.state NOT IN ({finals})")
+        };
+        let sql = format!(
+            "SELECT u.id, u.display_name, u.role, COUNT(c.id) AS open_cases, \
+             COALESCE(SUM(CASE WHEN c.overdue = 1 THEN 1 ELSE 0 END), 0) AS overdue_cases, \
+             MIN(c.due_on) AS next_due \
+             FROM users u LEFT JOIN cases c ON c.assignee_id = u.id AND c.agency_id = $1 \
+             {not_final} \
+             WHERE u.agency_id = $1 AND u.active = 1 AND u.role IN ('handler', 'agency_lead') \
+             GROUP BY u.id, u.display_name, u.role ORDER BY u.display_name, u.id"
+        );
+        let mut q = sqlx::query(&sql).bind(agency.0);
+        for s in final_states {
+            q = q.bind((*s).to_owned());
+        }
+        q.fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Workload {
+                    user: UserId(r.try_get("id")?),
+                    display_name: r.try_get("display_name")?,
+                    role: crate::sql::role(&r.try_get::<String, _>("role")?)?,
+                    open: r.try_get("open_cases")?,
+                    overdue: r.try_get("overdue_cases")?,
+                    next_due: r.try_get("next_due")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn display_names(&self, users: &[UserId]) -> Result<Vec<(UserId, String)>> {
+        let mut out = Vec::with_capacity(users.len());
+        for u in users {
+            let row = sqlx::query("SELECT display_name FROM users WHERE id = $1")
+                .bind(u.0)
+                .fetch_optional(&self.read)
+                .await?;
+            if let Some(r) = row {
+                out.push((*u, r.try_get("display_name")?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn users(&self) -> Result<Vec<UserRecord>> {
         sqlx::query(&format!(
             "SELECT {} FROM users ORDER BY username",

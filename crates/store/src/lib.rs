@@ -22,7 +22,7 @@ pub mod synthetic;
 pub mod vault;
 mod write;
 
-pub use accounts::{AccountStore, Rekey, SessionInfo};
+pub use accounts::{AccountStore, Rekey, SessionInfo, Workload};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};

@@ -82,7 +82,7 @@ fn track(code: &str) -> Result<Track> {
     Track::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown track {code}")))
 }
 
-fn role(code: &str) -> Result<Role> {
+pub(crate) fn role(code: &str) -> Result<Role> {
     Role::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("unknown role {code}")))
 }
 
