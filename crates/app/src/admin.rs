@@ -328,3 +328,33 @@ pub async fn save_category(st: &App, by: &Actor, f: &CategoryForm) -> Result<()>
         .with_detail(serde_json::json!({ "code": code }));
     Ok(st.store.upsert_category(&category, &audit).await?)
 }
+
+/// Sets a category's questionnaire (a TOML document; empty removes it), from the admin
+/// console. A document that does not check is refused with the reason, naming the question.
+pub async fn save_questionnaire(
+    st: &App,
+    by: &Actor,
+    category: &str,
+    document: &str,
+) -> Result<()> {
+    let actor = console(by)?;
+    if !st
+        .store
+        .categories()
+        .await?
+        .iter()
+        .any(|c| c.code == category)
+    {
+        return Err(DomainError::NotFound.into());
+    }
+    if !document.trim().is_empty() {
+        minhbach_domain::questionnaire::Questionnaire::parse(document)
+            .map_err(Error::InvalidDocument)?;
+    }
+    let audit = AuditEntry::new(st.now(), actor, "category.questionnaire_saved", None)
+        .with_detail(serde_json::json!({ "category": category }));
+    Ok(st
+        .store
+        .set_questionnaire(category, document, st.now(), &audit)
+        .await?)
+}

@@ -3,6 +3,7 @@
 //! transaction. The receipt is returned only after the commit.
 
 use minhbach_crypto::{self as crypto, PublicKey, Receipt, SymmetricKey};
+use minhbach_domain::questionnaire::{Answer, Questionnaire};
 use minhbach_domain::{
     AgencyId, CaseFacts, Channel, DomainError, Excluded, ExclusionReason, Identity, RawReport,
 };
@@ -23,6 +24,38 @@ pub struct ReportContent {
     #[serde(rename = "where")]
     pub where_: String,
     pub who: String,
+    /// The answers to the category's questionnaire, with their questions' labels as asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<Answer>,
+}
+
+/// The questionnaire of a category, if it has one.
+pub async fn questionnaire_of(st: &App, category: &str) -> Result<Option<Questionnaire>> {
+    let category = category.trim();
+    match st
+        .store
+        .questionnaires()
+        .await?
+        .into_iter()
+        .find(|(c, _)| c == category)
+    {
+        // Stored documents were checked when saved; one that no longer parses asks nothing
+        // rather than refusing every report of the category.
+        Some((_, doc)) => Ok(Questionnaire::parse(&doc).ok()),
+        None => Ok(None),
+    }
+}
+
+/// Every category's questionnaire, for the report form.
+pub async fn questionnaires(st: &App) -> Result<Vec<(String, Questionnaire)>> {
+    Ok(st
+        .store
+        .questionnaires()
+        .await?
+        .into_iter()
+        .filter_map(|(c, doc)| Questionnaire::parse(&doc).ok().map(|q| (c, q)))
+        .filter(|(_, q)| !q.questions.is_empty())
+        .collect())
 }
 
 /// The ids of the configured agencies (what a form may name).
@@ -86,7 +119,10 @@ pub async fn check_report(st: &App, raw: &RawReport) -> Result<()> {
         .map(|c| c.code)
         .collect();
     let agencies = agency_ids(st).await?;
-    let report = raw.clone().validate(&categories, &agencies)?;
+    let questionnaire = questionnaire_of(st, &raw.category).await?;
+    let report = raw
+        .clone()
+        .validate_with(&categories, &agencies, questionnaire.as_ref())?;
     if report.agency.is_none() && st.organisation().await?.default_agency.is_none() {
         return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
             field: "agency",
@@ -264,7 +300,8 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         .collect();
     let configured = st.store.agencies().await?;
     let agencies: Vec<AgencyId> = configured.iter().map(|a| a.id).collect();
-    let report = raw.validate(&categories, &agencies)?;
+    let questionnaire = questionnaire_of(st, &raw.category).await?;
+    let report = raw.validate_with(&categories, &agencies, questionnaire.as_ref())?;
     let chosen = report.agency.or(org.default_agency).ok_or_else(|| {
         DomainError::Invalid(vec![minhbach_domain::FieldError {
             field: "agency",
@@ -305,6 +342,7 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
             when: report.when.clone(),
             where_: report.where_.clone(),
             who: report.who.clone(),
+            answers: report.answers.clone(),
         })
         .map_err(|e| Error::Internal(e.to_string()))?,
     );

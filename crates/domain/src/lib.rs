@@ -10,6 +10,7 @@ pub mod ids;
 pub mod organisation;
 pub mod policy;
 pub mod protection;
+pub mod questionnaire;
 pub mod report;
 pub mod retention;
 pub mod rules;

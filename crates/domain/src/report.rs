@@ -39,6 +39,8 @@ pub struct RawReport {
     /// "yes" when the person reported holds a leading position in the chosen agency: the case
     /// then goes to its superior body and that agency's leads never receive its key.
     pub accused_lead: String,
+    /// Answers to the category's questionnaire, by question key.
+    pub answers: std::collections::BTreeMap<String, String>,
 }
 
 /// Who the reporter is, if they chose to say.
@@ -77,6 +79,8 @@ pub struct NewReport {
     pub accused_lead: bool,
     /// The decoy page's report text, when a decoy code was asked for.
     pub decoy: Option<String>,
+    /// The answers to the category's questionnaire, sealed with the content.
+    pub answers: Vec<crate::questionnaire::Answer>,
 }
 
 impl std::fmt::Debug for NewReport {
@@ -118,7 +122,26 @@ impl RawReport {
         categories: &[String],
         agencies: &[AgencyId],
     ) -> Result<NewReport, DomainError> {
+        self.validate_with(categories, agencies, None)
+    }
+
+    /// [`Self::validate`], with the answers to the chosen category's questionnaire checked in
+    /// the same pass.
+    pub fn validate_with(
+        self,
+        categories: &[String],
+        agencies: &[AgencyId],
+        questionnaire: Option<&crate::questionnaire::Questionnaire>,
+    ) -> Result<NewReport, DomainError> {
         let mut errors = Vec::new();
+        let answers = match questionnaire.map(|q| q.answers(&self.answers)) {
+            None => Vec::new(),
+            Some(Ok(answers)) => answers,
+            Some(Err(wrong)) => {
+                errors.extend(wrong);
+                Vec::new()
+            }
+        };
         let category = self.category.trim().to_owned();
         if category.is_empty() {
             errors.push(FieldError {
@@ -213,6 +236,7 @@ impl RawReport {
             identity,
             accused_lead,
             decoy,
+            answers,
         })
     }
 }

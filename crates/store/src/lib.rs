@@ -125,6 +125,16 @@ pub trait Store:
     async fn agencies(&self) -> Result<Vec<Agency>>;
     async fn upsert_category(&self, category: &Category, audit: &AuditEntry) -> Result<()>;
     async fn categories(&self) -> Result<Vec<Category>>;
+    /// The questionnaire documents of the categories that have one: (category, document).
+    async fn questionnaires(&self) -> Result<Vec<(String, String)>>;
+    /// Sets (or, with an empty document, removes) a category's questionnaire.
+    async fn set_questionnaire(
+        &self,
+        category: &str,
+        document: &str,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<()>;
     async fn create_user(&self, user: &NewUser, audit: &AuditEntry) -> Result<UserId>;
     async fn user(&self, id: UserId) -> Result<Option<UserRecord>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;

@@ -640,6 +640,45 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn questionnaires(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query("SELECT category, document FROM category_questionnaires ORDER BY category")
+            .fetch_all(&self.read)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("category")?, r.try_get("document")?)))
+            .collect()
+    }
+
+    async fn set_questionnaire(
+        &self,
+        category: &str,
+        document: &str,
+        now: i64,
+        audit: &AuditEntry,
+    ) -> Result<()> {
+        let mut tx = self.begin_write(WriteKind::Grows).await?;
+        if document.trim().is_empty() {
+            sqlx::query("DELETE FROM category_questionnaires WHERE category = $1")
+                .bind(category.to_owned())
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO category_questionnaires (category, document, updated_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT (category) DO UPDATE \
+                 SET document = excluded.document, updated_at = excluded.updated_at",
+            )
+            .bind(category.to_owned())
+            .bind(document.to_owned())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        append_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn create_user(&self, u: &NewUser, audit: &AuditEntry) -> Result<UserId> {
         let mut tx = self.begin_write(WriteKind::Grows).await?;
         let row = sqlx::query(

@@ -38,6 +38,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     an_admin_adds_an_agency_a_category_and_a_colleague_who_sets_up_from_the_qr_code,
     bad_input_to_every_console_form_is_refused_in_the_readers_language_and_writes_nothing,
+    a_category_asks_its_questions_and_the_answers_are_sealed_with_the_report,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -483,4 +484,141 @@ async fn bad_input_to_every_console_form_is_refused_in_the_readers_language_and_
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(counts(&app).await, after_move);
+}
+
+const CONSTRUCTION: &str = r#"
+[[question]]
+key = "has_permit"
+label_vi = "Công trình có giấy phép xây dựng không?"
+label_en = "Does the building have a permit?"
+type = "yes_no"
+required = true
+
+[[question]]
+key = "permit_number"
+label_vi = "Số giấy phép"
+label_en = "Permit number"
+type = "text"
+required = true
+shown_if = { question = "has_permit", answer = "yes" }
+
+[[question]]
+key = "floors"
+label_vi = "Số tầng"
+label_en = "Floors"
+type = "number"
+"#;
+
+async fn a_category_asks_its_questions_and_the_answers_are_sealed_with_the_report(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.staff_cookie("admin").await;
+    let page = app.get("/admin/categories", Some(&admin)).await;
+    let csrf = hidden(&page.body, "csrf");
+
+    // A questionnaire that does not check is refused with the reason, its text kept.
+    let before = counts(&app).await;
+    let bad = CONSTRUCTION.replace("question = \"has_permit\"", "question = \"floors\"");
+    let r = app
+        .post_form(
+            "/admin/categories/construction/questionnaire",
+            &[("csrf", &csrf), ("document", &bad)],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("not an earlier question"), "{}", r.body);
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    assert_eq!(counts(&app).await, before, "nothing written");
+    let r = app
+        .post_form(
+            "/admin/categories/construction/questionnaire",
+            &[("csrf", &csrf), ("document", CONSTRUCTION)],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // The report form asks them (without JavaScript: every category's group is on the page).
+    let form = app.get("/report", None).await;
+    assert!(form
+        .body
+        .contains("Công trình có giấy phép xây dựng không?"));
+    assert!(form
+        .body
+        .contains("name=\"answer.construction.permit_number\""));
+    let hoankiem = app.agency("hoankiem").to_string();
+    let marker = "GPXD-MARKER-4417";
+    let send = |answers: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let hoankiem = hoankiem.clone();
+        async move {
+            let token = app.report_form().await;
+            let mut fields = vec![
+                ("token", token.clone()),
+                ("category", "construction".to_owned()),
+                ("agency", hoankiem),
+                ("what", "Công trình năm tầng xây trái phép".to_owned()),
+                ("identity", "anonymous".to_owned()),
+            ];
+            fields.extend(answers.into_iter().map(|(k, v)| (k, v.to_owned())));
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/report", &borrowed, None).await
+        }
+    };
+    // "Yes" without the permit number, and a number that is not one: the form comes back.
+    let r = send(vec![
+        ("answer.construction.has_permit", "yes"),
+        ("answer.construction.floors", "năm"),
+    ])
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r
+        .body
+        .contains("id=\"answer-construction-permit_number-error\""));
+    assert!(r.body.contains("id=\"answer-construction-floors-error\""));
+    assert!(
+        r.body.contains("value=\"năm\""),
+        "what was typed comes back"
+    );
+    assert!(r.body.contains("<details class=\"questions\" open>"));
+
+    let r = send(vec![
+        ("answer.construction.has_permit", "yes"),
+        ("answer.construction.permit_number", marker),
+        ("answer.construction.floors", "5"),
+        // Another category's answers are not read.
+        ("answer.land.plot", "không đọc"),
+    ])
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let receipt = r.receipt();
+    let dump = app.dump_everything().await;
+    assert!(
+        !support::contains(&dump, marker.as_bytes()),
+        "the answer is sealed"
+    );
+
+    // The officer reads the answers with their questions; so does the reporter.
+    let reporter = app.reporter_login(&receipt).await;
+    let case = app.reporter_case_json(&reporter).await;
+    let reference = case["reference"].as_str().unwrap().to_owned();
+    let officer = app.staff_cookie("hoankiem.tiepnhan").await;
+    let seen = app
+        .get(&format!("/staff/cases/{reference}"), Some(&officer))
+        .await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    for text in [
+        "Số giấy phép",
+        marker,
+        "Số tầng",
+        "Công trình có giấy phép xây dựng không?",
+    ] {
+        assert!(seen.body.contains(text), "{text}");
+    }
+    assert!(!seen.body.contains("không đọc"));
+    let answers = &case["content"]["answers"];
+    assert_eq!(answers[0]["value"], "yes");
+    assert_eq!(answers[0]["text_vi"], "Có");
+    assert_eq!(answers[1]["value"], marker);
 }

@@ -555,6 +555,26 @@ struct AdminCategories {
     form: CategoryDraft,
     errors: FieldErrors,
     saved: bool,
+    /// Each category's questionnaire document (empty: none), as stored or as just typed.
+    questionnaires: Vec<(String, String)>,
+    /// A refused questionnaire: its category and the reason.
+    questionnaire_error: Option<(String, String)>,
+}
+
+impl AdminCategories {
+    fn document_of(&self, code: &str) -> &str {
+        self.questionnaires
+            .iter()
+            .find(|(c, _)| c == code)
+            .map_or("", |(_, d)| d.as_str())
+    }
+
+    fn error_of(&self, code: &str) -> Option<&str> {
+        self.questionnaire_error
+            .as_ref()
+            .filter(|(c, _)| c == code)
+            .map(|(_, e)| e.as_str())
+    }
 }
 
 async fn categories_page(
@@ -572,6 +592,8 @@ async fn categories_page(
         form,
         errors,
         saved: false,
+        questionnaires: st.store.questionnaires().await?,
+        questionnaire_error: None,
     })
 }
 
@@ -635,6 +657,47 @@ pub(super) async fn save_category(
                 position: f.position,
             };
             let p = categories_page(&st, lang, &s, draft, FieldErrors::new(&t, &fields)).await?;
+            Ok(refused(page(p)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct QuestionnaireForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    document: String,
+}
+
+impl HasCsrf for QuestionnaireForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// Saves a category's questionnaire, or shows the page again with the reason and the text.
+pub(super) async fn save_questionnaire(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Path(code): Path<String>,
+    Csrf(Administrator(s, _), f): Csrf<Administrator, QuestionnaireForm>,
+) -> AppResult<Response> {
+    match minhbach_app::admin::save_questionnaire(&st, &s.actor, &code, &f.document).await {
+        Ok(()) => Ok(Redirect::to("/admin/categories?done=saved").into_response()),
+        Err(minhbach_app::Error::InvalidDocument(reason)) => {
+            let mut p = categories_page(
+                &st,
+                lang,
+                &s,
+                CategoryDraft::default(),
+                FieldErrors::default(),
+            )
+            .await?;
+            p.questionnaires.retain(|(c, _)| *c != code);
+            p.questionnaires.push((code.clone(), f.document));
+            p.questionnaire_error = Some((code, reason));
             Ok(refused(page(p)))
         }
         Err(e) => Err(e.into()),

@@ -96,6 +96,10 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             "/admin/categories",
             get(admin::categories).post(admin::save_category),
         )
+        .route(
+            "/admin/categories/{code}/questionnaire",
+            post(admin::save_questionnaire),
+        )
         .route("/staff/inbox", get(staff::staff_inbox))
         .route("/staff/cases/{reference}", get(staff::staff_case))
         .route(

@@ -16,6 +16,138 @@ struct ReportFormPage {
     values: RawReport,
     errors: Vec<FieldError>,
     notice: Option<String>,
+    /// The categories' extra questions.
+    questions: Vec<QuestionGroup>,
+}
+
+/// One category's extra questions on the report form. Without JavaScript every group is on the
+/// page; only the chosen category's answers are read.
+struct QuestionGroup {
+    title: String,
+    /// Open when its category is chosen.
+    open: bool,
+    fields: Vec<QuestionField>,
+}
+
+struct QuestionField {
+    /// `answer.<category>.<key>`
+    name: String,
+    id: String,
+    label: String,
+    kind: &'static str,
+    required: bool,
+    /// "Only if you answered … to …".
+    condition: Option<String>,
+    value: String,
+    /// (code, label) of a choice; yes and no for a yes/no question.
+    options: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+/// The form field of an answer: `answer.<category>.<key>`.
+const ANSWER_PREFIX: &str = "answer.";
+
+/// The answers given for `category` among a form's fields.
+fn answers_of(
+    pairs: &[(String, String)],
+    category: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let prefix = format!("{ANSWER_PREFIX}{}.", category.trim());
+    pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix(&prefix)
+                .map(|key| (key.to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+fn question_groups(
+    t: &Tr,
+    categories: &[Category],
+    questionnaires: Vec<(String, minhbach_domain::questionnaire::Questionnaire)>,
+    values: &RawReport,
+    errors: &[FieldError],
+) -> Vec<QuestionGroup> {
+    use minhbach_domain::questionnaire::{Kind, ANSWER_FIELDS};
+    let vi = t.is_vi();
+    let pick = |a: &str, b: &str| if vi { a.to_owned() } else { b.to_owned() };
+    questionnaires
+        .into_iter()
+        .filter_map(|(code, q)| {
+            let category = categories.iter().find(|c| c.code == code)?;
+            let chosen = values.category.trim() == code;
+            let fields = q
+                .questions
+                .iter()
+                .enumerate()
+                .map(|(i, question)| {
+                    let options = match question.kind {
+                        Kind::Choice => question
+                            .options
+                            .iter()
+                            .map(|o| (o.code.clone(), pick(&o.label_vi, &o.label_en)))
+                            .collect(),
+                        Kind::YesNo => vec![
+                            ("yes".to_owned(), t.get("answer-yes")),
+                            ("no".to_owned(), t.get("answer-no")),
+                        ],
+                        _ => Vec::new(),
+                    };
+                    let condition = question.shown_if.as_ref().and_then(|c| {
+                        let on = q.questions.iter().find(|x| x.key == c.question)?;
+                        let answer = match on.kind {
+                            Kind::YesNo => t.get(format!("answer-{}", c.answer)),
+                            _ => on
+                                .options
+                                .iter()
+                                .find(|o| o.code == c.answer)
+                                .map(|o| pick(&o.label_vi, &o.label_en))?,
+                        };
+                        let mut args = fluent_bundle::FluentArgs::new();
+                        args.set("answer", answer);
+                        args.set("question", pick(&on.label_vi, &on.label_en));
+                        Some(
+                            t.state
+                                .i18n
+                                .text(t.lang, "report-question-only-if", Some(&args)),
+                        )
+                    });
+                    QuestionField {
+                        name: format!("{ANSWER_PREFIX}{code}.{}", question.key),
+                        id: format!("answer-{code}-{}", question.key),
+                        label: pick(&question.label_vi, &question.label_en),
+                        kind: question.kind.code(),
+                        required: question.required,
+                        condition,
+                        value: if chosen {
+                            values
+                                .answers
+                                .get(&question.key)
+                                .cloned()
+                                .unwrap_or_default()
+                        } else {
+                            String::new()
+                        },
+                        options,
+                        error: errors
+                            .iter()
+                            .find(|e| chosen && e.field == ANSWER_FIELDS[i])
+                            .map(|e| t.get(e.code)),
+                    }
+                })
+                .collect();
+            Some(QuestionGroup {
+                title: t.with(
+                    "report-questions-for",
+                    "category",
+                    pick(&category.name_vi, &category.name_en),
+                ),
+                open: chosen,
+                fields,
+            })
+        })
+        .collect()
 }
 
 impl ReportFormPage {
@@ -62,14 +194,24 @@ async fn report_page(
     errors: Vec<FieldError>,
     notice: Option<String>,
 ) -> AppResult<ReportFormPage> {
+    let t = tr(st, lang, "/report").await;
+    let categories = st.store.categories().await?;
+    let questions = question_groups(
+        &t,
+        &categories,
+        minhbach_app::intake::questionnaires(st).await?,
+        &values,
+        &errors,
+    );
     Ok(ReportFormPage {
-        t: tr(st, lang, "/report").await,
+        t,
         token: form_token(st, FORM_REPORT),
-        categories: st.store.categories().await?,
+        categories,
         agencies: st.store.agencies().await?,
         values,
         errors,
         notice,
+        questions,
     })
 }
 
@@ -171,7 +313,8 @@ pub(super) async fn report_submit(
     ReaderLang(lang): ReaderLang,
     mut upload: UploadForm,
 ) -> AppResult<Response> {
-    let form: ReportForm = upload.parse()?;
+    let mut form: ReportForm = upload.parse()?;
+    form.report.answers = answers_of(&upload.pairs, &form.report.category);
     let again = |errors, notice, status| {
         let st = st.clone();
         let values = form.report.clone();
