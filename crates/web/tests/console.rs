@@ -1,5 +1,5 @@
-//! The admin console and a staff member's own account, through the real pages with plain forms
-//! (issue 9, must-haves 1 and 2): an administrator adds an agency under its superior, a
+//! The admin console, a staff member's own account and the case page's forms, through the real
+//! pages with plain forms (issue 9, must-haves 1, 2 and 5): an administrator adds an agency under its superior, a
 //! category and an account; the new colleague sets their password and enrols the second
 //! factor from the QR code, changes the password, and signs out everywhere; bad input to every
 //! console form gets a clear localized error and writes nothing.
@@ -39,6 +39,7 @@ on_both_engines!(
     an_admin_adds_an_agency_a_category_and_a_colleague_who_sets_up_from_the_qr_code,
     bad_input_to_every_console_form_is_refused_in_the_readers_language_and_writes_nothing,
     a_category_asks_its_questions_and_the_answers_are_sealed_with_the_report,
+    a_refused_decision_comes_back_typed_and_staff_see_who_acted,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -621,4 +622,107 @@ async fn a_category_asks_its_questions_and_the_answers_are_sealed_with_the_repor
     assert_eq!(answers[0]["value"], "yes");
     assert_eq!(answers[0]["text_vi"], "Có");
     assert_eq!(answers[1]["value"], marker);
+}
+
+async fn a_refused_decision_comes_back_typed_and_staff_see_who_acted(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (reference, receipt) = app.submit_api("land", "Lấn chiếm đất công ở phường").await;
+    let desk = app.staff_cookie("tttp.tiepnhan").await;
+    let page = app
+        .get(&format!("/staff/cases/{reference}"), Some(&desk))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let decide = |fields: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let (desk, csrf, reference) = (desk.clone(), csrf.clone(), reference.clone());
+        async move {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields);
+            app.post_form(
+                &format!("/staff/cases/{reference}/decision"),
+                &form,
+                Some(&desk),
+            )
+            .await
+        }
+    };
+    let r = decide(vec![("kind", "start_triage")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // Accepting without the decision's number: the form comes back open, typed, with the error.
+    let r = decide(vec![
+        ("kind", "accept"),
+        ("track", "denunciation"),
+        ("legal_basis", "Điều 29 Luật Tố cáo"),
+        ("note", "Ghi chú đã gõ trước khi bị từ chối"),
+    ])
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("id=\"decide-accept\" open"));
+    assert!(r
+        .body
+        .contains("Ghi chú đã gõ trước khi bị từ chối</textarea>"));
+    assert!(r.body.contains("value=\"Điều 29 Luật Tố cáo\""));
+    assert!(r.body.contains("<option value=\"denunciation\" selected>"));
+    assert!(r
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"accept-document_number-error\""));
+    assert!(r.body.contains("id=\"accept-document_number-error\""));
+    // Nothing was decided.
+    let case = app
+        .state
+        .store
+        .case_by_reference(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.state.code(), "TRIAGE");
+
+    // The officer's name beside the decision and the message, for staff only.
+    let body = "Chúng tôi đã tiếp nhận phản ánh.";
+    let r = app
+        .post_form(
+            &format!("/staff/cases/{reference}/messages"),
+            &[("csrf", &csrf), ("body", body)],
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let name = app
+        .state
+        .store
+        .user_by_username("tttp.tiepnhan")
+        .await
+        .unwrap()
+        .unwrap()
+        .display_name;
+    let staff_page = app
+        .get(&format!("/staff/cases/{reference}"), Some(&desk))
+        .await;
+    assert!(
+        staff_page.body.contains(&format!("do {name}")),
+        "timeline names the officer"
+    );
+    assert!(
+        staff_page.body.contains(&format!(" · {name} · ")),
+        "the message names the officer"
+    );
+    let reporter = app.reporter_cookie(&receipt).await;
+    let theirs = app.get("/status/case", Some(&reporter)).await;
+    assert_eq!(theirs.status, 200);
+    assert!(theirs.body.contains(body));
+    assert!(
+        !theirs.body.contains(&name),
+        "the reporter sees the agency, not the officer"
+    );
+
+    // The lead's inbox shows each handler's load; the desk's does not.
+    let lead = app.staff_cookie("tttp.lanhdao").await;
+    let inbox = app.get("/staff/inbox", Some(&lead)).await;
+    assert!(inbox.body.contains("id=\"workload\""));
+    assert!(inbox.body.contains("Khối lượng công việc của cán bộ"));
+    let desk_inbox = app.get("/staff/inbox", Some(&desk)).await;
+    assert!(!desk_inbox.body.contains("id=\"workload\""));
+    // The inbox is a table with the deadline's working days left.
+    assert!(desk_inbox.body.contains("Số ngày làm việc còn lại"));
 }

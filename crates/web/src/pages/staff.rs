@@ -132,6 +132,8 @@ struct InboxPage {
     /// Overseers see every agency's metadata and cannot open cases.
     overseer: bool,
     agencies: Vec<Agency>,
+    /// For a lead: each handler's open cases.
+    workload: Vec<minhbach_app::casework::WorkloadView>,
 }
 
 /// A category's name in the page's language (its code if it is no longer configured).
@@ -240,6 +242,11 @@ pub(super) async fn staff_inbox(
         s.actor.agency.unwrap_or(minhbach_domain::AgencyId(0)),
     );
     let pages = u32::try_from((inbox.total.max(1) + 24) / 25).unwrap_or(u32::MAX);
+    let workload = if minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewWorkload, None) {
+        minhbach_app::casework::workload(&st, &s).await?
+    } else {
+        Vec::new()
+    };
     Ok(page(InboxPage {
         t: tr(&st, lang, "/staff/inbox").await.for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
@@ -265,6 +272,7 @@ pub(super) async fn staff_inbox(
             .await
             .map_or(0, |h| h.len()),
         agencies,
+        workload,
     }))
 }
 
@@ -279,9 +287,49 @@ struct CasePage {
     /// Handlers of the agency: (user id, name).
     handlers: Vec<(i64, String)>,
     identity: IdentityPanel,
+    /// A decision that failed validation: what was typed and the errors, shown in its form.
+    rejected: Option<(minhbach_domain::RawDecision, Vec<FieldError>)>,
 }
 
 impl CasePage {
+    /// What was typed into a field of the rejected decision of this kind (empty otherwise).
+    fn typed(&self, kind: &str, field: &str) -> String {
+        let Some((d, _)) = self.rejected.as_ref().filter(|(d, _)| d.kind == kind) else {
+            return String::new();
+        };
+        match field {
+            "track" => &d.track,
+            "to_agency" => &d.to_agency,
+            "reasons" => &d.reasons,
+            "document_number" => &d.document_number,
+            "decision_date" => &d.decision_date,
+            "legal_basis" => &d.legal_basis,
+            "note" => &d.note,
+            "complexity" => &d.complexity,
+            "finding" => &d.finding,
+            "evidence" => &d.evidence,
+            "delivery" => &d.delivery,
+            "outcome" => &d.outcome,
+            "original" => &d.original,
+            "handler" => &d.handler,
+            _ => "",
+        }
+        .to_owned()
+    }
+
+    /// The error of a field of the rejected decision of this kind.
+    fn error_of(&self, kind: &str, field: &str) -> Option<String> {
+        let (d, errors) = self.rejected.as_ref()?;
+        (d.kind == kind)
+            .then(|| errors.iter().find(|e| e.field == field))
+            .flatten()
+            .map(|e| self.t.get(e.code))
+    }
+
+    fn is_rejected(&self, kind: &str) -> bool {
+        self.rejected.as_ref().is_some_and(|(d, _)| d.kind == kind)
+    }
+
     fn kind_label(&self, f: &minhbach_app::evidence::FileView) -> String {
         super::files::kind_label(&self.t, f.kind)
     }
@@ -392,7 +440,17 @@ pub(super) async fn staff_case(
     Staff(s, _): Staff,
     Path(reference): Path<String>,
 ) -> AppResult<Response> {
-    let case = minhbach_app::casework::staff_case_view(&st, &s, &reference).await?;
+    Ok(page(case_page(&st, lang, &s, &reference, None).await?))
+}
+
+async fn case_page(
+    st: &AppState,
+    lang: Lang,
+    s: &minhbach_app::sessions::StaffSession,
+    reference: &str,
+    rejected: Option<(minhbach_domain::RawDecision, Vec<FieldError>)>,
+) -> AppResult<CasePage> {
+    let case = minhbach_app::casework::staff_case_view(st, s, reference).await?;
     let forward_targets = st
         .store
         .agencies()
@@ -408,8 +466,8 @@ pub(super) async fn staff_case(
         .filter(|u| u.role.takes_assignments())
         .map(|u| (u.id.0, u.display_name))
         .collect();
-    Ok(page(CasePage {
-        t: tr(&st, lang, &format!("/staff/cases/{reference}"))
+    Ok(CasePage {
+        t: tr(st, lang, &format!("/staff/cases/{reference}"))
             .await
             .for_staff(&s.actor),
         staff_name: s.user.display_name.clone(),
@@ -418,7 +476,8 @@ pub(super) async fn staff_case(
         case,
         forward_targets,
         handlers,
-    }))
+        rejected,
+    })
 }
 
 #[derive(Deserialize)]
@@ -598,10 +657,21 @@ impl HasCsrf for DecisionForm {
 
 pub(super) async fn staff_decision(
     State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
     Path(reference): Path<String>,
     Csrf(Staff(s, _), form): Csrf<Staff, DecisionForm>,
 ) -> AppResult<Response> {
-    minhbach_app::casework::staff_transition(&st, &s, &reference, &form.decision).await?;
+    match minhbach_app::casework::staff_transition(&st, &s, &reference, &form.decision).await {
+        Ok(_) => {}
+        // The form again, with what was typed and each error beside its field.
+        Err(minhbach_app::Error::Domain(DomainError::Invalid(fields))) => {
+            let p = case_page(&st, lang, &s, &reference, Some((form.decision, fields))).await?;
+            let mut r = page(p);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(r);
+        }
+        Err(e) => return Err(e.into()),
+    }
     // After forwarding, the case has left this agency: back to the inbox.
     let to = if form.decision.kind == "forward" {
         "/staff/inbox".to_owned()
