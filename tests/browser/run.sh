@@ -11,6 +11,17 @@ if [ ! -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 fi
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore selenium pytest pytest-rerunfailures
+# axe-core, for the accessibility check of every page, from the npm registry into a folder
+# outside the work tree; the tests load it from that file.
+axe_dir=${MINHBACH_TEST_AXE_DIR:-/var/tmp/minhbach-axe}
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+  if ! command -v npm >/dev/null; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y npm
+  fi
+  npm install --silent --no-audit --no-fund --prefix "$axe_dir" axe-core@4.10
+fi
+export MINHBACH_TEST_AXE="$axe_dir/node_modules/axe-core/axe.min.js"
 
 bin="${MINHBACH_BIN:-${CARGO_TARGET_DIR:-/var/tmp/minhbach-target}/debug/minhbach}"
 if [ ! -x "$bin" ]; then

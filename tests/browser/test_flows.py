@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import re
 import struct
 import time
@@ -63,6 +64,12 @@ def _load_ftl(lang: str) -> dict[str, str]:
 
 VI = _load_ftl("vi")
 EN = _load_ftl("en")
+
+# axe-core, installed from the npm registry by run.sh (MINHBACH_TEST_AXE names the file).
+_AXE = Path(os.environ.get("MINHBACH_TEST_AXE", "/var/tmp/minhbach-axe/node_modules/axe-core/axe.min.js"))
+if not _AXE.exists():
+    raise RuntimeError(f"axe-core is missing at {_AXE}: run tests/browser/run.sh, which installs it")
+AXE_SOURCE = _AXE.read_text()
 
 
 # --- page helpers ------------------------------------------------------------------------
@@ -180,8 +187,13 @@ class Page:
         return urlsplit(self.d.current_url).path
 
     def check(self, name: str) -> None:
-        """Screenshot, then: no resource from anywhere but this server, and collect the logs."""
+        """Screenshot, then: no resource from anywhere but this server, nothing scrolls sideways
+        on a 360 px phone, axe-core finds no WCAG 2.1 A/AA violation (with JavaScript), and
+        collect the logs."""
         self.shots(self.d, name)
+        self.assert_fits(name)
+        if self.js:
+            self.assert_accessible(name)
         for el in self.d.find_elements(By.CSS_SELECTOR, "[src], link[href]"):
             attr = "src" if el.get_attribute("src") else "href"
             self._assert_local(el.get_attribute(attr), f"<{el.tag_name} {attr}> on {name}")
@@ -194,6 +206,45 @@ class Page:
             for url in urls:
                 self._assert_local(url, f"performance entry on {name}")
         self.collect_logs()
+
+    def assert_fits(self, name: str, width: int = 360) -> None:
+        """The page does not scroll sideways at `width` CSS pixels (a small phone)."""
+        before = self.d.get_window_size()
+        self.d.set_window_size(width, before["height"])
+        try:
+            WebDriverWait(self.d, 10).until(
+                lambda d: d.execute_script("return window.innerWidth") <= width
+            )
+            wide = self.d.execute_script(
+                "const w = window.innerWidth;"
+                "const over = [...document.querySelectorAll('body *')]"
+                "  .filter(e => e.getBoundingClientRect().right > w + 1"
+                "    || (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0"
+                "        && getComputedStyle(e).overflowX === 'visible'))"
+                "  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + "
+                "    (e.textContent || '').trim().slice(0, 40));"
+                "return [document.documentElement.scrollWidth, w, over];"
+            )
+        finally:
+            self.d.set_window_size(before["width"], before["height"])
+        scroll, inner, over = wide
+        assert scroll <= inner, (
+            f"{self.who}: {name} scrolls sideways at {width} px ({scroll} > {inner}): {over}"
+        )
+
+    def assert_accessible(self, name: str) -> None:
+        """axe-core (from the npm registry, loaded from a local file) finds no WCAG 2.1 A or AA
+        violation on the page as shown."""
+        self.d.execute_script(AXE_SOURCE)
+        violations = self.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"
+            ".then(r => done(r.violations.map(v => ({id: v.id, help: v.help, "
+            "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))))"
+            ".catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));"
+        )
+        assert not violations, f"{self.who}: axe-core on {name}: {violations}"
 
     def _assert_local(self, url: str | None, what: str) -> None:
         if not url:
@@ -258,7 +309,7 @@ def totp(step: int, secret: bytes = DEMO_TOTP_SECRET) -> str:
 _LAST_TOTP_STEP: dict[str, int] = {}
 
 
-def staff_login(page: Page, username: str) -> None:
+def staff_login(page: Page, username: str, home: str = "/staff/inbox") -> None:
     page.get("/staff/login")
     if page.d.find_elements(By.ID, "code"):
         last = _LAST_TOTP_STEP.get(username, -1)
@@ -278,8 +329,8 @@ def staff_login(page: Page, username: str) -> None:
     page.type("#password", DEMO_PASSWORD)
     page.check("staff-login")
     page.submit("form[action='/staff/login']")
-    assert page.path() == "/staff/inbox", (
-        f"{page.who}: login as {username} did not reach the inbox but {page.d.current_url}: "
+    assert page.path() == home, (
+        f"{page.who}: login as {username} did not reach {home} but {page.d.current_url}: "
         f"{page.text()[:500]}"
     )
     assert_session_cookie(page, "__Host-mb-staff")
@@ -619,3 +670,70 @@ def test_browser_js_modes(browser):
         d = browser(js)
         d.get(probe)
         assert d.title == expected, f"js={js}: page title {d.title!r}"
+
+
+def totp_from_key(key: str, step: int) -> str:
+    """The code of an authenticator app given the key typed from the setup page."""
+    text = key.replace(" ", "").upper()
+    return totp(step, base64.b32decode(text + "=" * (-len(text) % 8)))
+
+
+@MODES
+def test_admin_creates_an_account_whose_holder_sets_up_from_the_qr_code(server, browser, shot_dir, js):
+    """Issue 9: the console creates an account; its holder signs in with the one-time password,
+    enrols the second factor from the QR page (its key typed, as without a camera), chooses a
+    password and reaches their account page; every page fits a phone and passes axe-core."""
+    mode = "js_on" if js else "js_off"
+    shots = Shots(shot_dir, f"console-{mode}")
+    admin = Page(browser(js), server, shots, f"admin[{mode}]")
+    staff_login(admin, "admin", home="/admin/users")
+    admin.check("admin-users")
+    username = f"moi.{mode.replace('_', '')}.{uuid.uuid4().hex[:6]}"
+    admin.type("#username", username)
+    admin.type("#display_name", "Cán bộ Mới Vào")
+    Select(admin.d.find_element(By.ID, "role")).select_by_value("intake_officer")
+    Select(admin.d.find_element(By.ID, "agency")).select_by_visible_text(DEFAULT_AGENCY_VI)
+    admin.submit("form[action='/admin/users']")
+    admin.check("admin-user-created")
+    password = admin.text("div.notice code.secret")
+    assert re.fullmatch(r"[a-z0-9]{5}(-[a-z0-9]{5}){3}", password), password
+    for path in ("/admin/agencies", "/admin/categories"):
+        admin.get(path)
+        admin.check(path.strip("/").replace("/", "-"))
+
+    person = Page(browser(js), server, shots, f"new-officer[{mode}]")
+    person.get("/staff/login")
+    person.type("#username", username)
+    person.type("#password", password)
+    person.submit("form[action='/staff/login']")
+    assert person.path() == "/staff/setup", f"{person.who}: {person.d.current_url}: {person.text()[:400]}"
+    assert person.d.find_elements(By.CSS_SELECTOR, "figure.qr svg"), "the QR code is drawn"
+    person.check("setup")
+    key = person.text("figure.qr code.secret")
+    step = int(time.time()) // TOTP_STEP
+    mine = "một mật khẩu của riêng tôi"
+    person.type("#new_password", mine)
+    person.type("#confirm", mine)
+    person.type("#code", totp_from_key(key, step))
+    person.submit("form[action='/staff/setup']")
+    assert person.path() == "/staff/account", f"{person.who}: {person.d.current_url}: {person.text()[:400]}"
+    assert VI["account-setup-done"].split(".")[0] in person.text()
+    person.check("account")
+    person.get("/staff/inbox")
+    person.check("inbox-new-officer")
+    assert person.path() == "/staff/inbox"
+
+
+def test_the_desktop_inbox_uses_the_width(server, browser, shot_dir):
+    """Issue 9: at 1,366 px the inbox table takes at least 90 % of the window."""
+    shots = Shots(shot_dir, "wide")
+    lead = Page(browser(True), server, shots, "lead[wide]")
+    lead.d.set_window_size(1366, 900)
+    staff_login(lead, "tttp.lanhdao")
+    lead.get("/staff/inbox")
+    lead.check("inbox-wide")
+    table, window = lead.d.execute_script(
+        "const t = document.querySelector('table.inbox');"
+        "return [t ? t.getBoundingClientRect().width : 0, window.innerWidth];"
+    )
+    assert table >= 0.9 * window, f"the inbox table is {table} px of {window}"
