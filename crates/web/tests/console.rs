@@ -40,6 +40,7 @@ on_both_engines!(
     bad_input_to_every_console_form_is_refused_in_the_readers_language_and_writes_nothing,
     a_category_asks_its_questions_and_the_answers_are_sealed_with_the_report,
     a_refused_decision_comes_back_typed_and_staff_see_who_acted,
+    a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_come_back,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -725,4 +726,53 @@ async fn a_refused_decision_comes_back_typed_and_staff_see_who_acted(engine: Eng
     assert!(!desk_inbox.body.contains("id=\"workload\""));
     // The inbox is a table with the deadline's working days left.
     assert!(desk_inbox.body.contains("Số ngày làm việc còn lại"));
+}
+
+async fn a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_come_back(
+    engine: Engine,
+) {
+    let app = TestApp::spawn(engine).await;
+    let token = app.report_form().await;
+    let receipt_page = app
+        .post_form(
+            "/report",
+            &[
+                ("token", token.as_str()),
+                ("category", "land"),
+                ("what", "Lấn chiếm vỉa hè"),
+                ("identity", "anonymous"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(receipt_page.status, 200, "{}", receipt_page.body);
+    assert!(receipt_page.body.contains("Khi nào quay lại"));
+    let receipt = receipt_page.receipt();
+
+    let open = |code: String| {
+        let app = &app;
+        async move {
+            let token = app.form_token("/status").await;
+            app.post_form("/status", &[("token", &token), ("receipt", &code)], None)
+                .await
+        }
+    };
+    let wrong = open("ZZZZ-ZZZZ-ZZZZ-ZZZZ".to_owned()).await;
+    assert_eq!(wrong.status, 404, "{}", wrong.body);
+    assert!(wrong
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"receipt-error receipt-hint\""));
+    assert!(wrong.body.contains("Hãy so từng nhóm bốn ký tự"));
+    assert!(wrong.body.contains("Bạn làm mất mã bí mật?"));
+    assert!(
+        !wrong.body.contains("ZZZZ-ZZZZ"),
+        "the code typed is not shown back"
+    );
+    let malformed = open("12".to_owned()).await;
+    assert_eq!(malformed.status, 400);
+    assert!(malformed.body.contains("không đúng định dạng"));
+    // Small letters and O for 0 open the same case, as the hint says.
+    let relaxed = receipt.to_lowercase().replace('0', "o");
+    let opened = open(relaxed).await;
+    assert_eq!(opened.status, 303, "{}", opened.body);
 }

@@ -428,6 +428,8 @@ pub(super) async fn report_submit(
 struct StatusLogin {
     t: Tr,
     token: String,
+    /// Why the code did not open a case (a translated message), shown beside the field.
+    error: Option<String>,
 }
 
 pub(super) async fn status_login(
@@ -439,6 +441,7 @@ pub(super) async fn status_login(
     let r = page(StatusLogin {
         t: tr(&st, lang, "/status").await,
         token,
+        error: None,
     });
     with_binding(r, set)
 }
@@ -453,16 +456,39 @@ pub(super) struct ReceiptForm {
 
 pub(super) async fn status_open(
     State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
     headers: axum::http::HeaderMap,
     WebForm(form): WebForm<ReceiptForm>,
 ) -> AppResult<Response> {
     let nonce = check_bound_token(&st, &headers, FORM_STATUS, &form.token)?;
-    let token = minhbach_app::reporter::reporter_login(
+    let opened = minhbach_app::reporter::reporter_login(
         &st,
         &form.receipt,
         minhbach_app::reporter::ReceiptForm::Form(&nonce),
     )
-    .await?;
+    .await;
+    let token = match opened {
+        Ok(token) => token,
+        // The form again, with what to do next; the code typed is not shown back.
+        Err(e @ (minhbach_app::Error::MalformedReceipt | minhbach_app::Error::UnknownReceipt)) => {
+            let (status, key) = match e {
+                minhbach_app::Error::MalformedReceipt => {
+                    (StatusCode::BAD_REQUEST, "error-receipt-format")
+                }
+                _ => (StatusCode::NOT_FOUND, "error-receipt-unknown"),
+            };
+            let (token, set) = bound_form_token(&st, &headers, FORM_STATUS);
+            let t = tr(&st, lang, "/status").await;
+            let mut r = page(StatusLogin {
+                error: Some(t.get(key)),
+                t,
+                token,
+            });
+            *r.status_mut() = status;
+            return Ok(with_binding(r, set));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let secure = st.config.secure_cookies;
     let cookie = session_cookie(
         reporter_cookie(secure),
