@@ -737,3 +737,33 @@ def test_the_desktop_inbox_uses_the_width(server, browser, shot_dir):
         "return [t ? t.getBoundingClientRect().width : 0, window.innerWidth];"
     )
     assert table >= 0.9 * window, f"the inbox table is {table} px of {window}"
+
+
+def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
+    """Issue 9: the pages no other flow visits, one role after another, with JavaScript (so
+    axe-core runs on each) and the 360 px check."""
+    shots = Shots(shot_dir, "roles")
+    visitor = Page(browser(True), server, shots, "visitor")
+    for path in ("/", "/report", "/status", "/retaliation", "/report/receipt", "/staff/login"):
+        visitor.get(path)
+        visitor.check("public" + path.replace("/", "-"))
+    roles = [
+        ("kiemtoan", "/audit", ["/staff/account", "/staff/notifications"]),
+        ("giamsat", "/staff/inbox", []),
+        ("admin", "/admin/users", ["/admin/agencies", "/admin/categories", "/admin/legal"]),
+        ("giamho.thanhtra", "/staff/custodian", []),
+        ("hoankiem.baove", "/staff/protection", []),
+        ("tttp.lanhdao", "/staff/inbox", ["/staff/exclusions", "/staff/held"]),
+    ]
+    for username, home, more in roles:
+        page = Page(browser(True), server, shots, username)
+        staff_login(page, username, home=home)
+        page.check(f"{username}-home")
+        links = page.d.find_elements(By.CSS_SELECTOR, "a[href^='/oversee/cases/']")
+        if links:
+            page.click_and_wait(links[0])
+            page.check(f"{username}-oversee-case")
+        for path in more:
+            page.get(path)
+            page.check(f"{username}{path.replace('/', '-')}")
+        page.assert_clean_console()

@@ -749,6 +749,25 @@ async fn a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_co
     assert!(receipt_page.body.contains("Khi nào quay lại"));
     let receipt = receipt_page.receipt();
 
+    // A report form with a mistake links each error to its field.
+    let token = app.report_form().await;
+    let bad = app
+        .post_form(
+            "/report",
+            &[
+                ("token", token.as_str()),
+                ("category", "land"),
+                ("what", " "),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"what-error\""));
+    assert!(bad.body.contains("id=\"what-error\""));
+
     let open = |code: String| {
         let app = &app;
         async move {
