@@ -753,7 +753,7 @@ def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
         ("admin", "/admin/users", ["/admin/agencies", "/admin/categories", "/admin/legal"]),
         ("giamho.thanhtra", "/staff/custodian", []),
         ("hoankiem.baove", "/staff/protection", []),
-        ("tttp.lanhdao", "/staff/inbox", ["/staff/exclusions", "/staff/held"]),
+        ("tttp.lanhdao", "/staff/inbox", ["/staff/exclusions", "/staff/held", "/staff/register", "/staff/register/slip"]),
     ]
     for username, home, more in roles:
         page = Page(browser(True), server, shots, username)
@@ -767,3 +767,28 @@ def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
             page.get(path)
             page.check(f"{username}{path.replace('/', '-')}")
         page.assert_clean_console()
+
+
+@MODES
+def test_the_desk_registers_a_walk_in_and_the_slip_opens_the_case(server, browser, shot_dir, js):
+    """Issue 8: an intake officer registers a report for a person at the desk; the printed slip's
+    code opens the case on the status page."""
+    mode = "js_on" if js else "js_off"
+    shots = Shots(shot_dir, f"desk-{mode}")
+    desk = Page(browser(js), server, shots, f"desk[{mode}]")
+    staff_login(desk, "hoankiem.tiepnhan")
+    desk.get("/staff/register")
+    desk.check("register-form")
+    what = nfc(f"Người dân đến trình bày {uuid.uuid4().hex[:8]}: công trình lấn chiếm vỉa hè.")
+    Select(desk.d.find_element(By.ID, "channel")).select_by_value("walk_in")
+    Select(desk.d.find_element(By.ID, "category")).select_by_value("land")
+    desk.type("#what", what)
+    desk.submit("form[action='/staff/register']")
+    assert desk.path() == "/staff/register/slip", f"{desk.who}: {desk.d.current_url}: {desk.text()[:400]}"
+    desk.check("slip")
+    receipt = nfc(desk.d.find_element(By.ID, "receipt").text).strip()
+    assert RECEIPT_RE.match(receipt), receipt
+    citizen = Page(browser(js), server, shots, f"walk-in[{mode}]")
+    reporter_open(citizen, receipt)
+    assert what in citizen.text()
+    citizen.check("walk-in-status")

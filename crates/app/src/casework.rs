@@ -173,6 +173,14 @@ pub struct CaseView {
     pub clocks: Vec<ClockView>,
     /// Evidence files, oldest first.
     pub files: Vec<crate::evidence::FileView>,
+    /// How the report arrived (`Channel::code`), and the body that forwarded it with its
+    /// document (for staff; a reporter's view leaves them out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_document: Option<String>,
 }
 
 impl CaseView {
@@ -298,6 +306,9 @@ pub(crate) async fn decoy_view(st: &App, case: &CaseRecord, text: &str) -> Resul
         forward_hops: 0,
         // Nothing about who reported: not even that a name was given.
         anonymous: true,
+        channel: None,
+        source_body: None,
+        source_document: None,
         ..case_shell(st, case, content).await?
     })
 }
@@ -334,6 +345,9 @@ async fn case_shell(st: &App, case: &CaseRecord, content: ReportContent) -> Resu
         received_at: case.received_at,
         anonymous: case.anonymous,
         demo: case.demo,
+        channel: Some(case.channel.clone()),
+        source_body: case.source_body.clone(),
+        source_document: case.source_document.clone(),
         content,
         messages: Vec::new(),
         events: Vec::new(),
@@ -410,6 +424,15 @@ pub(crate) async fn case_view(
         clocks,
         files: crate::evidence::case_files(st, case.id, case_key).await?,
         ..case_shell(st, case, content).await?
+    })
+    .map(|mut view: CaseView| {
+        // The reporter's view says nothing of how the agency received it.
+        if staff.is_none() {
+            view.channel = None;
+            view.source_body = None;
+            view.source_document = None;
+        }
+        view
     })
 }
 
@@ -618,6 +641,10 @@ pub struct InboxParams {
     pub overdue: Option<String>,
     /// `week`: due by the end of this week.
     pub due: Option<String>,
+    /// One channel (`Channel::code`).
+    pub channel: Option<String>,
+    /// A reference number (`HN-2026-123456789`), as typed: case and spaces do not matter.
+    pub q: Option<String>,
 }
 
 impl InboxParams {
@@ -652,6 +679,15 @@ impl InboxParams {
             category: non_empty(&self.category),
             overdue: matches!(self.overdue.as_deref(), Some("1" | "true" | "on")),
             due_by: (self.due.as_deref() == Some("week")).then(|| crate::clocks::iso(end_of_week)),
+            channel: non_empty(&self.channel)
+                .and_then(|c| minhbach_domain::Channel::from_code(&c))
+                .map(|c| c.code().to_owned()),
+            reference: non_empty(&self.q).map(|r| {
+                r.chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_uppercase()
+            }),
         }
     }
 }

@@ -157,25 +157,192 @@ impl Track {
     }
 }
 
-/// How a report reached the system.
+/// How a report reached the system: the reporter's own web form or an integrator's API call,
+/// or registered by an officer for a person who came in, phoned, wrote, or was forwarded by
+/// another body (Law on Denunciation 2018 Art. 22-23; Decree 124/2020 Art. 5 on petitions
+/// received in person, by post, by email and transferred).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {
     Web,
     Api,
+    WalkIn,
+    Hotline,
+    Letter,
+    Email,
+    /// Transferred by another state agency, with its document number.
+    AgencyTransfer,
+    /// Transferred from a citizen-feedback portal (the city's app, the national portal).
+    PortalTransfer,
+    /// Forwarded by a Fatherland Front committee.
+    FrontCommittee,
 }
 
 impl Channel {
+    pub const ALL: [Channel; 9] = [
+        Channel::Web,
+        Channel::Api,
+        Channel::WalkIn,
+        Channel::Hotline,
+        Channel::Letter,
+        Channel::Email,
+        Channel::AgencyTransfer,
+        Channel::PortalTransfer,
+        Channel::FrontCommittee,
+    ];
+
+    /// The channels an officer registers a report through on a person's behalf.
+    pub const REGISTERED: [Channel; 7] = [
+        Channel::WalkIn,
+        Channel::Hotline,
+        Channel::Letter,
+        Channel::Email,
+        Channel::AgencyTransfer,
+        Channel::PortalTransfer,
+        Channel::FrontCommittee,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Channel::Web => "web",
             Channel::Api => "api",
+            Channel::WalkIn => "walk_in",
+            Channel::Hotline => "hotline",
+            Channel::Letter => "letter",
+            Channel::Email => "email",
+            Channel::AgencyTransfer => "agency_transfer",
+            Channel::PortalTransfer => "portal_transfer",
+            Channel::FrontCommittee => "front_committee",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// Forwarded by another body, which is named (and, for an agency, its document).
+    pub fn is_forwarded(self) -> bool {
+        matches!(
+            self,
+            Channel::AgencyTransfer | Channel::PortalTransfer | Channel::FrontCommittee
+        )
+    }
+}
+
+/// How an officer says a report reached them, as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RawRegistration {
+    pub channel: String,
+    /// The body that forwarded it (an agency, a portal, a Front committee).
+    pub source_body: String,
+    /// The forwarding body's document number (required for a transfer from an agency).
+    pub source_document: String,
+}
+
+/// A checked registration: the channel, and the forwarding body and document in clear (they
+/// are metadata, never the person's identity).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    pub channel: Channel,
+    pub source_body: Option<String>,
+    pub source_document: Option<String>,
+}
+
+impl RawRegistration {
+    pub fn validate(&self) -> Result<Registration, crate::DomainError> {
+        use crate::FieldError;
+        let mut errors = Vec::new();
+        let channel =
+            Channel::from_code(self.channel.trim()).filter(|c| Channel::REGISTERED.contains(c));
+        if channel.is_none() {
+            errors.push(FieldError {
+                field: "channel",
+                code: "field-unknown-channel",
+            });
+        }
+        let body = self.source_body.trim();
+        let document = self.source_document.trim();
+        let forwarded = channel.is_some_and(Channel::is_forwarded);
+        if forwarded && body.is_empty() {
+            errors.push(FieldError {
+                field: "source_body",
+                code: "field-required",
+            });
+        }
+        if body.chars().count() > 200 || body.chars().any(char::is_control) {
+            errors.push(FieldError {
+                field: "source_body",
+                code: "field-too-long",
+            });
+        }
+        if channel == Some(Channel::AgencyTransfer) && document.is_empty() {
+            errors.push(FieldError {
+                field: "source_document",
+                code: "field-required",
+            });
+        }
+        if document.chars().count() > 100 || document.chars().any(char::is_control) {
+            errors.push(FieldError {
+                field: "source_document",
+                code: "field-too-long",
+            });
+        }
+        match channel {
+            Some(channel) if errors.is_empty() => Ok(Registration {
+                channel,
+                source_body: (forwarded && !body.is_empty()).then(|| body.to_owned()),
+                source_document: (forwarded && !document.is_empty()).then(|| document.to_owned()),
+            }),
+            _ => Err(crate::DomainError::Invalid(errors)),
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registration_names_its_channel_and_a_transfer_its_source() {
+        let reg = |channel: &str, body: &str, doc: &str| RawRegistration {
+            channel: channel.into(),
+            source_body: body.into(),
+            source_document: doc.into(),
+        };
+        let walk_in = reg("walk_in", "ignored", "ignored").validate().unwrap();
+        assert_eq!(
+            (
+                walk_in.channel,
+                walk_in.source_body,
+                walk_in.source_document
+            ),
+            (Channel::WalkIn, None, None)
+        );
+        let transfer = reg("agency_transfer", "Thanh tra Bộ Xây dựng", "125/TTr-XD")
+            .validate()
+            .unwrap();
+        assert_eq!(transfer.source_document.as_deref(), Some("125/TTr-XD"));
+        let codes = |r: RawRegistration| match r.validate() {
+            Err(crate::DomainError::Invalid(f)) => f.iter().map(|e| (e.field, e.code)).collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        };
+        let v: Vec<_> = codes(reg("web", "", ""));
+        assert_eq!(v, [("channel", "field-unknown-channel")]);
+        let v: Vec<_> = codes(reg("pigeon", "", ""));
+        assert_eq!(v, [("channel", "field-unknown-channel")]);
+        let v: Vec<_> = codes(reg("agency_transfer", " ", ""));
+        assert_eq!(
+            v,
+            [
+                ("source_body", "field-required"),
+                ("source_document", "field-required")
+            ]
+        );
+        for c in Channel::ALL {
+            assert_eq!(Channel::from_code(c.code()), Some(c));
+        }
+    }
 
     #[test]
     fn codes_round_trip() {

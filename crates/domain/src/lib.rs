@@ -17,7 +17,7 @@ pub mod rules;
 pub mod workflow;
 
 pub use calendar::{Calendar, CalendarDay, CalendarYear, DayKind};
-pub use case::{CaseState, Channel, Track};
+pub use case::{CaseState, Channel, RawRegistration, Registration, Track};
 pub use deadline::{DeadlineClock, DeadlineError, ExtensionGrant, Pause};
 pub use error::{DomainError, FieldError};
 pub use exclusion::{Excluded, ExclusionReason};

@@ -126,6 +126,9 @@ pub enum Action {
     MarkAccused,
     /// Withdraw from a case one works on (a conflict of interest of one's own).
     Recuse,
+    /// Register a report on behalf of a person who came in, phoned, wrote or was forwarded by
+    /// another body: the intake desk and the lead.
+    RegisterReport,
     /// Release a report held for review (received beyond the submission budget), which starts
     /// its clocks: the intake desk and the lead.
     ReleaseHeld,
@@ -209,6 +212,9 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             works_case(c) && matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead)
         }
         (Action::GrantKeys | Action::ViewWorkload, None) => actor.role == Role::AgencyLead,
+        (Action::RegisterReport, None) => {
+            matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead) && actor.agency.is_some()
+        }
         // The person who verifies the denunciation, or the lead who signs its decisions.
         (Action::RequestDisclosure, Some(c)) => {
             works_case(c) && matches!(actor.role, Role::Handler | Role::AgencyLead)
@@ -266,6 +272,7 @@ mod tests {
             Action::Recuse,
             Action::GrantKeys,
             Action::ViewWorkload,
+            Action::RegisterReport,
             Action::RequestDisclosure,
             Action::DecideDisclosure,
             Action::OpenProtection,
@@ -347,6 +354,7 @@ mod tests {
                     Action::ManageLegalData | Action::ManageOrganisation => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
                     Action::GrantKeys | Action::ViewWorkload => role == AgencyLead,
+                    Action::RegisterReport => matches!(role, IntakeOfficer | AgencyLead),
                     Action::DecideDisclosure => role == Custodian,
                     Action::ViewProtection => role == ProtectionOfficer,
                     _ => false,

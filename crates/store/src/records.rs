@@ -155,6 +155,11 @@ pub struct NewCase {
     pub held: bool,
     /// Evidence files the reporter confirmed, taken from their draft.
     pub attachments: Option<crate::Adoption>,
+    /// Registered by an officer on a person's behalf: who, and the body (and its document)
+    /// that forwarded the report, in clear.
+    pub registered_by: Option<UserId>,
+    pub source_body: Option<String>,
+    pub source_document: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -188,6 +193,9 @@ pub struct CaseRecord {
     pub purged_at: Option<i64>,
     /// Since when a legal hold keeps its content.
     pub legal_hold_at: Option<i64>,
+    /// The body that forwarded the report and its document (registered by an officer).
+    pub source_body: Option<String>,
+    pub source_document: Option<String>,
 }
 
 impl CaseRecord {
@@ -367,6 +375,10 @@ pub struct InboxFilter {
     pub overdue: bool,
     /// Only cases due on or before this ISO date (e.g. the end of this week).
     pub due_by: Option<String>,
+    /// Only cases that came through this channel (`Channel::code`).
+    pub channel: Option<String>,
+    /// The case with this reference (exact; the reference is unique).
+    pub reference: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -227,6 +227,12 @@ impl InboxStatements {
         if let Some(t) = q.filter.track {
             param(Value::Text(t.code().to_owned()), "track = ?");
         }
+        if let Some(c) = &q.filter.channel {
+            param(Value::Text(c.clone()), "channel = ?");
+        }
+        if let Some(r) = &q.filter.reference {
+            param(Value::Text(r.clone()), "reference = ?");
+        }
         if let Some(c) = &q.filter.category {
             param(Value::Text(c.clone()), "category = ?");
         }
@@ -451,7 +457,7 @@ const CASE_COLUMNS: &str =
     "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
      assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
      case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo, held_at, \
-     purged_at, legal_hold_at";
+     purged_at, legal_hold_at, source_body, source_document";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -482,6 +488,8 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         held_at: r.try_get("held_at")?,
         purged_at: r.try_get("purged_at")?,
         legal_hold_at: r.try_get("legal_hold_at")?,
+        source_body: r.try_get("source_body")?,
+        source_document: r.try_get("source_document")?,
     })
 }
 
@@ -775,9 +783,9 @@ impl Store for SqlStore {
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
              case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo, \
-             due_on, seq, held_at) \
+             due_on, seq, held_at, registered_by, source_body, source_document) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18) RETURNING id",
+             $18, $19, $20, $21) RETURNING id",
         )
         .bind(reference.clone())
         .bind(c.receipt_lookup.clone())
@@ -797,6 +805,9 @@ impl Store for SqlStore {
         .bind(c.due_on.clone())
         .bind(seq)
         .bind(c.held.then_some(c.now))
+        .bind(c.registered_by.map(|u| u.0))
+        .bind(c.source_body.clone())
+        .bind(c.source_document.clone())
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);

@@ -76,6 +76,9 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         due_on: None,
         held: false,
         attachments: None,
+        registered_by: None,
+        source_body: None,
+        source_document: None,
     }
 }
 

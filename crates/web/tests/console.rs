@@ -41,6 +41,7 @@ on_both_engines!(
     a_category_asks_its_questions_and_the_answers_are_sealed_with_the_report,
     a_refused_decision_comes_back_typed_and_staff_see_who_acted,
     a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_come_back,
+    the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -794,4 +795,157 @@ async fn a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_co
     let relaxed = receipt.to_lowercase().replace('0', "o");
     let opened = open(relaxed).await;
     assert_eq!(opened.status, 303, "{}", opened.body);
+}
+
+async fn the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let desk = app.staff_cookie("hoankiem.tiepnhan").await;
+    let form = app.get("/staff/register", Some(&desk)).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(
+        form.body.contains("href=\"/staff/register\""),
+        "in the staff bar"
+    );
+    let csrf = hidden(&form.body, "csrf");
+    let what = "Phản ánh chuyển đến WHATREG7731";
+    let name = "Nguyễn Thị NAMEREG5512";
+    let post = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        let (desk, csrf) = (desk.clone(), csrf.clone());
+        async move {
+            let mut all = vec![("csrf", csrf)];
+            all.extend(fields);
+            let borrowed: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/staff/register", &borrowed, Some(&desk))
+                .await
+        }
+    };
+    // An unknown channel, a transfer without its source, an empty report: all at once, nothing
+    // written, what was typed kept.
+    let before = app.state.store.audit_log().await.unwrap().len();
+    let r = post(vec![
+        ("channel", "agency_transfer".into()),
+        ("source_body", " ".into()),
+        ("category", "land".into()),
+        ("what", " ".into()),
+        ("who", "Ông Trần Văn B".into()),
+    ])
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    for id in ["source_body-error", "source_document-error", "what-error"] {
+        assert!(r.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(r.body.contains("Ông Trần Văn B</textarea>"));
+    let r = post(vec![
+        ("channel", "pigeon".into()),
+        ("category", "land".into()),
+        ("what", "x".into()),
+    ])
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Hãy chọn kênh tiếp nhận."));
+    assert_eq!(
+        app.state.store.audit_log().await.unwrap().len(),
+        before,
+        "nothing written"
+    );
+
+    let r = post(vec![
+        ("channel", "agency_transfer".into()),
+        ("source_body", "Thanh tra Bộ Xây dựng".into()),
+        ("source_document", "125/TTr-XD".into()),
+        ("category", "land".into()),
+        ("what", what.into()),
+        ("identity", "confidential".into()),
+        ("name", name.into()),
+    ])
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        r.header("location").as_deref(),
+        Some("/staff/register/slip")
+    );
+    let slip_cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-mb-slip="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let both = format!("{desk}; {slip_cookie}");
+    let slip = app.get("/staff/register/slip", Some(&both)).await;
+    assert_eq!(slip.status, 200, "{}", slip.body);
+    assert_eq!(slip.header("cache-control").as_deref(), Some("no-store"));
+    assert!(slip.body.contains("Phiếu tiếp nhận phản ánh"));
+    assert!(slip.body.contains("/status"));
+    let receipt = slip.receipt();
+    let reference = slip
+        .body
+        .find("HN-")
+        .map(|i| slip.body[i..i + "HN-2026-123456789".len()].to_owned())
+        .unwrap_or_default();
+    assert!(reference.starts_with("HN-"), "{}", slip.body);
+    // A reload shows the same slip; after it is handed over, it is gone.
+    assert_eq!(
+        app.get("/staff/register/slip", Some(&both)).await.receipt(),
+        receipt
+    );
+
+    // The person follows it like any reporter.
+    let reporter = app.reporter_cookie(&receipt).await;
+    let theirs = app.get("/status/case", Some(&reporter)).await;
+    assert!(theirs.body.contains(what));
+    assert!(
+        !theirs.body.contains("Thanh tra Bộ Xây dựng"),
+        "the channel is the agency's"
+    );
+
+    // Sealed like a web report; the channel and its source in clear.
+    let dump = app.dump_everything().await;
+    assert!(!support::contains(&dump, what.as_bytes()));
+    assert!(!support::contains(&dump, name.as_bytes()));
+    assert!(support::contains(&dump, "125/TTr-XD".as_bytes()));
+    let audit = app.state.store.audit_log().await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|a| a.action == "case.registered" && a.detail.contains("agency_transfer")));
+
+    // The desk sees where it came from, and finds it by channel or reference.
+    let case = app
+        .get(&format!("/staff/cases/{reference}"), Some(&desk))
+        .await;
+    assert!(case
+        .body
+        .contains("Cơ quan khác chuyển đến · Thanh tra Bộ Xây dựng"));
+    let by_channel = app
+        .get("/staff/inbox?channel=agency_transfer", Some(&desk))
+        .await;
+    assert!(by_channel.body.contains(&reference));
+    let other = app.get("/staff/inbox?channel=hotline", Some(&desk)).await;
+    assert!(!other.body.contains(&reference));
+    let typed = reference.to_lowercase().replace('-', " - ");
+    let by_ref = app
+        .get(
+            &format!("/staff/inbox?q={}", typed.replace(' ', "+")),
+            Some(&desk),
+        )
+        .await;
+    assert!(by_ref.body.contains(&reference), "search by reference");
+
+    let r = app
+        .post_form("/staff/register/slip/done", &[("csrf", &csrf)], Some(&both))
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(r
+        .header("set-cookie")
+        .unwrap_or_default()
+        .contains("Max-Age=0"));
+    let gone = app.get("/staff/register/slip", Some(&desk)).await;
+    assert!(gone.body.contains("Phiếu không còn hiển thị"));
+
+    // Only the desk and the lead register.
+    let handler = app.staff_cookie("hoankiem.xuly").await;
+    assert_eq!(app.get("/staff/register", Some(&handler)).await.status, 403);
 }

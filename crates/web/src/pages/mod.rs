@@ -26,6 +26,7 @@ mod account;
 mod admin;
 mod auditor;
 mod files;
+mod register;
 mod reporter;
 mod staff;
 
@@ -101,6 +102,12 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             post(admin::save_questionnaire),
         )
         .route("/staff/inbox", get(staff::staff_inbox))
+        .route(
+            "/staff/register",
+            get(register::register_form).post(register::register_submit),
+        )
+        .route("/staff/register/slip", get(register::slip))
+        .route("/staff/register/slip/done", post(register::slip_done))
         .route("/staff/cases/{reference}", get(staff::staff_case))
         .route(
             "/staff/cases/{reference}/files/{id}",

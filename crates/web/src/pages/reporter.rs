@@ -22,33 +22,33 @@ struct ReportFormPage {
 
 /// One category's extra questions on the report form. Without JavaScript every group is on the
 /// page; only the chosen category's answers are read.
-struct QuestionGroup {
-    title: String,
+pub(super) struct QuestionGroup {
+    pub(super) title: String,
     /// Open when its category is chosen.
-    open: bool,
-    fields: Vec<QuestionField>,
+    pub(super) open: bool,
+    pub(super) fields: Vec<QuestionField>,
 }
 
-struct QuestionField {
+pub(super) struct QuestionField {
     /// `answer.<category>.<key>`
-    name: String,
-    id: String,
-    label: String,
-    kind: &'static str,
-    required: bool,
+    pub(super) name: String,
+    pub(super) id: String,
+    pub(super) label: String,
+    pub(super) kind: &'static str,
+    pub(super) required: bool,
     /// "Only if you answered … to …".
-    condition: Option<String>,
-    value: String,
+    pub(super) condition: Option<String>,
+    pub(super) value: String,
     /// (code, label) of a choice; yes and no for a yes/no question.
-    options: Vec<(String, String)>,
-    error: Option<String>,
+    pub(super) options: Vec<(String, String)>,
+    pub(super) error: Option<String>,
 }
 
 /// The form field of an answer: `answer.<category>.<key>`.
 const ANSWER_PREFIX: &str = "answer.";
 
 /// The answers given for `category` among a form's fields.
-fn answers_of(
+pub(super) fn answers_of(
     pairs: &[(String, String)],
     category: &str,
 ) -> std::collections::BTreeMap<String, String> {
@@ -62,7 +62,7 @@ fn answers_of(
         .collect()
 }
 
-fn question_groups(
+pub(super) fn question_groups(
     t: &Tr,
     categories: &[Category],
     questionnaires: Vec<(String, minhbach_domain::questionnaire::Questionnaire)>,

@@ -182,6 +182,18 @@ impl InboxPage {
     }
 
     /// Whether a filter currently has this value (to keep the form as the reader left it).
+    fn channels(&self) -> Vec<&'static str> {
+        minhbach_domain::Channel::ALL
+            .iter()
+            .map(|c| c.code())
+            .collect()
+    }
+
+    /// The reference searched for, as typed.
+    fn searched(&self) -> &str {
+        self.params.q.as_deref().unwrap_or("")
+    }
+
     fn selected(&self, field: &str, value: impl AsRef<str>) -> bool {
         let value = value.as_ref();
         let p = &self.params;
@@ -192,6 +204,7 @@ impl InboxPage {
             "agency" => &p.agency,
             "overdue" => &p.overdue,
             "due" => &p.due,
+            "channel" => &p.channel,
             _ => return false,
         };
         current.as_deref() == Some(value)
@@ -213,11 +226,13 @@ impl InboxPage {
             ("category", &p.category),
             ("overdue", &p.overdue),
             ("due", &p.due),
+            ("channel", &p.channel),
+            ("q", &p.q),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 let safe: String = v
                     .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
                     .collect();
                 parts.push(format!("{k}={safe}"));
             }
