@@ -303,3 +303,33 @@ pub async fn update_identity(
         .await?;
     Ok(())
 }
+
+/// Whether the status page offers to ask the superior body to act (a deadline of the case has
+/// passed with no decision), or says it was asked.
+pub async fn escalation_state(
+    st: &App,
+    s: &ReporterSession,
+) -> Result<minhbach_store::EscalationState> {
+    if s.decoy.is_some() {
+        // The decoy page shows a closed case: nothing is overdue there.
+        return Ok(minhbach_store::EscalationState::NotOverdue);
+    }
+    Ok(st
+        .store
+        .escalation_state(s.case.id, &crate::clocks::iso(st.today()))
+        .await?)
+}
+
+/// The reporter asks the superior body to act on a missed deadline (Law on Denunciation 2018
+/// Art. 38, the superior body's follow-up when a deadline is missed): the
+/// superior's follow-up task opens at once, exactly once per deadline, and the request is
+/// counted. A decoy session changes nothing.
+pub async fn escalate(st: &App, s: &ReporterSession) -> Result<minhbach_store::Escalation> {
+    if s.decoy.is_some() {
+        return Ok(minhbach_store::Escalation::Asked { task_opened: true });
+    }
+    Ok(st
+        .store
+        .escalate_by_reporter(s.case.id, &crate::clocks::iso(st.today()), st.now())
+        .await?)
+}

@@ -134,6 +134,14 @@ pub trait JobStore: Send + Sync + 'static {
     async fn notifications_for(&self, user: UserId, limit: i64) -> Result<Vec<Notification>>;
     /// False if the notification is not the user's or was read already.
     async fn mark_read(&self, user: UserId, notification_id: i64, now: i64) -> Result<bool>;
+    /// The reporter asks the superior body to act on a missed deadline of their case: records
+    /// the request for the earliest open clock whose due date has passed (`today`, ISO), and
+    /// opens the superior's follow-up task for that clock unless the overdue scan already did.
+    /// Exactly once per clock, whoever comes first and however often it is asked.
+    async fn escalate_by_reporter(&self, case: CaseId, today: &str, now: i64)
+        -> Result<Escalation>;
+    /// Whether the reporter may ask: an open clock is past its due date and not yet asked for.
+    async fn escalation_state(&self, case: CaseId, today: &str) -> Result<EscalationState>;
 }
 
 const DAY_SECS: i64 = 86_400;
@@ -185,6 +193,25 @@ async fn notify_leads(
         &[Role::AgencyLead.code()],
     )
     .await
+}
+
+/// What the reporter's request did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escalation {
+    /// Recorded now; `task_opened` is false when the overdue scan had opened it already.
+    Asked { task_opened: bool },
+    /// Asked before for this deadline: nothing more is done.
+    AlreadyAsked,
+    /// No deadline of the case has passed: there is nothing to ask yet.
+    NotOverdue,
+}
+
+/// What the status page offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EscalationState {
+    NotOverdue,
+    MayAsk,
+    Asked,
 }
 
 impl SqlStore {
@@ -386,6 +413,93 @@ const SUSPENSION_DUE: &str =
 
 #[async_trait::async_trait]
 impl JobStore for SqlStore {
+    async fn escalate_by_reporter(
+        &self,
+        case: CaseId,
+        today: &str,
+        now: i64,
+    ) -> Result<Escalation> {
+        let mut tx = self.begin_write(WriteKind::Upkeep).await?;
+        // The case first, as a decision and the overdue scan lock it first.
+        sqlx::query("UPDATE cases SET updated_at = updated_at WHERE id = $1")
+            .bind(case.0)
+            .execute(&mut *tx)
+            .await?;
+        let clock = sqlx::query(
+            "SELECT id, clock, agency_id FROM case_clocks WHERE case_id = $1 \
+             AND completed_on IS NULL AND due_on IS NOT NULL AND due_on < $2 \
+             ORDER BY due_on, id LIMIT 1",
+        )
+        .bind(case.0)
+        .bind(today.to_owned())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(clock) = clock else {
+            tx.rollback().await?;
+            return Ok(Escalation::NotOverdue);
+        };
+        let clock_id: i64 = clock.try_get("id")?;
+        let name: String = clock.try_get("clock")?;
+        let asked = sqlx::query(
+            "INSERT INTO escalation_requests (case_id, clock_id, requested_at) \
+             VALUES ($1, $2, $3) ON CONFLICT (clock_id) DO NOTHING",
+        )
+        .bind(case.0)
+        .bind(clock_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if asked == 0 {
+            tx.rollback().await?;
+            return Ok(Escalation::AlreadyAsked);
+        }
+        let opened = sqlx::query(
+            "INSERT INTO tasks (case_id, kind, agency_id, clock_id, created_at) \
+             SELECT c.case_id, $1, COALESCE(a.superior_id, o.default_agency_id), c.id, $2 \
+             FROM case_clocks c JOIN agencies a ON a.id = c.agency_id \
+             LEFT JOIN organisation o ON o.id = 1 \
+             WHERE c.id = $3 AND COALESCE(a.superior_id, o.default_agency_id) IS NOT NULL \
+             ON CONFLICT (clock_id, kind) DO NOTHING RETURNING agency_id",
+        )
+        .bind(TASK_SUPERIOR_FOLLOWUP)
+        .bind(now)
+        .bind(clock_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(t) = &opened {
+            let superior = AgencyId(t.try_get("agency_id")?);
+            notify_leads(&mut tx, case, superior, NOTIFY_SUPERIOR_FOLLOWUP, now).await?;
+        }
+        crate::sql::append_audit(
+            &mut tx,
+            &AuditEntry::new(now, "reporter", "case.escalated_by_reporter", Some(case))
+                .with_detail(serde_json::json!({ "clock": name, "task_opened": opened.is_some() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Escalation::Asked {
+            task_opened: opened.is_some(),
+        })
+    }
+
+    async fn escalation_state(&self, case: CaseId, today: &str) -> Result<EscalationState> {
+        let row = sqlx::query(
+            "SELECT c.id, (SELECT COUNT(*) FROM escalation_requests e WHERE e.clock_id = c.id) \
+             AS asked FROM case_clocks c WHERE c.case_id = $1 AND c.completed_on IS NULL \
+             AND c.due_on IS NOT NULL AND c.due_on < $2 ORDER BY c.due_on, c.id LIMIT 1",
+        )
+        .bind(case.0)
+        .bind(today.to_owned())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(match row {
+            None => EscalationState::NotOverdue,
+            Some(r) if r.try_get::<i64, _>("asked")? > 0 => EscalationState::Asked,
+            Some(_) => EscalationState::MayAsk,
+        })
+    }
+
     async fn ensure_periodic(&self, kind: &str, first_run_at: i64) -> Result<bool> {
         let mut tx = self.begin_write(WriteKind::Upkeep).await?;
         // The partial unique index jobs_one_pending_per_kind allows one pending job per kind;

@@ -26,7 +26,10 @@ pub use accounts::{AccountStore, Rekey, SessionInfo, Workload};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};
-pub use jobs::{Job, JobStore, MailToSend, Notification, OverdueReport, ReminderReport};
+pub use jobs::{
+    Escalation, EscalationState, Job, JobStore, MailToSend, Notification, OverdueReport,
+    ReminderReport,
+};
 pub use protection::{
     Alert, CaseClocksChange, MeasureRecord, NewMeasure, NewProtection, ProtectionChange,
     ProtectionEvent, ProtectionRecord, ProtectionStore,

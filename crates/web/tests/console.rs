@@ -42,6 +42,7 @@ on_both_engines!(
     a_refused_decision_comes_back_typed_and_staff_see_who_acted,
     a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_come_back,
     the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it,
+    a_reporter_whose_deadline_passed_asks_the_superior_body_once,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -948,4 +949,54 @@ async fn the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it
     // Only the desk and the lead register.
     let handler = app.staff_cookie("hoankiem.xuly").await;
     assert_eq!(app.get("/staff/register", Some(&handler)).await.status, 403);
+}
+
+async fn a_reporter_whose_deadline_passed_asks_the_superior_body_once(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (_, receipt) = app
+        .submit_api("land", "Không ai trả lời phản ánh này")
+        .await;
+    let reporter = app.reporter_cookie(&receipt).await;
+    let page = app.get("/status/case", Some(&reporter)).await;
+    assert!(
+        !page.body.contains("id=\"escalation\""),
+        "nothing is overdue yet"
+    );
+    app.set_time(app.clock.now() + time::Duration::days(21));
+    let reporter = app.reporter_cookie(&receipt).await;
+    let page = app.get("/status/case", Some(&reporter)).await;
+    assert!(
+        page.body.contains("Đề nghị cơ quan cấp trên vào cuộc"),
+        "{}",
+        page.body
+    );
+    let csrf = hidden(&page.body, "csrf");
+    for _ in 0..2 {
+        let r = app
+            .post_form("/status/case/escalate", &[("csrf", &csrf)], Some(&reporter))
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    let after = app.get("/status/case?escalated=1", Some(&reporter)).await;
+    assert!(after
+        .body
+        .contains("Đề nghị của bạn đã được gửi tới cơ quan cấp trên."));
+    assert!(
+        after.body.contains("mỗi thời hạn chỉ tính một lần")
+            || after.body.contains("Mỗi thời hạn chỉ tính một lần")
+    );
+    assert!(
+        !after.body.contains("action=\"/status/case/escalate\""),
+        "asked once"
+    );
+    let asked = app
+        .state
+        .store
+        .audit_log()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|a| a.action == "case.escalated_by_reporter")
+        .count();
+    assert_eq!(asked, 1, "two clicks, one request");
 }

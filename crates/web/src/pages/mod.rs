@@ -60,6 +60,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         )
         .route("/status/case/protection", post(reporter::status_protection))
         .route("/status/case/checkin", post(reporter::status_checkin))
+        .route("/status/case/escalate", post(reporter::status_escalate))
         .route("/status/case/identity", post(reporter::status_identity))
         .route(
             "/status/case/retaliation",

@@ -518,6 +518,18 @@ struct StatusCase {
     /// A message that could not be sent, shown again in the box.
     draft: String,
     notice: Option<String>,
+    /// `may_ask`, `asked` or empty: the offer to ask the superior body to act.
+    escalation: &'static str,
+    /// Just asked: say so.
+    escalated: bool,
+}
+
+fn escalation_code(e: minhbach_store::EscalationState) -> &'static str {
+    match e {
+        minhbach_store::EscalationState::MayAsk => "may_ask",
+        minhbach_store::EscalationState::Asked => "asked",
+        minhbach_store::EscalationState::NotOverdue => "",
+    }
 }
 
 impl StatusCase {
@@ -542,6 +554,8 @@ fn files_hint(t: &Tr, st: &AppState) -> String {
 pub(super) struct StatusQuery {
     #[serde(default)]
     retaliation: Option<String>,
+    #[serde(default)]
+    escalated: Option<String>,
 }
 
 pub(super) async fn status_case(
@@ -563,7 +577,18 @@ pub(super) async fn status_case(
         csrf: s.token.csrf(&st.secret),
         draft: String::new(),
         notice: None,
+        escalation: escalation_code(minhbach_app::reporter::escalation_state(&st, &s).await?),
+        escalated: q.escalated.is_some(),
     }))
+}
+
+/// The reporter asks the superior body to act on a missed deadline.
+pub(super) async fn status_escalate(
+    State(st): State<AppState>,
+    Csrf(Reporter(s, _), _): Csrf<Reporter, CsrfOnly>,
+) -> AppResult<Response> {
+    minhbach_app::reporter::escalate(&st, &s).await?;
+    Ok(Redirect::to("/status/case?escalated=1#escalation").into_response())
 }
 
 #[derive(Deserialize)]
@@ -642,6 +667,8 @@ pub(super) async fn status_message(
             csrf: s.token.csrf(&st.secret),
             draft: form.body,
             notice: Some(notice),
+            escalation: escalation_code(minhbach_app::reporter::escalation_state(&st, &s).await?),
+            escalated: false,
         });
         *r.status_mut() = status;
         return Ok(r);
@@ -666,6 +693,10 @@ pub(super) async fn status_message(
                 csrf: s.token.csrf(&st.secret),
                 draft: form.body,
                 notice: Some(st.i18n.text(lang, key, None)),
+                escalation: escalation_code(
+                    minhbach_app::reporter::escalation_state(&st, &s).await?,
+                ),
+                escalated: false,
             });
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             if let Some(seconds) = e.retry_after() {
