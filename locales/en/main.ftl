@@ -763,3 +763,6 @@ escalate-offer = The agency did not act by the date the law sets. You can ask it
 escalate-button = Ask the superior body to act
 escalate-done = Your request was sent to the superior body.
 escalate-asked = You asked the superior body to act on this deadline; its follow-up is under way. A request counts once per deadline.
+field-idempotency_key = Idempotency-Key
+error-idempotency-key = An idempotency key has 1 to 200 characters.
+error-idempotency-mismatch = This idempotency key was already used for a different report: nothing was recorded. Use a new key for a new report.

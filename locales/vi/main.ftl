@@ -763,3 +763,6 @@ escalate-offer = Cơ quan chưa xử lý trong thời hạn luật định. Bạ
 escalate-button = Đề nghị cơ quan cấp trên vào cuộc
 escalate-done = Đề nghị của bạn đã được gửi tới cơ quan cấp trên.
 escalate-asked = Bạn đã đề nghị cơ quan cấp trên vào cuộc với thời hạn này; việc đôn đốc đang được thực hiện. Mỗi thời hạn chỉ tính một lần đề nghị.
+field-idempotency_key = Idempotency-Key
+error-idempotency-key = Khóa chống gửi trùng (Idempotency-Key) có 1 đến 200 ký tự.
+error-idempotency-mismatch = Khóa chống gửi trùng này đã được dùng cho một phản ánh khác: không có gì được ghi. Hãy dùng khóa mới cho phản ánh mới.

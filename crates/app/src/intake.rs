@@ -261,6 +261,8 @@ struct How<'a> {
     files: Option<&'a crate::evidence::DraftRef>,
     /// Registered by an officer on a person's behalf.
     registered: Option<(minhbach_domain::UserId, &'a Registration)>,
+    /// An integrator's idempotency key.
+    idempotency: Option<minhbach_store::Idempotency>,
 }
 
 impl How<'_> {
@@ -273,6 +275,7 @@ impl How<'_> {
             budgeted: true,
             files: None,
             registered: None,
+            idempotency: None,
         }
     }
 }
@@ -286,9 +289,74 @@ impl How<'_> {
 pub async fn register_on_behalf(
     st: &App,
     s: &crate::sessions::StaffSession,
-    mut raw: RawReport,
+    raw: RawReport,
     registration: &RawRegistration,
 ) -> Result<Submitted> {
+    match register_idempotent(st, s, raw, registration, None).await? {
+        Registered::New(done) => Ok(done),
+        Registered::Replayed(_) => Err(Error::Internal("replayed without a key".into())),
+    }
+}
+
+/// What a registration with an idempotency key did.
+pub enum Registered {
+    New(Submitted),
+    /// The key was used before for the same request: the first case's reference, and no new
+    /// receipt (the first one was given once).
+    Replayed(String),
+}
+
+/// The longest idempotency key taken.
+pub const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The request as the idempotency check compares it: every field, under a MAC (report text
+/// is never kept, not even hashed without a key).
+fn request_mac(st: &App, raw: &RawReport, r: &RawRegistration) -> Vec<u8> {
+    let mut text = String::new();
+    for part in [
+        &raw.category,
+        &raw.agency,
+        &raw.what,
+        &raw.when,
+        &raw.where_,
+        &raw.who,
+        &raw.identity,
+        &raw.name,
+        &raw.contact,
+        &raw.address,
+        &raw.citizen_id,
+        &raw.decoy,
+        &raw.decoy_what,
+        &raw.accused_lead,
+        &r.channel,
+        &r.source_body,
+        &r.source_document,
+    ] {
+        text.push_str(part);
+        text.push('\0');
+    }
+    for (k, v) in &raw.answers {
+        text.push_str(k);
+        text.push('=');
+        text.push_str(v);
+        text.push('\0');
+    }
+    st.secret
+        .mac("idempotency-request", text.as_bytes())
+        .to_vec()
+}
+
+/// [`register_on_behalf`] for integrators: with an idempotency key, a retry never creates a
+/// second case, and a key reused with a different request is refused.
+pub async fn register_idempotent(
+    st: &App,
+    s: &crate::sessions::StaffSession,
+    mut raw: RawReport,
+    registration: &RawRegistration,
+    idempotency_key: Option<&str>,
+) -> Result<Registered> {
+    // The request as it came, before the agency defaults to the officer's.
+    let request = request_mac(st, &raw, registration);
     let Some(own) = s
         .actor
         .agency
@@ -311,13 +379,43 @@ pub async fn register_on_behalf(
         (Err(e), _) => return Err(e.into()),
         (_, Err(e)) => return Err(e),
     };
+    let idempotency = match idempotency_key.map(str::trim) {
+        None => None,
+        Some(k) if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY => {
+            return Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
+                field: "idempotency_key",
+                code: "error-idempotency-key",
+            }])
+            .into())
+        }
+        Some(k) => Some(minhbach_store::Idempotency {
+            user: s.user.id,
+            key_hash: st.secret.mac("idempotency-key", k.as_bytes()).to_vec(),
+            request_mac: request.clone(),
+        }),
+    };
     let how = How {
         registered: Some((s.user.id, &registration)),
+        idempotency,
         // An officer at the desk is not a burst of anonymous submissions.
         budgeted: false,
         ..How::new(registration.channel, None, st.organisation().await?.demo)
     };
-    record_with(st, raw, how).await
+    match record_with(st, raw, how).await {
+        Ok(done) => Ok(Registered::New(done)),
+        Err(Error::Store(minhbach_store::StoreError::Replayed {
+            reference: Some(reference),
+            same_request: true,
+        })) => Ok(Registered::Replayed(reference)),
+        Err(Error::Store(minhbach_store::StoreError::Replayed { .. })) => {
+            Err(DomainError::Invalid(vec![minhbach_domain::FieldError {
+                field: "idempotency_key",
+                code: "error-idempotency-mismatch",
+            }])
+            .into())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted> {
@@ -329,6 +427,7 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         budgeted,
         files,
         registered,
+        idempotency,
     } = how;
     let org = st.organisation().await?;
     // The submission budget (finding M7): a burst is recorded but held, and only a flood far
@@ -541,6 +640,7 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         registered_by: registered.map(|(u, _)| u),
         source_body: registered.and_then(|(_, r)| r.source_body.clone()),
         source_document: registered.and_then(|(_, r)| r.source_document.clone()),
+        idempotency,
     };
     let mut detail = serde_json::Map::new();
     if held {

@@ -65,6 +65,13 @@ pub enum StoreError {
     /// A single-use form token was presented a second time: nothing was written.
     #[error("already submitted")]
     AlreadySubmitted,
+    /// An idempotency key was used before: nothing was written. `reference` is the first
+    /// case's; `same_request` says whether the request was the same.
+    #[error("idempotency key used before")]
+    Replayed {
+        reference: Option<String>,
+        same_request: bool,
+    },
     #[error("not found")]
     NotFound,
     #[error("corrupt row: {0}")]

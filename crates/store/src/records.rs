@@ -160,6 +160,17 @@ pub struct NewCase {
     pub registered_by: Option<UserId>,
     pub source_body: Option<String>,
     pub source_document: Option<String>,
+    /// An integrator's idempotency key, as MACs.
+    pub idempotency: Option<Idempotency>,
+}
+
+/// An idempotency key of an integrator's request: the key and the request, as MACs under the
+/// server secret.
+#[derive(Clone, Debug)]
+pub struct Idempotency {
+    pub user: UserId,
+    pub key_hash: Vec<u8>,
+    pub request_mac: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]

@@ -769,6 +769,37 @@ impl Store for SqlStore {
                 return Err(StoreError::AlreadySubmitted);
             }
         }
+        // An integrator's idempotency key: the first request with it wins; a retry (even a
+        // concurrent one, which waits here for the first to commit) is told the first case.
+        if let Some(k) = &c.idempotency {
+            let fresh = sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, key_hash, request_mac, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, key_hash) DO NOTHING",
+            )
+            .bind(k.user.0)
+            .bind(k.key_hash.clone())
+            .bind(k.request_mac.clone())
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+            if fresh.rows_affected() == 0 {
+                tx.rollback().await?;
+                let first = sqlx::query(
+                    "SELECT k.request_mac, c.reference FROM idempotency_keys k \
+                     LEFT JOIN cases c ON c.id = k.case_id \
+                     WHERE k.user_id = $1 AND k.key_hash = $2",
+                )
+                .bind(k.user.0)
+                .bind(k.key_hash.clone())
+                .fetch_one(&self.read)
+                .await?;
+                let mac: Vec<u8> = first.try_get("request_mac")?;
+                return Err(StoreError::Replayed {
+                    reference: first.try_get("reference")?,
+                    same_request: mac == k.request_mac,
+                });
+            }
+        }
         let counter = format!("reference:{}:{}", c.reference_prefix, c.year);
         let seq: i64 = sqlx::query(
             "INSERT INTO counters (name, value) VALUES ($1, 1) \
@@ -811,6 +842,16 @@ impl Store for SqlStore {
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);
+        if let Some(k) = &c.idempotency {
+            sqlx::query(
+                "UPDATE idempotency_keys SET case_id = $1 WHERE user_id = $2 AND key_hash = $3",
+            )
+            .bind(id.0)
+            .bind(k.user.0)
+            .bind(k.key_hash.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
         insert_exclusions(&mut tx, id, &c.exclusions, None, c.now).await?;
         if let Some(track) = c.track {
             sqlx::query("UPDATE cases SET track = $1 WHERE id = $2")

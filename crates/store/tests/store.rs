@@ -79,6 +79,7 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         registered_by: None,
         source_body: None,
         source_document: None,
+        idempotency: None,
     }
 }
 

@@ -10,7 +10,7 @@ use minhbach_domain::{Channel, RawReport};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Reporter, Staff, WebJson};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::view::CaseView;
 use crate::AppState;
 
@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
             post(staff_session).delete(staff_logout),
         )
         .route("/v1/staff/inbox", get(inbox))
+        .route("/v1/staff/reports", post(staff_register))
         .route("/v1/staff/cases/{reference}", get(staff_case))
         .route("/v1/staff/cases/{reference}/messages", post(staff_message))
         .route(
@@ -80,6 +81,66 @@ async fn submit(
         }),
     )
         .into_response())
+}
+
+/// A report registered on a person's behalf, in Open311 GeoReport v2 terms where they fit.
+#[derive(Serialize)]
+struct Registered {
+    service_request_id: String,
+    /// Shown once, on the first answer only: the client prints it for the person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt: Option<String>,
+    /// True when this answer is to a retry with the same idempotency key.
+    replayed: bool,
+}
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    #[serde(flatten)]
+    registration: minhbach_domain::RawRegistration,
+    #[serde(flatten)]
+    report: RawReport,
+}
+
+/// Registers a report on behalf of a person (intake officers and leads; integrators acting for
+/// them). With an `Idempotency-Key` header a retry never creates a second case: it answers 200
+/// with the first case's reference and no receipt; the same key with another body is refused.
+async fn staff_register(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    headers: axum::http::HeaderMap,
+    WebJson(body): WebJson<RegisterBody>,
+) -> AppResult<Response> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| AppError::BadRequest("Idempotency-Key".into()))?,
+        ),
+    };
+    let done =
+        minhbach_app::intake::register_idempotent(&st, &s, body.report, &body.registration, key)
+            .await?;
+    Ok(match done {
+        minhbach_app::intake::Registered::New(done) => (
+            StatusCode::CREATED,
+            Json(Registered {
+                service_request_id: done.reference,
+                receipt: Some(done.receipt.expose()),
+                replayed: false,
+            }),
+        )
+            .into_response(),
+        minhbach_app::intake::Registered::Replayed(reference) => (
+            StatusCode::OK,
+            Json(Registered {
+                service_request_id: reference,
+                receipt: None,
+                replayed: true,
+            }),
+        )
+            .into_response(),
+    })
 }
 
 #[derive(Deserialize)]

@@ -43,6 +43,7 @@ on_both_engines!(
     a_wrong_or_lost_code_is_told_what_to_do_and_the_receipt_says_when_to_come_back,
     the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it,
     a_reporter_whose_deadline_passed_asks_the_superior_body_once,
+    an_integrator_s_retry_with_the_same_key_never_creates_a_second_case,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -999,4 +1000,81 @@ async fn a_reporter_whose_deadline_passed_asks_the_superior_body_once(engine: En
         .filter(|a| a.action == "case.escalated_by_reporter")
         .count();
     assert_eq!(asked, 1, "two clicks, one request");
+}
+
+async fn an_integrator_s_retry_with_the_same_key_never_creates_a_second_case(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let token = app.staff_token("hoankiem.tiepnhan").await;
+    let send = |key: Option<&'static str>, what: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let mut req = app
+                .client
+                .post(format!("{}/api/v1/staff/reports", app.base))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({
+                    "channel": "hotline",
+                    "category": "land",
+                    "what": what,
+                }));
+            if let Some(k) = key {
+                req = req.header("Idempotency-Key", k);
+            }
+            app.send(req).await
+        }
+    };
+    let first = send(Some("dong-bo-1"), "Phản ánh qua đường dây nóng").await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let first = first.json();
+    let reference = first["service_request_id"].as_str().unwrap().to_owned();
+    assert!(first["receipt"].as_str().is_some());
+    let again = send(Some("dong-bo-1"), "Phản ánh qua đường dây nóng").await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let again = again.json();
+    assert_eq!(again["service_request_id"], reference.as_str());
+    assert_eq!(again["replayed"], true);
+    assert!(again.get("receipt").is_none(), "the receipt is given once");
+    let other = send(Some("dong-bo-1"), "Một phản ánh khác").await;
+    assert_eq!(other.status, 422, "{}", other.body);
+    assert!(other.body.contains("error-idempotency-mismatch"));
+
+    // Concurrent retries: one case.
+    let before = app.state.store.audit_log().await.unwrap();
+    let registered = |log: &[minhbach_store::AuditRecord]| {
+        log.iter().filter(|a| a.action == "case.registered").count()
+    };
+    let tries = futures_util::future::join_all(
+        (0..5).map(|_| send(Some("dong-bo-2"), "Gửi lại nhiều lần")),
+    )
+    .await;
+    let created = tries.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        tries.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let refs: std::collections::BTreeSet<String> = tries
+        .iter()
+        .map(|r| r.json()["service_request_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(refs.len(), 1);
+    let after = app.state.store.audit_log().await.unwrap();
+    assert_eq!(registered(&after) - registered(&before), 1);
+
+    // Without a key, each request is a report.
+    let a = send(None, "Không có khóa").await.json();
+    let b = send(None, "Không có khóa").await.json();
+    assert_ne!(a["service_request_id"], b["service_request_id"]);
+    // A bad channel is refused like on the page.
+    let bad = app
+        .post_json(
+            "/api/v1/staff/reports",
+            serde_json::json!({"channel": "pigeon", "category": "land", "what": "x"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("field-unknown-channel"));
 }
