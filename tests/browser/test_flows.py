@@ -753,6 +753,7 @@ def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
         ("admin", "/admin/users", ["/admin/agencies", "/admin/categories", "/admin/legal"]),
         ("giamho.thanhtra", "/staff/custodian", []),
         ("hoankiem.baove", "/staff/protection", []),
+        ("mttq.doitac", "/partner/cases", ["/staff/register"]),
         ("tttp.lanhdao", "/staff/inbox", ["/staff/exclusions", "/staff/held", "/staff/register", "/staff/register/slip"]),
     ]
     for username, home, more in roles:

@@ -972,3 +972,20 @@ pub async fn staff_transition(
         .await?;
     Ok(effect.state)
 }
+
+/// What a partner organisation sees of a case it forwarded and may follow: state, agency,
+/// clocks and the decisions' kinds and states; never content, reasons, officers' names, links
+/// or how the agency received it.
+pub(crate) async fn partner_view(st: &App, case: &CaseRecord) -> Result<CaseView> {
+    let agencies = st.store.agencies().await?;
+    let name = |id: AgencyId| AgencyName::find(&agencies, id);
+    let events = event_views(st, case, None, &name, &Officers::default()).await?;
+    Ok(CaseView {
+        events,
+        clocks: clock_views(st, case).await?,
+        channel: None,
+        source_body: None,
+        source_document: None,
+        ..case_shell(st, case, ReportContent::default()).await?
+    })
+}

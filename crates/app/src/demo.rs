@@ -236,6 +236,22 @@ pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
         custodians.push(username.to_owned());
     }
     crate::identity::set_custodians(store, &custodians, 2, now).await?;
+    // A partner officer of the city's Fatherland Front committee: registers reports for people
+    // who come to the Front and forwards them to the competent agency, then follows them.
+    let front = agencies
+        .iter()
+        .find(|(c, _)| c == "mttq")
+        .map(|(_, id): &(String, AgencyId)| *id);
+    let partner = StaffAccount {
+        username: "mttq.doitac",
+        display_name: "Cán bộ tiếp nhận, chuyển phản ánh — Ủy ban MTTQ Thành phố",
+        password: DEMO_PASSWORD,
+        agency: front,
+        role: Role::PartnerOfficer,
+        totp: None,
+    };
+    admin::create_staff(store, &st.secret, &partner, params, now).await?;
+    add("mttq.doitac".to_owned(), Role::PartnerOfficer, Some("mttq"));
     let city = DemoCity {
         recovery,
         logins,

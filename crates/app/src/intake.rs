@@ -263,6 +263,8 @@ struct How<'a> {
     registered: Option<(minhbach_domain::UserId, &'a Registration)>,
     /// An integrator's idempotency key.
     idempotency: Option<minhbach_store::Idempotency>,
+    /// Registered by a partner officer, who forwards it: the partner organisation.
+    partner: Option<AgencyId>,
 }
 
 impl How<'_> {
@@ -276,6 +278,7 @@ impl How<'_> {
             files: None,
             registered: None,
             idempotency: None,
+            partner: None,
         }
     }
 }
@@ -364,13 +367,31 @@ pub async fn register_idempotent(
     else {
         return Err(DomainError::Forbidden.into());
     };
-    let checked_registration = registration.validate();
-    if raw.agency.trim().is_empty() {
+    // A partner forwards to the competent agency, never to itself; an agency's desk registers
+    // for its own agency unless another is chosen.
+    let partner = minhbach_domain::can(&s.actor, minhbach_domain::Action::ForwardAsPartner, None)
+        .then_some(own);
+    let mut checked_registration = registration.validate();
+    let chosen = raw.agency.trim().to_owned();
+    if partner.is_some() && (chosen.is_empty() || chosen == own.0.to_string()) {
+        let wrong = minhbach_domain::FieldError {
+            field: "agency",
+            code: "error-partner-forward",
+        };
+        checked_registration = match checked_registration {
+            Ok(_) => Err(DomainError::Invalid(vec![wrong])),
+            Err(DomainError::Invalid(mut f)) => {
+                f.push(wrong);
+                Err(DomainError::Invalid(f))
+            }
+            Err(e) => Err(e),
+        };
+    } else if chosen.is_empty() {
         raw.agency = own.0.to_string();
     }
     // Every mistake at once: the report's and the registration's.
     let checked_report = check_report(st, &raw).await;
-    let registration = match (checked_registration, checked_report) {
+    let mut registration = match (checked_registration, checked_report) {
         (Ok(r), Ok(())) => r,
         (Err(DomainError::Invalid(mut a)), Err(Error::Domain(DomainError::Invalid(b)))) => {
             a.extend(b);
@@ -379,6 +400,20 @@ pub async fn register_idempotent(
         (Err(e), _) => return Err(e.into()),
         (_, Err(e)) => return Err(e),
     };
+    if let Some(p) = partner {
+        // The forwarding body is the partner itself, named in clear like any transfer.
+        if registration.source_body.is_none() {
+            registration.source_body = st
+                .store
+                .agencies()
+                .await?
+                .into_iter()
+                .find(|a| a.id == p)
+                .map(|a| a.name_vi);
+        }
+    } else {
+        registration.partner_follows = false;
+    }
     let idempotency = match idempotency_key.map(str::trim) {
         None => None,
         Some(k) if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY => {
@@ -396,6 +431,7 @@ pub async fn register_idempotent(
     };
     let how = How {
         registered: Some((s.user.id, &registration)),
+        partner,
         idempotency,
         // An officer at the desk is not a burst of anonymous submissions.
         budgeted: false,
@@ -428,6 +464,7 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         files,
         registered,
         idempotency,
+        partner,
     } = how;
     let org = st.organisation().await?;
     // The submission budget (finding M7): a burst is recorded but held, and only a flood far
@@ -641,6 +678,8 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         source_body: registered.and_then(|(_, r)| r.source_body.clone()),
         source_document: registered.and_then(|(_, r)| r.source_document.clone()),
         idempotency,
+        partner,
+        partner_follows: partner.is_some() && registered.is_some_and(|(_, r)| r.partner_follows),
     };
     let mut detail = serde_json::Map::new();
     if held {

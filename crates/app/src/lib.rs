@@ -20,6 +20,7 @@ pub mod keys;
 pub mod lang;
 pub mod legal;
 pub mod mail;
+pub mod partners;
 pub mod protection;
 pub mod reporter;
 pub mod retention;

@@ -237,6 +237,8 @@ pub struct RawRegistration {
     pub source_body: String,
     /// The forwarding body's document number (required for a transfer from an agency).
     pub source_document: String,
+    /// "yes": the person lets the partner organisation that registers it follow the case.
+    pub partner_follows: String,
 }
 
 /// A checked registration: the channel, and the forwarding body and document in clear (they
@@ -246,6 +248,8 @@ pub struct Registration {
     pub channel: Channel,
     pub source_body: Option<String>,
     pub source_document: Option<String>,
+    /// The person lets the registering partner follow the case.
+    pub partner_follows: bool,
 }
 
 impl RawRegistration {
@@ -292,6 +296,7 @@ impl RawRegistration {
                 channel,
                 source_body: (forwarded && !body.is_empty()).then(|| body.to_owned()),
                 source_document: (forwarded && !document.is_empty()).then(|| document.to_owned()),
+                partner_follows: matches!(self.partner_follows.trim(), "yes" | "on" | "1" | "true"),
             }),
             _ => Err(crate::DomainError::Invalid(errors)),
         }
@@ -309,6 +314,7 @@ mod tests {
             channel: channel.into(),
             source_body: body.into(),
             source_document: doc.into(),
+            partner_follows: String::new(),
         };
         let walk_in = reg("walk_in", "ignored", "ignored").validate().unwrap();
         assert_eq!(

@@ -18,10 +18,14 @@ pub enum Role {
     Custodian,
     /// Assesses and decides protection of the people who report; never reads report content.
     ProtectionOfficer,
+    /// An officer of a partner organisation (a Front committee, a people's inspection board, an
+    /// association): registers reports for people and forwards them to the competent agency,
+    /// then follows what it forwarded (state, deadlines, outcome), never the content.
+    PartnerOfficer,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::IntakeOfficer,
         Role::Handler,
         Role::AgencyLead,
@@ -30,6 +34,7 @@ impl Role {
         Role::Auditor,
         Role::Custodian,
         Role::ProtectionOfficer,
+        Role::PartnerOfficer,
     ];
 
     pub fn code(self) -> &'static str {
@@ -42,6 +47,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Custodian => "custodian",
             Role::ProtectionOfficer => "protection_officer",
+            Role::PartnerOfficer => "partner_officer",
         }
     }
 
@@ -67,7 +73,11 @@ impl Role {
     pub fn needs_agency(self) -> bool {
         matches!(
             self,
-            Role::IntakeOfficer | Role::Handler | Role::AgencyLead | Role::ProtectionOfficer
+            Role::IntakeOfficer
+                | Role::Handler
+                | Role::AgencyLead
+                | Role::ProtectionOfficer
+                | Role::PartnerOfficer
         )
     }
 
@@ -127,8 +137,11 @@ pub enum Action {
     /// Withdraw from a case one works on (a conflict of interest of one's own).
     Recuse,
     /// Register a report on behalf of a person who came in, phoned, wrote or was forwarded by
-    /// another body: the intake desk and the lead.
+    /// another body: the intake desk and the lead, and partner officers.
     RegisterReport,
+    /// Forward what one registers to the competent agency and follow it (state, deadlines,
+    /// outcome; never content): partner officers.
+    ForwardAsPartner,
     /// Release a report held for review (received beyond the submission budget), which starts
     /// its clocks: the intake desk and the lead.
     ReleaseHeld,
@@ -198,7 +211,8 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
                 | Role::Admin
                 | Role::Auditor
                 | Role::Custodian
-                | Role::ProtectionOfficer => false,
+                | Role::ProtectionOfficer
+                | Role::PartnerOfficer => false,
             }
     };
     match (action, case) {
@@ -213,7 +227,13 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         }
         (Action::GrantKeys | Action::ViewWorkload, None) => actor.role == Role::AgencyLead,
         (Action::RegisterReport, None) => {
-            matches!(actor.role, Role::IntakeOfficer | Role::AgencyLead) && actor.agency.is_some()
+            matches!(
+                actor.role,
+                Role::IntakeOfficer | Role::AgencyLead | Role::PartnerOfficer
+            ) && actor.agency.is_some()
+        }
+        (Action::ForwardAsPartner, None) => {
+            actor.role == Role::PartnerOfficer && actor.agency.is_some()
         }
         // The person who verifies the denunciation, or the lead who signs its decisions.
         (Action::RequestDisclosure, Some(c)) => {
@@ -273,6 +293,7 @@ mod tests {
             Action::GrantKeys,
             Action::ViewWorkload,
             Action::RegisterReport,
+            Action::ForwardAsPartner,
             Action::RequestDisclosure,
             Action::DecideDisclosure,
             Action::OpenProtection,
@@ -354,7 +375,10 @@ mod tests {
                     Action::ManageLegalData | Action::ManageOrganisation => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
                     Action::GrantKeys | Action::ViewWorkload => role == AgencyLead,
-                    Action::RegisterReport => matches!(role, IntakeOfficer | AgencyLead),
+                    Action::RegisterReport => {
+                        matches!(role, IntakeOfficer | AgencyLead | PartnerOfficer)
+                    }
+                    Action::ForwardAsPartner => role == PartnerOfficer,
                     Action::DecideDisclosure => role == Custodian,
                     Action::ViewProtection => role == ProtectionOfficer,
                     _ => false,

@@ -135,6 +135,8 @@ pub trait Store:
     async fn agencies(&self) -> Result<Vec<Agency>>;
     async fn upsert_category(&self, category: &Category, audit: &AuditEntry) -> Result<()>;
     async fn categories(&self) -> Result<Vec<Category>>;
+    /// The cases a partner forwarded and may follow, newest first.
+    async fn partner_cases(&self, partner: AgencyId, limit: i64) -> Result<Vec<CaseRecord>>;
     /// The questionnaire documents of the categories that have one: (category, document).
     async fn questionnaires(&self) -> Result<Vec<(String, String)>>;
     /// Sets (or, with an empty document, removes) a category's questionnaire.

@@ -162,6 +162,10 @@ pub struct NewCase {
     pub source_document: Option<String>,
     /// An integrator's idempotency key, as MACs.
     pub idempotency: Option<Idempotency>,
+    /// The partner organisation that registered and forwarded it, and whether the person let
+    /// it follow the case.
+    pub partner: Option<AgencyId>,
+    pub partner_follows: bool,
 }
 
 /// An idempotency key of an integrator's request: the key and the request, as MACs under the
@@ -207,6 +211,8 @@ pub struct CaseRecord {
     /// The body that forwarded the report and its document (registered by an officer).
     pub source_body: Option<String>,
     pub source_document: Option<String>,
+    /// The partner that forwarded it, if it may follow the case.
+    pub partner_following: Option<AgencyId>,
 }
 
 impl CaseRecord {

@@ -457,7 +457,7 @@ const CASE_COLUMNS: &str =
     "id, reference, receipt_lookup, agency_id, category, state, channel, anonymous, \
      assignee_id, track, forward_hops, forwarded_by, received_at, updated_at, content_sealed, \
      case_key_reporter, identity_sealed, identity_key_reporter, identity_threshold, demo, held_at, \
-     purged_at, legal_hold_at, source_body, source_document";
+     purged_at, legal_hold_at, source_body, source_document, partner_id, partner_follows";
 
 fn case_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
@@ -490,6 +490,10 @@ fn case_row(r: &AnyRow) -> Result<CaseRecord> {
         legal_hold_at: r.try_get("legal_hold_at")?,
         source_body: r.try_get("source_body")?,
         source_document: r.try_get("source_document")?,
+        partner_following: r
+            .try_get::<Option<i64>, _>("partner_id")?
+            .filter(|_| r.try_get::<i64, _>("partner_follows").is_ok_and(|f| f != 0))
+            .map(AgencyId),
     })
 }
 
@@ -646,6 +650,20 @@ impl Store for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn partner_cases(&self, partner: AgencyId, limit: i64) -> Result<Vec<CaseRecord>> {
+        sqlx::query(&format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE partner_id = $1 AND partner_follows = 1 \
+             ORDER BY received_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(partner.0)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(case_row)
+        .collect()
     }
 
     async fn questionnaires(&self) -> Result<Vec<(String, String)>> {
@@ -814,9 +832,10 @@ impl Store for SqlStore {
             "INSERT INTO cases (reference, receipt_lookup, agency_id, category, state, channel, \
              anonymous, received_at, updated_at, content_sealed, case_key_reporter, \
              case_key_recovery, identity_sealed, identity_key_reporter, identity_key_recovery, demo, \
-             due_on, seq, held_at, registered_by, source_body, source_document) \
+             due_on, seq, held_at, registered_by, source_body, source_document, partner_id, \
+             partner_follows) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19, $20, $21) RETURNING id",
+             $18, $19, $20, $21, $22, $23) RETURNING id",
         )
         .bind(reference.clone())
         .bind(c.receipt_lookup.clone())
@@ -839,6 +858,8 @@ impl Store for SqlStore {
         .bind(c.registered_by.map(|u| u.0))
         .bind(c.source_body.clone())
         .bind(c.source_document.clone())
+        .bind(c.partner.map(|p| p.0))
+        .bind(flag(c.partner_follows))
         .fetch_one(&mut *tx)
         .await?;
         let id = CaseId(row.try_get("id")?);

@@ -80,6 +80,8 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         source_body: None,
         source_document: None,
         idempotency: None,
+        partner: None,
+        partner_follows: false,
     }
 }
 

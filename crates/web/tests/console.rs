@@ -44,6 +44,7 @@ on_both_engines!(
     the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it,
     a_reporter_whose_deadline_passed_asks_the_superior_body_once,
     an_integrator_s_retry_with_the_same_key_never_creates_a_second_case,
+    a_partner_forwards_a_walk_in_and_follows_only_what_it_may,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -1077,4 +1078,130 @@ async fn an_integrator_s_retry_with_the_same_key_never_creates_a_second_case(eng
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("field-unknown-channel"));
+}
+
+async fn a_partner_forwards_a_walk_in_and_follows_only_what_it_may(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let partner = app.staff_cookie("mttq.doitac").await;
+    let form = app.get("/staff/register", Some(&partner)).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains("name=\"partner_follows\""));
+    let csrf = hidden(&form.body, "csrf");
+    let hoankiem = app.agency("hoankiem").to_string();
+    let mttq = app.agency("mttq").to_string();
+    let register = |agency: String, follows: bool, what: &'static str| {
+        let app = &app;
+        let (partner, csrf) = (partner.clone(), csrf.clone());
+        async move {
+            let mut fields = vec![
+                ("csrf", csrf),
+                ("channel", "walk_in".to_owned()),
+                ("category", "land".to_owned()),
+                ("agency", agency),
+                ("what", what.to_owned()),
+            ];
+            if follows {
+                fields.push(("partner_follows", "yes".to_owned()));
+            }
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/staff/register", &borrowed, Some(&partner))
+                .await
+        }
+    };
+    // A partner forwards to the competent agency, never to itself.
+    let own = register(mttq, true, "Gửi cho chính Mặt trận").await;
+    assert_eq!(own.status, 422, "{}", own.body);
+    assert!(own.body.contains("không phải tổ chức của bạn"));
+
+    let slip_of = |r: &support::Resp| {
+        r.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("__Host-mb-slip="))
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_owned()
+    };
+    let what = "Người dân phản ánh qua Mặt trận WHATPARTNER";
+    let followed = register(hoankiem.clone(), true, what).await;
+    assert_eq!(followed.status, 303, "{}", followed.body);
+    let slip = app
+        .get(
+            "/staff/register/slip",
+            Some(&format!("{partner}; {}", slip_of(&followed))),
+        )
+        .await;
+    let receipt = slip.receipt();
+    let reference = slip.body[slip.body.find("HN-").unwrap()..][..17].to_owned();
+    let unfollowed = register(hoankiem, false, "Không cho theo dõi").await;
+    let slip2 = app
+        .get(
+            "/staff/register/slip",
+            Some(&format!("{partner}; {}", slip_of(&unfollowed))),
+        )
+        .await;
+    let other_ref = slip2.body[slip2.body.find("HN-").unwrap()..][..17].to_owned();
+
+    // The citizen follows with the slip's code; the ward's desk has it, forwarded by the Front.
+    let reporter = app.reporter_cookie(&receipt).await;
+    assert!(app
+        .get("/status/case", Some(&reporter))
+        .await
+        .body
+        .contains(what));
+    let desk = app.staff_cookie("hoankiem.tiepnhan").await;
+    let seen = app
+        .get(&format!("/staff/cases/{reference}"), Some(&desk))
+        .await;
+    assert!(seen
+        .body
+        .contains("Ủy ban Mặt trận Tổ quốc Việt Nam Thành phố Hà Nội"));
+    let page = app
+        .get(&format!("/staff/cases/{reference}"), Some(&desk))
+        .await;
+    let desk_csrf = hidden(&page.body, "csrf");
+    let r = app
+        .post_form(
+            &format!("/staff/cases/{reference}/decision"),
+            &[("csrf", &desk_csrf), ("kind", "start_triage")],
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // The partner sees the state and deadlines of what it may follow, and nothing else.
+    let list = app.get("/partner/cases", Some(&partner)).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains(&reference));
+    assert!(!list.body.contains(&other_ref), "the person did not agree");
+    let one = app
+        .get(&format!("/partner/cases/{reference}"), Some(&partner))
+        .await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert!(one.body.contains("Ủy ban nhân dân phường Hoàn Kiếm"));
+    assert!(one.body.contains("id=\"clocks\""));
+    assert!(!one.body.contains("WHATPARTNER"), "never the content");
+    for other in [other_ref.as_str(), "HN-2026-000000001"] {
+        let r = app
+            .get(&format!("/partner/cases/{other}"), Some(&partner))
+            .await;
+        assert_eq!(r.status, 404, "{other}");
+    }
+    let demo_case = app.submit_api("land", "Một phản ánh khác").await.0;
+    assert_eq!(
+        app.get(&format!("/partner/cases/{demo_case}"), Some(&partner))
+            .await
+            .status,
+        404
+    );
+    assert_ne!(
+        app.get(&format!("/staff/cases/{reference}"), Some(&partner))
+            .await
+            .status,
+        200,
+        "a partner never opens the case itself"
+    );
+    assert_eq!(app.get("/partner/cases", Some(&desk)).await.status, 403);
 }

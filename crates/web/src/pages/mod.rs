@@ -26,6 +26,7 @@ mod account;
 mod admin;
 mod auditor;
 mod files;
+mod partner;
 mod register;
 mod reporter;
 mod staff;
@@ -108,6 +109,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             get(register::register_form).post(register::register_submit),
         )
         .route("/staff/register/slip", get(register::slip))
+        .route("/partner/cases", get(partner::cases))
+        .route("/partner/cases/{reference}", get(partner::case))
         .route("/staff/register/slip/done", post(register::slip_done))
         .route("/staff/cases/{reference}", get(staff::staff_case))
         .route(

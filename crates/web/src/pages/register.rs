@@ -31,6 +31,9 @@ struct RegisterPage {
     registration: RawRegistration,
     errors: FieldErrors,
     questions: Vec<QuestionGroup>,
+    /// A partner officer forwards to the competent agency (never their own organisation) and
+    /// may follow the case if the person agrees.
+    partner: bool,
 }
 
 impl RegisterPage {
@@ -44,7 +47,7 @@ impl RegisterPage {
 
     fn agency_selected(&self, a: &Agency) -> bool {
         match self.report.agency.trim() {
-            "" => a.id.0 == self.own_agency,
+            "" => !self.partner && a.id.0 == self.own_agency,
             chosen => chosen == a.id.0.to_string(),
         }
     }
@@ -81,6 +84,7 @@ async fn register_page(
         registration,
         errors: FieldErrors::new(&t, &fields),
         questions,
+        partner: minhbach_domain::can(&s.actor, minhbach_domain::Action::ForwardAsPartner, None),
         t,
     })
 }

@@ -74,6 +74,7 @@ pub(super) async fn staff_login(
         .map(|u| u.actor());
     let home = [
         (minhbach_domain::Action::ViewInbox, "/staff/inbox"),
+        (minhbach_domain::Action::ForwardAsPartner, "/partner/cases"),
         (minhbach_domain::Action::ManageOrganisation, "/admin/users"),
         (minhbach_domain::Action::ManageLegalData, "/admin/legal"),
         (
