@@ -62,7 +62,7 @@ pub const ANSWER_FIELDS: [&str; MAX_QUESTIONS] = [
     "answer-19",
 ];
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Text,
@@ -86,7 +86,7 @@ impl Kind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub code: String,
@@ -94,7 +94,7 @@ pub struct Choice {
     pub label_en: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShownIf {
     /// The key of an earlier question.
@@ -103,7 +103,7 @@ pub struct ShownIf {
     pub answer: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub key: String,
@@ -120,7 +120,7 @@ pub struct Question {
 }
 
 /// A checked questionnaire.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Questionnaire {
     #[serde(default, rename = "question")]

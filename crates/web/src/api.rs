@@ -20,6 +20,9 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi))
         .route("/v1/reports", post(submit))
+        .route("/v1/categories", get(categories))
+        .route("/v1/agencies", get(agencies))
+        .route("/v1/channels", get(channels))
         .route("/v1/reporter/form", get(reporter_form))
         .route(
             "/v1/reporter/session",
@@ -58,6 +61,87 @@ pub fn routes() -> Router<AppState> {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// A category, with the extra questions a report of it asks.
+#[derive(Serialize)]
+struct CategoryInfo {
+    code: String,
+    name_vi: String,
+    name_en: String,
+    questions: Vec<minhbach_domain::questionnaire::Question>,
+}
+
+/// The categories a report may choose, in the report form's order, with their questions.
+async fn categories(State(st): State<AppState>) -> AppResult<Json<Vec<CategoryInfo>>> {
+    let questionnaires = minhbach_app::intake::questionnaires(&st).await?;
+    Ok(Json(
+        st.store
+            .categories()
+            .await?
+            .into_iter()
+            .map(|c| CategoryInfo {
+                questions: questionnaires
+                    .iter()
+                    .find(|(code, _)| *code == c.code)
+                    .map(|(_, q)| q.questions.clone())
+                    .unwrap_or_default(),
+                code: c.code,
+                name_vi: c.name_vi,
+                name_en: c.name_en,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct AgencyInfo {
+    id: i64,
+    code: String,
+    name_vi: String,
+    name_en: String,
+    kind: String,
+    /// The superior body (the hierarchy): it handles denunciations against this agency's head.
+    superior_id: Option<i64>,
+}
+
+/// The agencies a report may name, with their superior bodies.
+async fn agencies(State(st): State<AppState>) -> AppResult<Json<Vec<AgencyInfo>>> {
+    Ok(Json(
+        st.store
+            .agencies()
+            .await?
+            .into_iter()
+            .map(|a| AgencyInfo {
+                id: a.id.0,
+                code: a.code,
+                name_vi: a.name_vi,
+                name_en: a.name_en,
+                kind: a.kind,
+                superior_id: a.superior.map(|s| s.0),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct ChannelInfo {
+    code: &'static str,
+    /// An officer registers reports of this channel (`POST /api/v1/staff/reports`).
+    registered_by_staff: bool,
+}
+
+/// The channels a report can arrive through.
+async fn channels() -> Json<Vec<ChannelInfo>> {
+    Json(
+        Channel::ALL
+            .iter()
+            .map(|c| ChannelInfo {
+                code: c.code(),
+                registered_by_staff: Channel::REGISTERED.contains(c),
+            })
+            .collect(),
+    )
 }
 
 #[derive(Serialize)]

@@ -544,6 +544,36 @@ async fn a_category_asks_its_questions_and_the_answers_are_sealed_with_the_repor
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
 
+    // Integrators read the same questions, the agencies with their superiors, and the channels.
+    let cats = app.get("/api/v1/categories", None).await.json();
+    let construction = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "construction")
+        .unwrap();
+    assert_eq!(construction["questions"][0]["type"], "yes_no");
+    assert_eq!(
+        construction["questions"][1]["shown_if"]["question"],
+        "has_permit"
+    );
+    let agencies = app.get("/api/v1/agencies", None).await.json();
+    let ward = agencies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "hoankiem")
+        .unwrap();
+    assert_eq!(ward["superior_id"], app.agency("tttp"));
+    let channels = app.get("/api/v1/channels", None).await.json();
+    let walk_in = channels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "walk_in")
+        .unwrap();
+    assert_eq!(walk_in["registered_by_staff"], true);
+
     // The report form asks them (without JavaScript: every category's group is on the page).
     let form = app.get("/report", None).await;
     assert!(form
