@@ -327,6 +327,7 @@ async fn the_console_refuses_bad_input_and_writes_nothing(engine: Engine) {
         Err(Error::Domain(DomainError::Forbidden))
     ));
     assert_eq!(h.counts().await, before, "nothing written");
+    let tttp_superior = before_superior(&h, tttp).await;
 
     // A ward under the city inspectorate, then the inspectorate under the ward: a cycle.
     let ward = admin::add_agency(
@@ -345,7 +346,8 @@ async fn the_console_refuses_bad_input_and_writes_nothing(engine: Engine) {
     assert_eq!((new.superior, new.kind.as_str()), (Some(tttp), "ward"));
     assert_eq!(
         agencies.iter().find(|a| a.id == tttp).unwrap().superior,
-        before_superior(&h, tttp).await
+        tttp_superior,
+        "the refused cycle left the inspectorate's superior as it was"
     );
 }
 
