@@ -28,6 +28,7 @@ pub mod scheduler;
 pub mod sessions;
 pub mod space;
 pub mod state;
+pub mod statistics;
 pub mod throttle;
 
 pub use error::{Error, Result};

@@ -33,9 +33,12 @@ pub const JOB_EXPIRE_SESSIONS: &str = "expire_sessions";
 pub const JOB_PROTECTION_REVIEWS: &str = "protection_reviews";
 /// Finished cases whose retention period has ended: their content is destroyed.
 pub const JOB_RETENTION: &str = "retention";
+/// Yesterday's figures, published once (see `statistics`); run hourly so a node that was down at
+/// midnight publishes them when it is back.
+pub const JOB_PUBLISH_FIGURES: &str = "publish_figures";
 
 /// The periodic jobs and their period in seconds.
-pub const PERIODIC: [(&str, i64); 7] = [
+pub const PERIODIC: [(&str, i64); 8] = [
     (JOB_SCAN_OVERDUE, 5 * 60),
     (JOB_REMIND_DUE_SOON, 60 * 60),
     (JOB_REVIEW_SUSPENDED, 24 * 60 * 60),
@@ -43,6 +46,7 @@ pub const PERIODIC: [(&str, i64); 7] = [
     (JOB_EXPIRE_SESSIONS, 15 * 60),
     (JOB_PROTECTION_REVIEWS, 60 * 60),
     (JOB_RETENTION, 24 * 60 * 60),
+    (JOB_PUBLISH_FIGURES, 60 * 60),
 ];
 
 /// A failed job is tried again after this long (its error is kept in `jobs.last_error`).
@@ -100,6 +104,8 @@ pub struct RunReport {
     pub protection_reviews: u64,
     /// Finished cases whose content was destroyed at the end of their retention period.
     pub cases_purged: u64,
+    /// Days whose figures were published.
+    pub figures_published: u32,
 }
 
 pub struct Scheduler {
@@ -307,6 +313,15 @@ impl Scheduler {
                     crate::retention::sweep(&*self.store, &legal, self.clock.now())
                         .await
                         .map_err(store_error)?;
+            }
+            JOB_PUBLISH_FIGURES => {
+                if crate::statistics::publish_due(&*self.store, self.clock.now())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_some()
+                {
+                    report.figures_published += 1;
+                }
             }
             // Perhaps a newer node's job: released, not dropped.
             other => return Err(format!("unknown job kind {other}")),

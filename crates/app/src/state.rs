@@ -37,6 +37,9 @@ pub struct AppSettings {
     pub evidence_files_max: usize,
     pub evidence_file_max_bytes: usize,
     pub evidence_draft_minutes: i64,
+    /// Public figures: no count below this is shown outside the agency (small-cell
+    /// suppression, with complementary suppression so that no hidden count can be solved).
+    pub figures_threshold: u64,
 }
 
 impl Default for AppSettings {
@@ -54,6 +57,7 @@ impl Default for AppSettings {
             evidence_files_max: 5,
             evidence_file_max_bytes: 10 * 1024 * 1024,
             evidence_draft_minutes: 60,
+            figures_threshold: 5,
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct App {
     pub prepared_keys: std::sync::Mutex<
         std::collections::HashMap<[u8; 32], Arc<minhbach_crypto::PreparedPublicKey>>,
     >,
+    /// The newest published figures this process read (see `statistics::published`).
+    pub figures_cache: std::sync::Mutex<Option<Arc<crate::statistics::Figures>>>,
 }
 
 impl App {
@@ -124,6 +130,7 @@ impl App {
             audit_status: Default::default(),
             settings,
             prepared_keys: std::sync::Mutex::new(std::collections::HashMap::new()),
+            figures_cache: std::sync::Mutex::new(None),
         })
     }
 

@@ -14,6 +14,7 @@ pub mod questionnaire;
 pub mod report;
 pub mod retention;
 pub mod rules;
+pub mod statistics;
 pub mod workflow;
 
 pub use calendar::{Calendar, CalendarDay, CalendarYear, DayKind};

@@ -149,6 +149,9 @@ pub enum Action {
     GrantKeys,
     /// See how many open cases each handler of the agency holds: the lead, who assigns them.
     ViewWorkload,
+    /// See the compliance figures (counts, never content): overseers of every agency, a lead
+    /// of their own agency and the bodies under it.
+    ViewFigures,
     /// Ask the custodians to release the reporter's identity to oneself.
     RequestDisclosure,
     /// Approve or refuse a request to release a reporter's identity.
@@ -252,6 +255,11 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         (Action::VerifyAudit, None) => actor.role == Role::Auditor,
         (Action::ManageLegalData | Action::ManageOrganisation, None) => actor.role == Role::Admin,
         (Action::ViewEveryAgency, None) => actor.role == Role::Overseer,
+        (Action::ViewFigures, None) => match actor.role {
+            Role::Overseer => true,
+            Role::AgencyLead => actor.agency.is_some(),
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -292,6 +300,7 @@ mod tests {
             Action::Recuse,
             Action::GrantKeys,
             Action::ViewWorkload,
+            Action::ViewFigures,
             Action::RegisterReport,
             Action::ForwardAsPartner,
             Action::RequestDisclosure,
@@ -374,6 +383,7 @@ mod tests {
                     Action::VerifyAudit => role == Auditor,
                     Action::ManageLegalData | Action::ManageOrganisation => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
+                    Action::ViewFigures => matches!(role, Overseer | AgencyLead),
                     Action::GrantKeys | Action::ViewWorkload => role == AgencyLead,
                     Action::RegisterReport => {
                         matches!(role, IntakeOfficer | AgencyLead | PartnerOfficer)

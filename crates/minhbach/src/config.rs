@@ -36,6 +36,9 @@ pub struct Config {
     pub evidence_files_max: usize,
     pub evidence_file_max_mib: usize,
     pub evidence_draft_minutes: i64,
+    /// Public figures show no count below this (shown as "< k"), with complementary
+    /// suppression; at least 2.
+    pub figures_threshold: u64,
     pub form_token_hours: i64,
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -90,6 +93,7 @@ impl Default for Config {
             evidence_files_max: web.app.evidence_files_max,
             evidence_file_max_mib: web.app.evidence_file_max_bytes / (1024 * 1024),
             evidence_draft_minutes: web.app.evidence_draft_minutes,
+            figures_threshold: web.app.figures_threshold,
             form_token_hours: web.form_token_hours,
             argon2_memory_kib: web.app.password.memory_kib,
             argon2_iterations: web.app.password.iterations,
@@ -259,6 +263,7 @@ impl Config {
                 evidence_files_max: self.evidence_files_max,
                 evidence_file_max_bytes: self.evidence_file_max_mib.saturating_mul(1024 * 1024),
                 evidence_draft_minutes: self.evidence_draft_minutes,
+                figures_threshold: self.figures_threshold.max(2),
             },
             secure_cookies: self.secure_cookies,
             hsts: self.hsts,

@@ -102,6 +102,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Published figures: publish a day's, or check every publication against the events.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
     /// The identity custodians: k of them must approve before a reporter's identity is released.
     Custodians {
         #[command(subcommand)]
@@ -243,6 +248,19 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum StatsCommand {
+    /// Publish the figures as of the end of a day that is over (default: yesterday).
+    Publish {
+        /// The last day counted, YYYY-MM-DD.
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Recompute every published table from the recorded events and report any difference;
+    /// exits with status 1 if one differs or does not match its audit record.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Check the hash chain of the audit log; exits with status 1 if it is broken.
     Verify,
@@ -306,6 +324,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => audit_verify(&cli.data, &config).await,
+        Command::Stats { command } => stats(&cli.data, &config, command).await,
         Command::Custodians {
             command:
                 CustodiansCommand::Set {
@@ -657,6 +676,73 @@ async fn audit_verify(data: &Path, config: &Config) -> anyhow::Result<()> {
         Err(e) => {
             eprintln!("AUDIT LOG BROKEN: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+async fn stats(data: &Path, config: &Config, command: StatsCommand) -> anyhow::Result<()> {
+    let st = open(data, config).await?;
+    match command {
+        StatsCommand::Publish { as_of } => {
+            let day = match as_of {
+                Some(d) => {
+                    time::Date::parse(&d, &time::format_description::well_known::Iso8601::DATE)
+                        .map_err(|_| anyhow::anyhow!("--as-of takes a date as YYYY-MM-DD"))?
+                }
+                None => st
+                    .today()
+                    .previous_day()
+                    .ok_or_else(|| anyhow::anyhow!("date out of range"))?,
+            };
+            match minhbach_app::statistics::publish(&st, day, "cli")
+                .await
+                .map_err(|e| anyhow::anyhow!("publishing the figures as of {day}: {e}"))?
+            {
+                Some(_) => println!("published the figures as of the end of {day}"),
+                None => println!("the figures as of the end of {day} were published already"),
+            }
+            Ok(())
+        }
+        StatsCommand::Verify => {
+            let checks = minhbach_app::statistics::verify(&st).await?;
+            let mut failed = 0;
+            for c in &checks {
+                if c.passed() {
+                    println!("{}: OK (published at audit event {})", c.as_of, c.audit_seq);
+                    continue;
+                }
+                failed += 1;
+                if !c.matches_audit {
+                    println!(
+                        "{}: the stored figures do not match the digest recorded at audit event {}",
+                        c.as_of, c.audit_seq
+                    );
+                }
+                for d in &c.differences {
+                    println!(
+                        "{}: agency {} received {} {} {} partner {:?}: {} published {}, recomputed {}",
+                        c.as_of,
+                        d.cell.agency.0,
+                        time::Date::from_julian_day(d.cell.received)
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                        d.cell.category,
+                        d.cell.channel,
+                        d.cell.partner.map(|p| p.0),
+                        d.metric.code(),
+                        d.published,
+                        d.recomputed
+                    );
+                }
+            }
+            if checks.is_empty() {
+                println!("no figures published yet");
+            }
+            if failed > 0 {
+                eprintln!("FIGURES DIFFER: {failed} of {} publications", checks.len());
+                std::process::exit(1);
+            }
+            Ok(())
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod protection;
 mod records;
 pub mod retention;
 mod sql;
+pub mod statistics;
 pub mod synthetic;
 pub mod vault;
 mod write;
@@ -37,6 +38,7 @@ pub use protection::{
 pub use records::*;
 pub use retention::{FinishedCase, FinishedQuery, RetentionStore};
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
+pub use statistics::{FigureDay, FigureSnapshot, StatisticsStore};
 pub use synthetic::{SyntheticSpec, SyntheticStore};
 pub use vault::{
     DisclosureDecision, DisclosureDecisionRow, DisclosureOutcome, DisclosureRequest,
@@ -119,6 +121,7 @@ pub trait Store:
     + EvidenceStore
     + RetentionStore
     + AccountStore
+    + StatisticsStore
     + Send
     + Sync
     + 'static

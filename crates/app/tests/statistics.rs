@@ -1,0 +1,379 @@
+//! The figures (issue 8, must-haves 3 and 6): on a generated set of cases, every published
+//! figure equals what this test computes on its own from the raw event and clock rows; a late
+//! closure leaves "overdue ever" as it was; `stats verify` passes, and fails once an event row
+//! is edited.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
+use minhbach_app::statistics::{self, Query};
+use minhbach_app::{casework, intake};
+use minhbach_domain::statistics::{GroupBy, Metric};
+use minhbach_domain::{Channel, RawDecision};
+use sqlx::Row;
+use support::{harness_at, Engine, Harness};
+use time::macros::{date, datetime};
+
+impl Harness {
+    async fn scan(&self) {
+        let legal = self.app.legal();
+        Scheduler::new(
+            self.app.store.clone(),
+            self.app.clock.clone(),
+            Arc::new(move || legal.clone()),
+            Arc::new(minhbach_app::mail::NoMailer),
+            "node-a",
+            "http://127.0.0.1",
+            SchedulerSettings::default(),
+        )
+        .run_once()
+        .await
+        .unwrap();
+    }
+
+    async fn decide(
+        &self,
+        who: &str,
+        reference: &str,
+        kind: &str,
+        change: impl Fn(&mut RawDecision),
+    ) {
+        let s = self.staff(who).await;
+        let mut d = RawDecision {
+            kind: kind.into(),
+            reasons: "Lý do".into(),
+            document_number: "1/QĐ".into(),
+            ..RawDecision::default()
+        };
+        change(&mut d);
+        casework::staff_transition(&self.app, &s, reference, &d)
+            .await
+            .unwrap_or_else(|e| panic!("{kind} on {reference}: {e}"));
+    }
+
+    fn days(&self, n: i64) {
+        self.clock.advance(time::Duration::days(n));
+    }
+}
+
+/// The per-agency figures this test expects, computed from the raw rows (not with the
+/// application's code): received and resolved at the agency holding the case at the cut-off,
+/// forwarded by the agency that forwarded, triage deadlines by the clock's agency, overdue ever
+/// when any clock of the case was breached before the cut-off.
+async fn expected(h: &Harness, end: i64, day: &str) -> BTreeMap<(i64, &'static str), u64> {
+    let pool = h.sql.pool();
+    let mut out: BTreeMap<(i64, &'static str), u64> = BTreeMap::new();
+    let cases = sqlx::query("SELECT id FROM cases WHERE received_at < $1")
+        .bind(end)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    for c in cases {
+        let id: i64 = c.try_get("id").unwrap();
+        let events = sqlx::query(
+            "SELECT kind, from_agency_id, to_agency_id FROM case_events \
+             WHERE case_id = $1 AND at < $2 ORDER BY id",
+        )
+        .bind(id)
+        .bind(end)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let holder: i64 = events.last().unwrap().try_get("to_agency_id").unwrap();
+        *out.entry((holder, "received")).or_default() += 1;
+        let kinds: Vec<String> = events.iter().map(|e| e.try_get("kind").unwrap()).collect();
+        if kinds
+            .iter()
+            .any(|k| ["not_accept", "conclude", "archive", "terminate"].contains(&k.as_str()))
+        {
+            *out.entry((holder, "resolved")).or_default() += 1;
+        }
+        for e in &events {
+            if e.try_get::<String, _>("kind").unwrap() == "forward" {
+                let from: i64 = e.try_get("from_agency_id").unwrap();
+                *out.entry((from, "forwarded")).or_default() += 1;
+            }
+        }
+        let clocks = sqlx::query(
+            "SELECT clock, agency_id, completed_on, met, breached_at FROM case_clocks \
+             WHERE case_id = $1",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let mut breached = false;
+        for k in clocks {
+            let b = k
+                .try_get::<Option<i64>, _>("breached_at")
+                .unwrap()
+                .is_some_and(|at| at < end);
+            breached |= b;
+            let done = k
+                .try_get::<Option<String>, _>("completed_on")
+                .unwrap()
+                .filter(|d| d.as_str() <= day);
+            if k.try_get::<String, _>("clock").unwrap() == "triage" && (b || done.is_some()) {
+                let agency: i64 = k.try_get("agency_id").unwrap();
+                *out.entry((agency, "triage_due")).or_default() += 1;
+                if done.is_some() && k.try_get::<Option<i64>, _>("met").unwrap() == Some(1) {
+                    *out.entry((agency, "triage_on_time")).or_default() += 1;
+                }
+            }
+        }
+        if breached {
+            *out.entry((holder, "overdue_ever")).or_default() += 1;
+        }
+    }
+    out
+}
+
+async fn published_by_agency(h: &Harness) -> BTreeMap<(i64, &'static str), u64> {
+    let overseer = h.staff("giamsat").await;
+    let q = Query {
+        publication: None,
+        agency: None,
+        from: None,
+        to: None,
+        category: None,
+        channel: None,
+        partner: None,
+        by: GroupBy::Agency,
+    };
+    let table = statistics::dashboard(&h.app, &overseer, &q)
+        .await
+        .unwrap()
+        .expect("published");
+    let mut out = BTreeMap::new();
+    for (agency, counts) in &table.rows {
+        for m in [
+            Metric::Received,
+            Metric::Resolved,
+            Metric::Forwarded,
+            Metric::TriageDue,
+            Metric::TriageOnTime,
+            Metric::OverdueEver,
+        ] {
+            if counts.get(m) > 0 {
+                out.insert((agency.parse().unwrap(), m.code()), counts.get(m));
+            }
+        }
+    }
+    out
+}
+
+async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
+    let h = harness_at(engine, datetime!(2026-03-02 09:00 +7)).await;
+    let hoankiem = h.city.agency("hoankiem").unwrap();
+    let caugiay = h.city.agency("caugiay").unwrap();
+    let mut refs = Vec::new();
+    // Eighteen reports over eighteen days, to three agencies, by three channels.
+    for i in 0..18 {
+        let agency = ["hoankiem", "caugiay", ""][i % 3];
+        let channel = [Channel::Web, Channel::Api][i % 2];
+        let done = intake::submit_report(
+            &h.app,
+            h.report("Báo cáo số liệu", agency),
+            channel,
+            None,
+            true,
+        )
+        .await
+        .unwrap();
+        refs.push((agency, done.reference));
+        h.days(1);
+    }
+    let desk = |agency: &str| match agency {
+        "hoankiem" => "hoankiem.lanhdao",
+        "caugiay" => "caugiay.lanhdao",
+        _ => "tttp.lanhdao",
+    };
+    // Decisions: every fourth is refused at once; every fourth + 1 is accepted and concluded;
+    // every fourth + 2 of Hoàn Kiếm's is forwarded to Cầu Giấy; the rest wait.
+    for (i, (agency, r)) in refs.iter().enumerate() {
+        match i % 4 {
+            0 => {
+                h.decide(desk(agency), r, "start_triage", |_| {}).await;
+                h.decide(desk(agency), r, "not_accept", |_| {}).await;
+            }
+            1 => {
+                h.decide(desk(agency), r, "start_triage", |_| {}).await;
+                h.decide(desk(agency), r, "accept", |d| {
+                    d.track = "denunciation".into()
+                })
+                .await;
+                h.decide(desk(agency), r, "start_verification", |_| {})
+                    .await;
+                h.decide(desk(agency), r, "conclude", |d| d.finding = "partly".into())
+                    .await;
+            }
+            2 if *agency == "hoankiem" => {
+                h.decide(desk(agency), r, "forward", |d| {
+                    d.to_agency = caugiay.0.to_string()
+                })
+                .await;
+            }
+            _ => {}
+        }
+    }
+    // A month on, the waiting cases are past their triage deadline.
+    h.days(30);
+    h.scan().await;
+    let breach_day = h.app.today();
+    h.days(1);
+    let published = statistics::publish(&h.app, breach_day, "test")
+        .await
+        .unwrap();
+    assert!(published.is_some());
+    assert_eq!(
+        statistics::publish(&h.app, breach_day, "test")
+            .await
+            .unwrap(),
+        None,
+        "a day is published once"
+    );
+    assert!(
+        statistics::publish(&h.app, h.app.today(), "test")
+            .await
+            .is_err(),
+        "today is not over"
+    );
+    let end = statistics::cutoff(breach_day).unwrap().end;
+    let want = expected(&h, end, &breach_day.to_string()).await;
+    assert!(want.get(&(hoankiem.0, "forwarded")).copied().unwrap_or(0) >= 1);
+    assert!(want.values().sum::<u64>() > 30);
+    assert_eq!(published_by_agency(&h).await, want);
+    let overdue_before = want
+        .iter()
+        .filter(|((_, m), _)| *m == "overdue_ever")
+        .map(|(_, v)| *v)
+        .sum::<u64>();
+    assert!(overdue_before >= 4, "{want:?}");
+
+    // A late closure: a waiting case is refused now, weeks after its deadline.
+    let (agency, late) = refs
+        .iter()
+        .enumerate()
+        .find(|(i, (a, _))| i % 4 == 3 && *a == "caugiay")
+        .map(|(_, r)| r.clone())
+        .unwrap();
+    h.decide(desk(agency), &late, "start_triage", |_| {}).await;
+    h.decide(desk(agency), &late, "not_accept", |_| {}).await;
+    let closure_day = h.app.today();
+    h.days(1);
+    statistics::publish(&h.app, closure_day, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let after = published_by_agency(&h).await;
+    let end = statistics::cutoff(closure_day).unwrap().end;
+    assert_eq!(after, expected(&h, end, &closure_day.to_string()).await);
+    let overdue_after = after
+        .iter()
+        .filter(|((_, m), _)| *m == "overdue_ever")
+        .map(|(_, v)| *v)
+        .sum::<u64>();
+    assert_eq!(
+        overdue_after, overdue_before,
+        "overdue ever is never erased"
+    );
+    assert_eq!(
+        after.get(&(caugiay.0, "resolved")).copied().unwrap_or(0),
+        want.get(&(caugiay.0, "resolved")).copied().unwrap_or(0) + 1
+    );
+
+    // The cases behind a figure: the late closure is among Cầu Giấy's resolved ones.
+    let overseer = h.staff("giamsat").await;
+    let q = Query {
+        publication: None,
+        agency: Some(caugiay),
+        from: None,
+        to: None,
+        category: None,
+        channel: None,
+        partner: None,
+        by: GroupBy::Agency,
+    };
+    let (_, behind) = statistics::cases_behind(&h.app, &overseer, &q, Metric::Resolved, None)
+        .await
+        .unwrap();
+    assert!(behind.iter().any(|c| c.reference == late));
+    assert_eq!(
+        behind.len() as u64,
+        after[&(caugiay.0, "resolved")],
+        "one case per count"
+    );
+    // A lead sees their own agency's figures, not another's; a handler none.
+    let lead = h.staff("caugiay.lanhdao").await;
+    assert!(statistics::dashboard(&h.app, &lead, &q)
+        .await
+        .unwrap()
+        .is_some());
+    let other = Query {
+        agency: Some(hoankiem),
+        ..q.clone()
+    };
+    assert!(statistics::dashboard(&h.app, &lead, &other).await.is_err());
+    let handler = h.staff("caugiay.xuly").await;
+    assert!(statistics::dashboard(&h.app, &handler, &q).await.is_err());
+    // A period that ends before it starts is refused.
+    let reversed = Query {
+        from: Some(date!(2026 - 03 - 10)),
+        to: Some(date!(2026 - 03 - 01)),
+        ..q.clone()
+    };
+    assert!(statistics::dashboard(&h.app, &overseer, &reversed)
+        .await
+        .is_err());
+
+    // Everything published verifies against the events and the audit log.
+    let checks = statistics::verify(&h.app).await.unwrap();
+    assert!(
+        checks.len() >= 2,
+        "the two days, and the scheduler's own publication"
+    );
+    assert!(checks.iter().all(|c| c.passed()), "{checks:?}");
+
+    // Someone edits one event row: the forwarding becomes a refusal. Both days now differ.
+    sqlx::query(
+        "UPDATE case_events SET kind = 'not_accept' WHERE id = \
+         (SELECT MIN(id) FROM case_events WHERE kind = 'forward')",
+    )
+    .execute(h.sql.pool())
+    .await
+    .unwrap();
+    let checks = statistics::verify(&h.app).await.unwrap();
+    assert!(checks.iter().all(|c| !c.passed()), "{checks:?}");
+    let d = &checks[0].differences;
+    assert!(d.iter().any(|d| d.metric == Metric::Forwarded
+        && d.published == 1
+        && d.recomputed == 0
+        && d.cell.agency == hoankiem));
+
+    // Editing the stored figures instead is caught by the digest the audit log recorded.
+    sqlx::query("UPDATE case_events SET kind = 'forward' WHERE kind = 'not_accept' AND from_agency_id <> to_agency_id")
+        .execute(h.sql.pool())
+        .await
+        .unwrap();
+    assert!(statistics::verify(&h.app)
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| c.passed()));
+    sqlx::query("UPDATE figure_snapshots SET digest = 'x'")
+        .execute(h.sql.pool())
+        .await
+        .unwrap();
+    assert!(statistics::verify(&h.app)
+        .await
+        .unwrap()
+        .iter()
+        .all(|c| !c.matches_audit));
+}
+
+on_both_engines!(figures_match_the_events_and_verify_catches_an_edit);
