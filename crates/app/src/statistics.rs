@@ -364,6 +364,8 @@ pub struct Table {
     pub total: Counts,
     /// The total per month of receipt (`YYYY-MM`), for the trend.
     pub months: BTreeMap<String, Counts>,
+    /// The total per agency id, for the compliance chart.
+    pub agencies: BTreeMap<String, Counts>,
 }
 
 async fn filter_for(st: &App, s: &StaffSession, q: &Query) -> Result<Filter> {
@@ -406,11 +408,13 @@ pub async fn dashboard(st: &App, s: &StaffSession, q: &Query) -> Result<Option<T
     };
     let (rows, total) = roll_up(&figures.cells, &filter, q.by);
     let (months, _) = roll_up(&figures.cells, &filter, GroupBy::Month);
+    let (agencies, _) = roll_up(&figures.cells, &filter, GroupBy::Agency);
     Ok(Some(Table {
         figures,
         rows,
         total,
         months,
+        agencies,
     }))
 }
 

@@ -19,6 +19,10 @@ pub const AGENCY_KINDS: [&str; 9] = [
     "partner",
 ];
 
+/// The kinds of partner organisation (issue 8): they register and forward reports, and follow
+/// what they forwarded; they are never the competent agency.
+pub const PARTNER_KINDS: [&str; 3] = ["front", "inspection_board", "partner"];
+
 /// The longest code of an agency or a category.
 pub const MAX_CODE_CHARS: usize = 32;
 /// The longest name of an agency, a category or a person.

@@ -1069,5 +1069,20 @@ async fn generate_synthetic(st: &AppState, store: &SqlStore, n: u64) -> anyhow::
         "Added {added} synthetic cases in {:.1} s (including ANALYZE).",
         started.elapsed().as_secs_f64()
     );
+    // Their history lies in the past: yesterday's figures can be published at once (the
+    // scheduler would do it within the hour).
+    let started = std::time::Instant::now();
+    if let Some(yesterday) = st.today().previous_day() {
+        if minhbach_app::statistics::publish(st, yesterday, "cli")
+            .await
+            .map_err(|e| anyhow::anyhow!("publishing the figures: {e}"))?
+            .is_some()
+        {
+            println!(
+                "Published the figures as of the end of {yesterday} in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
     Ok(())
 }

@@ -10,8 +10,12 @@
 //! - every sealed column (content, identity, the reporter's and the recovery wraps) holds random
 //!   bytes, not ciphertext, and no `case_keys` rows exist: no key opens a synthetic case, so it
 //!   shows in the inbox but cannot be opened, read or decided on;
-//! - only the clock that is running has a row (triage or resolution); finished clocks and the
-//!   case events of the earlier steps are not generated.
+//! - the history is a plausible outline, not a replay of the workflow: the submission event,
+//!   a forwarding, the acceptance or refusal, a referral and the final decision (with a finding),
+//!   and the acknowledgement, triage and resolution clocks with when they were completed, met or
+//!   breached; the intermediate steps (triage started, assignment, verification) are not
+//!   generated. The figures (`domain::statistics`) count exactly what is there;
+//! - reports arrive by every channel, a few through a partner organisation.
 //!
 //! Rows are inserted in batches (one transaction per batch, with one `demo.synthetic_cases`
 //! audit event each), as multi-row `INSERT … VALUES` statements of at most [`rows_per_statement`]
@@ -32,8 +36,8 @@ use crate::sql::{append_audit, SqlStore};
 use crate::write::WriteKind;
 use crate::{Result, StoreError};
 
-/// Rows per multi-row `INSERT` (21 bound values per case row). PostgreSQL: 1,000 rows, 21,000
-/// parameters, well under its limit of 65,535. SQLite: 40 rows (840 parameters), because
+/// Rows per multi-row `INSERT` (22 bound values per case row). PostgreSQL: 1,000 rows, 22,000
+/// parameters, well under its limit of 65,535. SQLite: 40 rows (880 parameters), because
 /// binding costs O(parameters²) there: sqlx looks up the name of every `$n` parameter with
 /// `sqlite3_bind_parameter_name`, which walks the statement's list of names; at 21,000
 /// parameters that walk took 95 % of the time (0.5 s per statement).
@@ -233,6 +237,8 @@ fn agency_weight(kind: &str) -> u64 {
         "inspectorate" => 25,
         "department" => 10,
         "investigation" => 5,
+        // Partner organisations forward reports; they never hold one.
+        k if minhbach_domain::organisation::PARTNER_KINDS.contains(&k) => 0,
         _ => 3,
     }
 }
@@ -249,14 +255,86 @@ fn category_weight(code: &str) -> u64 {
     }
 }
 
-/// An open clock of a generated case.
+/// A clock of a generated case: the running one, or one completed earlier.
 struct ClockSpec {
     name: &'static str,
+    /// The agency whose clock it is; `None`: the case's.
+    agency: Option<i64>,
     started_on: Date,
     ops: String,
     due_on: Option<Date>,
     breached_at: Option<i64>,
+    completed_on: Option<Date>,
+    met: Option<bool>,
 }
+
+impl ClockSpec {
+    fn open(name: &'static str, started_on: Date, due_on: Option<Date>) -> Self {
+        ClockSpec {
+            name,
+            agency: None,
+            started_on,
+            ops: "[]".into(),
+            due_on,
+            breached_at: None,
+            completed_on: None,
+            met: None,
+        }
+    }
+
+    /// A clock of `agency` that ran from `started` to `done` (if that day has come by `today`)
+    /// against a deadline `length` days after its start: met if done by then, otherwise
+    /// breached the day after the deadline.
+    fn finished(
+        name: &'static str,
+        agency: i64,
+        started: Date,
+        length: i64,
+        done: Date,
+        today: Date,
+    ) -> Self {
+        let due = add_days(started, length);
+        let completed = (done <= today).then_some(done);
+        let late = completed.map_or(due < today, |d| d > due);
+        ClockSpec {
+            name,
+            agency: Some(agency),
+            started_on: started,
+            ops: "[]".into(),
+            due_on: Some(due),
+            breached_at: late.then(|| local_time(add_days(due, 1), 120)),
+            completed_on: completed,
+            met: completed.map(|_| !late),
+        }
+    }
+}
+
+/// An event of a generated case's history.
+struct EventSpec {
+    at: i64,
+    kind: &'static str,
+    from_state: Option<&'static str>,
+    to_state: &'static str,
+    from_agency: Option<i64>,
+    to_agency: i64,
+    detail: &'static str,
+}
+
+fn state_of(code: &str) -> CaseState {
+    CaseState::from_code(code).unwrap_or(CaseState::Closed)
+}
+
+/// Channels of the reports that are not sent through the API, per thousand.
+const CHANNELS: [(&str, u64); 8] = [
+    ("web", 560),
+    ("walk_in", 110),
+    ("hotline", 80),
+    ("letter", 110),
+    ("email", 40),
+    ("portal_transfer", 60),
+    ("agency_transfer", 25),
+    ("front_committee", 15),
+];
 
 struct CaseSpec {
     reference: String,
@@ -279,6 +357,10 @@ struct CaseSpec {
     due_on: Option<Date>,
     overdue: bool,
     clock: Option<ClockSpec>,
+    partner: Option<i64>,
+    /// Completed clocks of the earlier steps.
+    history_clocks: Vec<ClockSpec>,
+    events: Vec<EventSpec>,
 }
 
 fn iso(d: Date) -> String {
@@ -320,6 +402,9 @@ fn rule_set(started: Date) -> &'static str {
 struct Universe {
     agencies: Vec<i64>,
     agency_weights: Vec<u64>,
+    /// Partner organisations, with whether each is a Front committee.
+    partners: Vec<(i64, bool)>,
+    channel_weights: Vec<u64>,
     handlers: HashMap<i64, Vec<i64>>,
     categories: Vec<String>,
     category_weights: Vec<u64>,
@@ -334,9 +419,15 @@ impl Universe {
             .await?;
         let mut agencies = Vec::new();
         let mut agency_weights = Vec::new();
+        let mut partners = Vec::new();
         for r in &rows {
-            agencies.push(r.try_get::<i64, _>("id")?);
-            agency_weights.push(agency_weight(&r.try_get::<String, _>("kind")?));
+            let id: i64 = r.try_get("id")?;
+            let kind: String = r.try_get("kind")?;
+            agencies.push(id);
+            agency_weights.push(agency_weight(&kind));
+            if minhbach_domain::organisation::PARTNER_KINDS.contains(&kind.as_str()) {
+                partners.push((id, kind == "front"));
+            }
         }
         let rows = sqlx::query("SELECT code FROM categories ORDER BY position, code")
             .fetch_all(&store.write)
@@ -370,6 +461,8 @@ impl Universe {
         Ok(Universe {
             agencies,
             agency_weights,
+            partners,
+            channel_weights: CHANNELS.iter().map(|c| c.1).collect(),
             handlers,
             categories,
             category_weights,
@@ -447,11 +540,8 @@ impl Universe {
                     at_hour + 3_600,
                 ));
                 clock = Some(ClockSpec {
-                    name,
-                    started_on: started,
-                    ops: "[]".into(),
-                    due_on: Some(due),
                     breached_at,
+                    ..ClockSpec::open(name, started, Some(due))
                 });
                 if phase == Phase::Resolution {
                     track = Some(resolution_track(rng));
@@ -473,11 +563,8 @@ impl Universe {
                 assignee = self.handler(rng, agency);
                 updated_at = Some(local_time(paused, at_hour));
                 clock = Some(ClockSpec {
-                    name: "resolution",
-                    started_on: started,
                     ops: format!(r#"[{{"op":"pause","on":"{}"}}]"#, iso(paused)),
-                    due_on: None,
-                    breached_at: None,
+                    ..ClockSpec::open("resolution", started, None)
                 });
             }
             Phase::Done => {
@@ -497,7 +584,7 @@ impl Universe {
         receipt_lookup.extend(rng.bytes(24));
         let identity =
             (!anonymous).then(|| (rng.bytes_between(96, 320), rng.bytes(88), rng.bytes(88)));
-        CaseSpec {
+        let mut case = CaseSpec {
             reference: format!("{SYNTHETIC_PREFIX}-{}-{n:07}", received.year()),
             receipt_lookup,
             agency,
@@ -518,7 +605,204 @@ impl Universe {
             due_on,
             overdue,
             clock,
+            partner: None,
+            history_clocks: Vec::new(),
+            events: Vec::new(),
+        };
+        // The history draws from a generator of its own, so that the cases' other columns stay
+        // what earlier versions generated for the same seed.
+        let mut hr = Rng(mix(n ^ spec.seed ^ 0x6869_7374_6f72_7900));
+        self.history(&mut hr, &mut case, phase, received, today, spec.now);
+        case
+    }
+
+    /// The channel, partner, events and finished clocks of a case (see the module's
+    /// documentation).
+    #[allow(clippy::too_many_arguments)]
+    fn history(
+        &self,
+        hr: &mut Rng,
+        c: &mut CaseSpec,
+        phase: Phase,
+        received: Date,
+        today: Date,
+        now: i64,
+    ) {
+        if c.channel != "api" {
+            c.channel = CHANNELS[hr.weighted(&self.channel_weights)].0;
         }
+        let fronts: Vec<i64> = self.partners.iter().filter(|p| p.1).map(|p| p.0).collect();
+        c.partner = match c.channel {
+            "front_committee" if !fronts.is_empty() => fronts
+                .get(usize::try_from(hr.below(fronts.len() as u64)).unwrap_or(0))
+                .copied(),
+            "walk_in" | "letter" if !self.partners.is_empty() && hr.chance(100) => self
+                .partners
+                .get(usize::try_from(hr.below(self.partners.len() as u64)).unwrap_or(0))
+                .map(|p| p.0),
+            _ => None,
+        };
+        let holder = c.agency;
+        let first = c.forwarded_by.unwrap_or(holder);
+        let state = state_of(c.state);
+        // How a finished case ended: closed cases in any of the ways, the others in the way
+        // their state says.
+        let ending = match state {
+            CaseState::Closed => ["conclude", "conclude", "not_accept", "archive"]
+                [usize::try_from(hr.below(4)).unwrap_or(0)],
+            CaseState::NotAccepted => "not_accept",
+            CaseState::Duplicate => "mark_duplicate",
+            CaseState::Archived => "archive",
+            CaseState::Terminated => "terminate",
+            CaseState::CriminalReferral => "refer_criminal",
+            _ => "conclude",
+        };
+        let resolved = phase == Phase::Done && matches!(ending, "conclude" | "terminate");
+        // Most agencies keep most deadlines: the triage decision within its 10 days for 88 %,
+        // the resolution within its time (30 days, 60 with a lawful extension) for 85 %; the
+        // rest late by up to six weeks.
+        let triaged = add_days(
+            received,
+            if hr.chance(880) {
+                hr.days(1, 10)
+            } else {
+                hr.days(11, 40)
+            },
+        )
+        .min(today);
+        let resolution_length = if hr.chance(250) { 60 } else { 30 };
+        let decided = if resolved {
+            add_days(
+                triaged,
+                if hr.chance(850) {
+                    hr.days(5, resolution_length)
+                } else {
+                    resolution_length + hr.days(1, 40)
+                },
+            )
+            .min(today)
+        } else {
+            triaged
+        };
+        if phase == Phase::Done {
+            c.updated_at = local_time(decided, 15 * 3_600).min(now).max(c.received_at);
+        }
+        let (received_at, until) = (c.received_at, c.updated_at.max(c.received_at));
+        let at = |d: Date, hr: &mut Rng| {
+            (local_time(d, 8 * 3_600) + i64::try_from(hr.below(9 * 3_600)).unwrap_or(0))
+                .clamp(received_at, until)
+        };
+        let mut events = vec![EventSpec {
+            at: received_at,
+            kind: "submitted",
+            from_state: None,
+            to_state: CaseState::Received.code(),
+            from_agency: None,
+            to_agency: first,
+            detail: "{}",
+        }];
+        let mut clocks = Vec::new();
+        // The acknowledgement: nearly always within the week.
+        let ack = add_days(
+            received,
+            if hr.chance(970) {
+                hr.days(0, 3)
+            } else {
+                hr.days(8, 20)
+            },
+        );
+        clocks.push(ClockSpec::finished(
+            "acknowledge",
+            first,
+            received,
+            7,
+            ack,
+            today,
+        ));
+        if c.forwarded_by.is_some() {
+            let day = add_days(received, hr.days(1, 12)).min(today);
+            clocks.push(ClockSpec::finished(
+                "triage", first, received, 10, day, today,
+            ));
+            events.push(EventSpec {
+                at: at(day, hr),
+                kind: "forward",
+                from_state: Some(CaseState::Triage.code()),
+                to_state: CaseState::Forwarded.code(),
+                from_agency: Some(first),
+                to_agency: holder,
+                detail: "{}",
+            });
+        }
+        let accept_event = |day: Date, hr: &mut Rng| EventSpec {
+            at: at(day, hr),
+            kind: "accept",
+            from_state: Some(CaseState::Triage.code()),
+            to_state: CaseState::Accepted.code(),
+            from_agency: Some(holder),
+            to_agency: holder,
+            detail: "{}",
+        };
+        match phase {
+            Phase::Triage => {}
+            Phase::Resolution | Phase::Suspended => {
+                if let Some(open) = &c.clock {
+                    let day = open.started_on;
+                    clocks.push(ClockSpec::finished(
+                        "triage", holder, received, 10, day, today,
+                    ));
+                    events.push(accept_event(day, hr));
+                }
+            }
+            Phase::Done => {
+                let to_state = match ending {
+                    "not_accept" => CaseState::NotAccepted,
+                    "mark_duplicate" => CaseState::Duplicate,
+                    "archive" => CaseState::Archived,
+                    "terminate" => CaseState::Terminated,
+                    "refer_criminal" => CaseState::CriminalReferral,
+                    _ => CaseState::Concluded,
+                };
+                let mut from_state = CaseState::Triage;
+                clocks.push(ClockSpec::finished(
+                    "triage", holder, received, 10, triaged, today,
+                ));
+                if resolved {
+                    events.push(accept_event(triaged, hr));
+                    clocks.push(ClockSpec::finished(
+                        "resolution",
+                        holder,
+                        triaged,
+                        resolution_length,
+                        decided,
+                        today,
+                    ));
+                    from_state = CaseState::Verifying;
+                }
+                let detail = if ending == "conclude" {
+                    [
+                        r#"{"finding":"substantiated"}"#,
+                        r#"{"finding":"partly"}"#,
+                        r#"{"finding":"unfounded"}"#,
+                        r#"{"finding":"unfounded"}"#,
+                    ][usize::try_from(hr.below(4)).unwrap_or(0)]
+                } else {
+                    "{}"
+                };
+                let last = events.last().map_or(0, |e| e.at);
+                events.push(EventSpec {
+                    at: at(decided, hr).max(last),
+                    kind: ending,
+                    from_state: Some(from_state.code()),
+                    to_state: to_state.code(),
+                    from_agency: Some(holder),
+                    to_agency: holder,
+                    detail,
+                });
+            }
+        }
+        c.events = events;
+        c.history_clocks = clocks;
     }
 
     fn handler(&self, rng: &mut Rng, agency: i64) -> Option<i64> {
@@ -531,8 +815,9 @@ impl Universe {
         let others: Vec<i64> = self
             .agencies
             .iter()
-            .copied()
-            .filter(|a| *a != agency)
+            .zip(&self.agency_weights)
+            .filter(|(a, w)| **a != agency && **w > 0)
+            .map(|(a, _)| *a)
             .collect();
         let i = usize::try_from(rng.below(u64::try_from(others.len()).ok()?)).ok()?;
         others.get(i).copied()
@@ -563,11 +848,14 @@ fn values(rows: usize, per_row: usize, tail: &str) -> String {
 const CASE_INSERT: &str = "INSERT INTO cases (reference, receipt_lookup, agency_id, category, \
      state, channel, anonymous, track, forward_hops, forwarded_by, assignee_id, received_at, \
      updated_at, content_sealed, case_key_reporter, case_key_recovery, identity_sealed, \
-     identity_key_reporter, identity_key_recovery, due_on, overdue, demo) VALUES ";
-const CASE_BINDS: usize = 21;
+     identity_key_reporter, identity_key_recovery, due_on, overdue, partner_id, demo) VALUES ";
+const CASE_BINDS: usize = 22;
 const CLOCK_INSERT: &str = "INSERT INTO case_clocks (case_id, clock, rule_id, rule_set, \
-     agency_id, started_on, ops, due_on, breached_at, created_at) VALUES ";
-const CLOCK_BINDS: usize = 10;
+     agency_id, started_on, ops, due_on, breached_at, completed_on, met, created_at) VALUES ";
+const CLOCK_BINDS: usize = 12;
+const EVENT_INSERT: &str = "INSERT INTO case_events (case_id, at, kind, from_state, to_state, \
+     from_agency_id, to_agency_id, detail) VALUES ";
+const EVENT_BINDS: usize = 8;
 
 impl SqlStore {
     /// One batch in one transaction: the cases, their clocks, one audit event.
@@ -578,6 +866,7 @@ impl SqlStore {
         let per_statement = rows_per_statement(self.backend);
         let mut tx = self.begin_write(WriteKind::Grows).await?;
         let mut clocks: Vec<(i64, i64, ClockSpec)> = Vec::new();
+        let mut events: Vec<(i64, EventSpec)> = Vec::new();
         while !cases.is_empty() {
             let rest = cases.split_off(cases.len().min(per_statement));
             let chunk = std::mem::replace(&mut cases, rest);
@@ -586,7 +875,8 @@ impl SqlStore {
                 values(chunk.len(), CASE_BINDS, ", 1")
             );
             let mut q = sqlx::query(&sql);
-            let mut pending: HashMap<String, (i64, ClockSpec)> = HashMap::new();
+            let mut pending: HashMap<String, (i64, Vec<ClockSpec>, Vec<EventSpec>)> =
+                HashMap::new();
             for c in chunk {
                 let (identity, identity_reporter, identity_recovery) = match c.identity {
                     Some((i, r, k)) => (Some(i), Some(r), Some(k)),
@@ -613,17 +903,38 @@ impl SqlStore {
                     .bind(identity_reporter)
                     .bind(identity_recovery)
                     .bind(c.due_on.map(iso))
-                    .bind(i64::from(c.overdue));
-                if let Some(clock) = c.clock {
-                    pending.insert(c.reference, (c.agency, clock));
-                }
+                    .bind(i64::from(c.overdue))
+                    .bind(c.partner);
+                let mut own = c.history_clocks;
+                own.extend(c.clock);
+                pending.insert(c.reference, (c.agency, own, c.events));
             }
             for row in q.fetch_all(&mut *tx).await? {
                 let reference: String = row.try_get("reference")?;
-                if let Some((agency, clock)) = pending.remove(&reference) {
-                    clocks.push((row.try_get("id")?, agency, clock));
+                if let Some((agency, own, history)) = pending.remove(&reference) {
+                    let id: i64 = row.try_get("id")?;
+                    clocks.extend(own.into_iter().map(|k| (id, agency, k)));
+                    events.extend(history.into_iter().map(|e| (id, e)));
                 }
             }
+        }
+        while !events.is_empty() {
+            let rest = events.split_off(events.len().min(per_statement));
+            let chunk = std::mem::replace(&mut events, rest);
+            let sql = format!("{EVENT_INSERT}{}", values(chunk.len(), EVENT_BINDS, ""));
+            let mut q = sqlx::query(&sql);
+            for (case, e) in chunk {
+                q = q
+                    .bind(case)
+                    .bind(e.at)
+                    .bind(e.kind)
+                    .bind(e.from_state)
+                    .bind(e.to_state)
+                    .bind(e.from_agency)
+                    .bind(e.to_agency)
+                    .bind(e.detail);
+            }
+            q.execute(&mut *tx).await?;
         }
         while !clocks.is_empty() {
             let rest = clocks.split_off(clocks.len().min(per_statement));
@@ -636,11 +947,13 @@ impl SqlStore {
                     .bind(c.name)
                     .bind(c.name)
                     .bind(rule_set(c.started_on))
-                    .bind(agency)
+                    .bind(c.agency.unwrap_or(agency))
                     .bind(iso(c.started_on))
                     .bind(c.ops)
                     .bind(c.due_on.map(iso))
                     .bind(c.breached_at)
+                    .bind(c.completed_on.map(iso))
+                    .bind(c.met.map(i64::from))
                     .bind(now);
             }
             q.execute(&mut *tx).await?;

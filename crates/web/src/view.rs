@@ -81,6 +81,7 @@ impl Tr {
         use minhbach_domain::Action;
         self.nav = [
             (Action::ViewInbox, "/staff/inbox", "inbox-title"),
+            (Action::ViewFigures, "/staff/figures", "figures-title"),
             (Action::ForwardAsPartner, "/partner/cases", "partner-title"),
             (Action::RegisterReport, "/staff/register", "register-title"),
             (Action::VerifyAudit, "/audit", "audit-title"),

@@ -77,7 +77,7 @@ pub(super) async fn audit_log(
 
 /// One CSV field: quoted when it holds a separator, a quote or a line break, and defused when
 /// a spreadsheet would read it as a formula.
-fn csv_field(v: &str) -> String {
+pub(super) fn csv_field(v: &str) -> String {
     let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
     } else {

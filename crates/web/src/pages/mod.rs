@@ -25,6 +25,7 @@ use minhbach_app::sessions::SessionToken;
 mod account;
 mod admin;
 mod auditor;
+mod figures;
 mod files;
 mod partner;
 mod register;
@@ -154,6 +155,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             post(staff::staff_notification_read),
         )
         .route("/oversee/cases/{reference}", get(staff::oversee_case))
+        .route("/staff/figures", get(figures::dashboard))
+        .route("/staff/figures/cases", get(figures::cases))
         .route("/audit", get(auditor::audit_log))
         .route("/audit/export.csv", get(auditor::audit_export))
         .route("/admin/legal", get(admin::admin_legal))

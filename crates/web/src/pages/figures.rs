@@ -1,0 +1,641 @@
+//! The figures (issue 8, must-haves 3 and 5): the overseers' dashboard with its drill-down to the
+//! cases behind each number and its CSV export, and the charts drawn here as SVG.
+
+use minhbach_app::statistics::{self as stats, Query as FigureQuery};
+use minhbach_domain::statistics::{Counts, GroupBy, Metric};
+use minhbach_domain::AgencyId;
+
+use super::*;
+
+/// The dashboard's parameters, as the filter form sends them.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct FigureParams {
+    #[serde(default)]
+    publication: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    by: String,
+    #[serde(default)]
+    metric: String,
+    #[serde(default)]
+    row: String,
+    #[serde(default)]
+    format: String,
+}
+
+fn some(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn day(field: &'static str, s: &str, errors: &mut Vec<FieldError>) -> Option<time::Date> {
+    let s = some(s)?;
+    match time::Date::parse(&s, &time::format_description::well_known::Iso8601::DATE) {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(FieldError {
+                field,
+                code: "figures-bad-date",
+            });
+            None
+        }
+    }
+}
+
+impl FigureParams {
+    /// The query, or the fields that could not be read.
+    fn query(&self) -> Result<FigureQuery, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let id = |s: &str| some(s).and_then(|v| v.parse::<i64>().ok());
+        let q = FigureQuery {
+            publication: id(&self.publication),
+            agency: id(&self.agency).map(AgencyId),
+            from: day("from", &self.from, &mut errors),
+            to: day("to", &self.to, &mut errors),
+            category: some(&self.category),
+            channel: some(&self.channel),
+            partner: id(&self.partner).map(AgencyId),
+            by: GroupBy::from_code(&self.by).unwrap_or(GroupBy::Agency),
+        };
+        if errors.is_empty() {
+            Ok(q)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The query string of these parameters without the drill-down's, for links.
+    fn query_string(&self) -> String {
+        [
+            ("publication", &self.publication),
+            ("agency", &self.agency),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("category", &self.category),
+            ("channel", &self.channel),
+            ("partner", &self.partner),
+            ("by", &self.by),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::security::query_value(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// A column of a figures table: a count, or a count out of another (shown with its share).
+pub(super) struct Column {
+    pub metric: Metric,
+    pub of: Option<Metric>,
+}
+
+const fn col(metric: Metric, of: Option<Metric>) -> Column {
+    Column { metric, of }
+}
+
+/// The dashboard's three tables.
+pub(super) const VOLUME: &[Column] = &[
+    col(Metric::Received, None),
+    col(Metric::Resolved, Some(Metric::Received)),
+    col(Metric::Within30, Some(Metric::Received)),
+    col(Metric::Within60, Some(Metric::Received)),
+    col(Metric::Within90, Some(Metric::Received)),
+    col(Metric::OverdueNow, None),
+    col(Metric::OverdueEver, None),
+    col(Metric::Escalated, None),
+];
+pub(super) const DEADLINES: &[Column] = &[
+    col(Metric::AckOnTime, Some(Metric::AckDue)),
+    col(Metric::TriageOnTime, Some(Metric::TriageDue)),
+    col(Metric::ResolutionOnTime, Some(Metric::ResolutionDue)),
+    col(Metric::CriminalOnTime, Some(Metric::CriminalDue)),
+];
+pub(super) const FLOW: &[Column] = &[
+    col(Metric::Forwarded, None),
+    col(Metric::PingPong, None),
+    col(Metric::Referred, None),
+    col(Metric::Substantiated, None),
+    col(Metric::Partly, None),
+    col(Metric::Unfounded, None),
+    col(Metric::NotAccepted, None),
+    col(Metric::Archived, None),
+    col(Metric::Duplicate, None),
+    col(Metric::Terminated, None),
+    col(Metric::Prosecuted, None),
+    col(Metric::NotProsecuted, None),
+];
+
+/// The message key of a metric's label.
+pub(super) fn label_key(m: Metric) -> String {
+    format!("figure-{}", m.code().replace('_', "-"))
+}
+
+/// `n / d (p %)`, or the count alone.
+pub(super) fn share(n: u64, d: u64) -> String {
+    match (n * 100 + d / 2).checked_div(d) {
+        Some(p) => format!("{n} / {d} ({p} %)"),
+        None => format!("{n} / 0"),
+    }
+}
+
+/// A bar of a chart, in the chart's own units.
+pub(super) struct Bar {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub class: &'static str,
+    /// Shown as the bar's tooltip and read by screen readers.
+    pub title: String,
+}
+
+/// A text of a chart.
+pub(super) struct Label {
+    pub x: u32,
+    pub y: u32,
+    pub text: String,
+    pub anchor: &'static str,
+}
+
+/// A chart drawn on the server: readable without JavaScript, scaled by its `viewBox`.
+pub(super) struct Chart {
+    pub width: u32,
+    pub height: u32,
+    pub bars: Vec<Bar>,
+    pub labels: Vec<Label>,
+    pub summary: String,
+}
+
+/// Received and resolved per month, side by side.
+pub(super) fn trend_chart(t: &Tr, months: &[(String, Option<u64>, Option<u64>)]) -> Option<Chart> {
+    if months.is_empty() {
+        return None;
+    }
+    let slot = 40u32;
+    let plot = 160u32;
+    let top = 10u32;
+    let max = months
+        .iter()
+        .flat_map(|(_, a, b)| [a.unwrap_or(0), b.unwrap_or(0)])
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let mut chart = Chart {
+        width: 40 + slot * months.len() as u32,
+        height: top + plot + 30,
+        bars: Vec::new(),
+        labels: vec![Label {
+            x: 36,
+            y: top + 8,
+            text: max.to_string(),
+            anchor: "end",
+        }],
+        summary: t.get("figures-trend-summary"),
+    };
+    let received = t.get(label_key(Metric::Received));
+    let resolved = t.get(label_key(Metric::Resolved));
+    for (i, (month, a, b)) in months.iter().enumerate() {
+        let x = 40 + slot * i as u32;
+        for (j, (v, class, name)) in [(a, "received", &received), (b, "resolved", &resolved)]
+            .into_iter()
+            .enumerate()
+        {
+            let h = v.map_or(0, |v| (v * u64::from(plot) / max) as u32);
+            chart.bars.push(Bar {
+                x: x + 4 + 16 * j as u32,
+                y: top + plot - h,
+                w: 14,
+                h,
+                class,
+                title: format!(
+                    "{month} — {name}: {}",
+                    v.map_or_else(|| t.get("figures-hidden"), |v| v.to_string())
+                ),
+            });
+        }
+        chart.labels.push(Label {
+            x: x + slot / 2,
+            y: top + plot + 16,
+            text: month.get(2..).unwrap_or(month).to_owned(),
+            anchor: "middle",
+        });
+    }
+    Some(chart)
+}
+
+/// One horizontal bar per agency: the share of its resolution deadlines kept.
+pub(super) fn compliance_chart(t: &Tr, rows: &[(String, u64, u64)]) -> Option<Chart> {
+    let rows: Vec<_> = rows.iter().filter(|(_, _, d)| *d > 0).collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let line = 22u32;
+    let mut chart = Chart {
+        width: 640,
+        height: line * rows.len() as u32 + 10,
+        bars: Vec::new(),
+        labels: Vec::new(),
+        summary: t.get("figures-compliance-summary"),
+    };
+    for (i, (name, n, d)) in rows.iter().enumerate() {
+        let y = 5 + line * i as u32;
+        let pct = (n * 100 / d) as u32;
+        chart.bars.push(Bar {
+            x: 300,
+            y,
+            w: pct * 3,
+            h: line - 6,
+            class: if pct >= 90 { "good" } else { "late" },
+            title: format!("{name}: {}", share(*n, *d)),
+        });
+        let short: String = name.chars().take(40).collect();
+        chart.labels.push(Label {
+            x: 294,
+            y: y + 12,
+            text: short,
+            anchor: "end",
+        });
+        chart.labels.push(Label {
+            x: 304 + pct * 3,
+            y: y + 12,
+            text: format!("{pct} %"),
+            anchor: "start",
+        });
+    }
+    Some(chart)
+}
+
+pub(super) struct RowView {
+    pub key: String,
+    pub label: String,
+    pub counts: Counts,
+}
+
+#[derive(Template)]
+#[template(path = "figures.html")]
+struct FiguresPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    params: FigureParams,
+    errors: crate::view::FieldErrors,
+    publications: Vec<(i64, String)>,
+    agencies: Vec<Agency>,
+    categories: Vec<Category>,
+    table: Option<stats::Table>,
+    rows: Vec<RowView>,
+    trend: Option<Chart>,
+    compliance: Option<Chart>,
+    base: String,
+}
+
+impl FiguresPage {
+    fn selected(&self, field: &str, value: impl AsRef<str>) -> bool {
+        let p = &self.params;
+        let current = match field {
+            "publication" => &p.publication,
+            "agency" => &p.agency,
+            "category" => &p.category,
+            "channel" => &p.channel,
+            "partner" => &p.partner,
+            "by" => &p.by,
+            _ => return false,
+        };
+        current == value.as_ref()
+    }
+
+    fn channels(&self) -> Vec<&'static str> {
+        Channel::ALL.iter().map(|c| c.code()).collect()
+    }
+
+    fn groups(&self) -> &'static [GroupBy] {
+        GroupBy::ALL
+    }
+
+    fn partners(&self) -> Vec<&Agency> {
+        self.agencies
+            .iter()
+            .filter(|a| minhbach_domain::organisation::PARTNER_KINDS.contains(&a.kind.as_str()))
+            .collect()
+    }
+
+    fn agency_label(&self, a: &Agency) -> String {
+        name_of(a, &self.t)
+    }
+
+    /// The address of the cases behind a figure.
+    fn drill(&self, m: &Metric, row: Option<&str>) -> String {
+        let mut q = format!("/staff/figures/cases?metric={}", m.code());
+        if !self.base.is_empty() {
+            q.push('&');
+            q.push_str(&self.base);
+        }
+        if let Some(r) = row {
+            q.push_str("&row=");
+            q.push_str(&crate::security::query_value(r));
+        }
+        q
+    }
+
+    fn cell(&self, c: &Counts, col: &Column) -> String {
+        match col.of {
+            Some(of) => share(c.get(col.metric), c.get(of)),
+            None => c.get(col.metric).to_string(),
+        }
+    }
+
+    fn label(&self, m: impl std::borrow::Borrow<Metric>) -> String {
+        self.t.get(label_key(*m.borrow()))
+    }
+
+    fn means(&self, m: impl std::borrow::Borrow<Metric>) -> String {
+        self.t.get(format!("{}-means", label_key(*m.borrow())))
+    }
+
+    fn group_label(&self, g: &&GroupBy) -> String {
+        self.t.get(format!("figures-by-{}", g.code()))
+    }
+
+    fn by_key(&self) -> String {
+        format!(
+            "figures-by-{}",
+            GroupBy::from_code(&self.params.by)
+                .unwrap_or(GroupBy::Agency)
+                .code()
+        )
+    }
+
+    fn columns(&self) -> [(&'static str, &'static [Column]); 3] {
+        [
+            ("figures-volume", VOLUME),
+            ("figures-deadlines", DEADLINES),
+            ("figures-flow", FLOW),
+        ]
+    }
+}
+
+/// An agency's name in the reader's language.
+pub(super) fn name_of(a: &Agency, t: &Tr) -> String {
+    if t.is_vi() {
+        a.name_vi.clone()
+    } else {
+        a.name_en.clone()
+    }
+}
+
+/// Row labels: agency and partner names, category names, channel names, months as they are.
+async fn row_label(
+    st: &AppState,
+    t: &Tr,
+    by: GroupBy,
+    agencies: &[Agency],
+    categories: &[Category],
+    key: &str,
+) -> String {
+    let _ = st;
+    match by {
+        GroupBy::Agency | GroupBy::Partner => agencies
+            .iter()
+            .find(|a| a.id.0.to_string() == key)
+            .map(|a| name_of(a, t))
+            .unwrap_or_else(|| {
+                if key == "-" {
+                    t.get("figures-no-partner")
+                } else {
+                    key.to_owned()
+                }
+            }),
+        GroupBy::Category => categories
+            .iter()
+            .find(|c| c.code == key)
+            .map(|c| {
+                if t.is_vi() {
+                    c.name_vi.clone()
+                } else {
+                    c.name_en.clone()
+                }
+            })
+            .unwrap_or_else(|| key.to_owned()),
+        GroupBy::Channel => t.choice_label("channel", key),
+        GroupBy::Month => key.to_owned(),
+    }
+}
+
+pub(super) async fn dashboard(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Query(params): Query<FigureParams>,
+) -> AppResult<Response> {
+    let t = tr(&st, lang, "/staff/figures").await.for_staff(&s.actor);
+    // Refused before anything is read: a handler gets 403, not an empty page.
+    stats::scope(&st, &s).await?;
+    let agencies = st.store.agencies().await?;
+    let categories = st.store.categories().await?;
+    let (query, mut errors) = match params.query() {
+        Ok(q) => (Some(q), Vec::new()),
+        Err(e) => (None, e),
+    };
+    let table = match &query {
+        Some(q) => match stats::dashboard(&st, &s, q).await {
+            Ok(t) => t,
+            Err(minhbach_app::Error::Domain(DomainError::Invalid(fields))) => {
+                errors = fields;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let by = query.as_ref().map_or(GroupBy::Agency, |q| q.by);
+    let mut rows = Vec::new();
+    let mut trend = None;
+    let mut compliance = None;
+    if let Some(table) = &table {
+        for (key, counts) in &table.rows {
+            rows.push(RowView {
+                label: row_label(&st, &t, by, &agencies, &categories, key).await,
+                key: key.clone(),
+                counts: *counts,
+            });
+        }
+        if params.format == "csv" {
+            return Ok(csv_response(&t, &rows, &table.total, table, "figures.csv"));
+        }
+        let months: Vec<_> = table
+            .months
+            .iter()
+            .map(|(m, c)| {
+                (
+                    m.clone(),
+                    Some(c.get(Metric::Received)),
+                    Some(c.get(Metric::Resolved)),
+                )
+            })
+            .collect();
+        trend = trend_chart(&t, &months);
+        let mut per_agency = Vec::new();
+        for (key, c) in &table.agencies {
+            per_agency.push((
+                row_label(&st, &t, GroupBy::Agency, &agencies, &categories, key).await,
+                c.get(Metric::ResolutionOnTime),
+                c.get(Metric::ResolutionDue),
+            ));
+        }
+        compliance = compliance_chart(&t, &per_agency);
+    }
+    let publications = stats::publications(&st)
+        .await?
+        .into_iter()
+        .map(|(id, d)| (id, d.to_string()))
+        .collect();
+    let errors = crate::view::FieldErrors::new(&t, &errors);
+    Ok(page(FiguresPage {
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        base: params.query_string(),
+        t,
+        params,
+        errors,
+        publications,
+        agencies,
+        categories,
+        table,
+        rows,
+        trend,
+        compliance,
+    }))
+}
+
+/// The table as CSV: one line per row, every metric, then the total.
+fn csv_response(
+    t: &Tr,
+    rows: &[RowView],
+    total: &Counts,
+    table: &stats::Table,
+    name: &str,
+) -> Response {
+    let mut body = format!(
+        "# {}: {} ({} {})\r\nrow,label",
+        t.get("figures-as-of"),
+        table.figures.as_of,
+        t.get("figures-audit-position"),
+        table.figures.audit_seq
+    );
+    for m in Metric::ALL {
+        body.push(',');
+        body.push_str(m.code());
+    }
+    body.push_str("\r\n");
+    let total_row = RowView {
+        key: "total".into(),
+        label: t.get("figures-total"),
+        counts: *total,
+    };
+    for r in rows.iter().chain(std::iter::once(&total_row)) {
+        body.push_str(&super::auditor::csv_field(&r.key));
+        body.push(',');
+        body.push_str(&super::auditor::csv_field(&r.label));
+        for m in Metric::ALL {
+            body.push(',');
+            body.push_str(&r.counts.get(*m).to_string());
+        }
+        body.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "figures_cases.html")]
+struct FigureCases {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    metric: Metric,
+    row: Option<String>,
+    as_of: String,
+    cases: Vec<stats::CaseLine>,
+    agencies: Vec<Agency>,
+    back: String,
+    limit: usize,
+    /// Overseers open a case's metadata; a lead opens the case itself.
+    case_base: &'static str,
+}
+
+impl FigureCases {
+    fn at_limit(&self) -> bool {
+        self.cases.len() >= self.limit
+    }
+
+    fn agency_name(&self, id: &AgencyId) -> String {
+        self.agencies
+            .iter()
+            .find(|a| a.id == *id)
+            .map(|a| name_of(a, &self.t))
+            .unwrap_or_default()
+    }
+}
+
+/// The cases behind one number of the dashboard: metadata only.
+pub(super) async fn cases(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Query(params): Query<FigureParams>,
+) -> AppResult<Response> {
+    let t = tr(&st, lang, "/staff/figures/cases")
+        .await
+        .for_staff(&s.actor);
+    let metric = Metric::from_code(&params.metric).ok_or(DomainError::NotFound)?;
+    let q = params.query().map_err(DomainError::Invalid)?;
+    let row = some(&params.row);
+    let (figures, cases) = stats::cases_behind(&st, &s, &q, metric, row.as_deref()).await?;
+    let agencies = st.store.agencies().await?;
+    let row = match &row {
+        Some(key) => {
+            let categories = st.store.categories().await?;
+            Some(row_label(&st, &t, q.by, &agencies, &categories, key).await)
+        }
+        None => None,
+    };
+    Ok(page(FigureCases {
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        back: format!("/staff/figures?{}", params.query_string()),
+        t,
+        metric,
+        row,
+        as_of: figures.as_of.to_string(),
+        cases,
+        agencies,
+        limit: stats::DRILL_LIMIT,
+        case_base: if minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewEveryAgency, None)
+        {
+            "/oversee/cases/"
+        } else {
+            "/staff/cases/"
+        },
+    }))
+}
