@@ -62,10 +62,9 @@ def _server_env(data: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def server():
-    """Starts `MINHBACH_DATA=<fresh dir> minhbach demo --listen <free port>` and yields its base
-    URL."""
+def _serve(*extra: str):
+    """Starts `MINHBACH_DATA=<fresh dir> minhbach demo --listen <free port> EXTRA` and yields its
+    base URL."""
     binary = server_binary()
     if not binary.exists():
         pytest.fail(f"server binary {binary} is missing: build it first (this suite does not)")
@@ -77,7 +76,7 @@ def server():
     base = f"http://127.0.0.1:{port}"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [str(binary), "demo", "--listen", f"127.0.0.1:{port}"],
+        [str(binary), "demo", "--listen", f"127.0.0.1:{port}", *extra],
         env=_server_env(data),
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -114,6 +113,18 @@ def server():
                 proc.wait(timeout=10)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The demo city, as a new user starts it."""
+    yield from _serve()
+
+
+@pytest.fixture(scope="session")
+def server_with_history():
+    """The demo city with two years of synthetic cases and their figures published."""
+    yield from _serve("--cases", "400")
 
 
 def _options(js: bool, profile: str) -> webdriver.ChromeOptions:

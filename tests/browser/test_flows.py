@@ -744,12 +744,13 @@ def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
     axe-core runs on each) and the 360 px check."""
     shots = Shots(shot_dir, "roles")
     visitor = Page(browser(True), server, shots, "visitor")
-    for path in ("/", "/report", "/status", "/retaliation", "/report/receipt", "/staff/login"):
+    for path in ("/", "/report", "/status", "/retaliation", "/report/receipt", "/staff/login", "/figures"):
         visitor.get(path)
         visitor.check("public" + path.replace("/", "-"))
     roles = [
         ("kiemtoan", "/audit", ["/staff/account", "/staff/notifications"]),
-        ("giamsat", "/staff/inbox", []),
+        ("giamsat", "/staff/inbox", ["/staff/figures"]),
+        ("mttq.giamsat", "/staff/figures", []),
         ("admin", "/admin/users", ["/admin/agencies", "/admin/categories", "/admin/legal"]),
         ("giamho.thanhtra", "/staff/custodian", []),
         ("hoankiem.baove", "/staff/protection", []),
@@ -793,3 +794,29 @@ def test_the_desk_registers_a_walk_in_and_the_slip_opens_the_case(server, browse
     reporter_open(citizen, receipt)
     assert what in citizen.text()
     citizen.check("walk-in-status")
+
+
+def test_the_figures_fit_a_phone_and_pass_axe_and_open_their_cases(server_with_history, browser, shot_dir):
+    """Issue 8: the public figures and the overseers' dashboard over two years of cases, with
+    JavaScript (axe-core) and the 360 px check; a number opens the cases behind it."""
+    shots = Shots(shot_dir, "figures")
+    visitor = Page(browser(True), server_with_history, shots, "visitor")
+    visitor.get("/figures")
+    visitor.check("public")
+    assert visitor.d.find_elements(By.CSS_SELECTOR, "figure.chart svg rect"), "the trend is drawn"
+    assert visitor.d.find_elements(By.CSS_SELECTOR, "a[href^='/open-data/figures.csv']")
+    overseer = Page(browser(True), server_with_history, shots, "giamsat")
+    staff_login(overseer, "giamsat")
+    overseer.get("/staff/figures")
+    overseer.check("dashboard")
+    links = overseer.d.find_elements(By.CSS_SELECTOR, "table.figures a[href^='/staff/figures/cases?metric=received']")
+    assert links, "every number links to its cases"
+    overseer.click_and_wait(links[0])
+    overseer.check("dashboard-cases")
+    assert overseer.d.find_elements(By.CSS_SELECTOR, "a[href^='/oversee/cases/']"), "the cases are listed"
+    overseer.get("/staff/figures?by=month")
+    overseer.check("dashboard-by-month")
+    observer = Page(browser(False), server_with_history, shots, "mttq.giamsat")
+    staff_login(observer, "mttq.giamsat", home="/staff/figures")
+    assert observer.d.find_elements(By.CSS_SELECTOR, "figure.chart svg"), "charts without JavaScript"
+    observer.assert_clean_console()

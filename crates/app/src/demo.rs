@@ -252,6 +252,17 @@ pub async fn seed(st: &App, params: PasswordParams) -> Result<DemoCity> {
     };
     admin::create_staff(store, &st.secret, &partner, params, now).await?;
     add("mttq.doitac".to_owned(), Role::PartnerOfficer, Some("mttq"));
+    // An observer for the Front: sees every agency's figures, never a case.
+    let observer = StaffAccount {
+        username: "mttq.giamsat",
+        display_name: "Giám sát viên — Ủy ban MTTQ Thành phố",
+        password: DEMO_PASSWORD,
+        agency: front,
+        role: Role::FrontObserver,
+        totp: None,
+    };
+    admin::create_staff(store, &st.secret, &observer, params, now).await?;
+    add("mttq.giamsat".to_owned(), Role::FrontObserver, Some("mttq"));
     let city = DemoCity {
         recovery,
         logins,

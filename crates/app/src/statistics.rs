@@ -318,7 +318,7 @@ pub async fn scope(st: &App, s: &StaffSession) -> Result<Option<Vec<AgencyId>>> 
     if !can(&s.actor, Action::ViewFigures, None) {
         return Err(DomainError::Forbidden.into());
     }
-    if can(&s.actor, Action::ViewEveryAgency, None) {
+    if can(&s.actor, Action::ViewEveryAgencyFigures, None) {
         return Ok(None);
     }
     let own = s.actor.agency.ok_or(DomainError::Forbidden)?;
@@ -471,4 +471,182 @@ pub async fn cases_behind(
         }
     }
     Ok((figures, out))
+}
+
+/// The public page's columns: counts published per agency, each with its total.
+pub const PUBLIC_COUNTS: &[Metric] = &[
+    Metric::Received,
+    Metric::Resolved,
+    Metric::Within90,
+    Metric::OverdueEver,
+    Metric::NotAccepted,
+    Metric::Substantiated,
+];
+
+/// A published count: the number, or hidden because it (or a count it would reveal) is small.
+pub use minhbach_domain::disclosure::Shown;
+
+/// One agency's public row.
+#[derive(Clone, Debug)]
+pub struct PublicRow {
+    pub agency: AgencyId,
+    /// One per [`PUBLIC_COUNTS`].
+    pub counts: Vec<Shown>,
+    /// Resolution deadlines kept out of those due, when both and their difference can be shown.
+    pub on_time: Option<(u64, u64)>,
+}
+
+/// The figures anyone may see: per agency, with small counts hidden (see
+/// `domain::disclosure`), the totals, the months, and the agencies ranked by resolution on time.
+#[derive(Clone, Debug)]
+pub struct PublicFigures {
+    pub figures: Arc<Figures>,
+    pub threshold: u64,
+    pub rows: Vec<PublicRow>,
+    /// One per [`PUBLIC_COUNTS`].
+    pub totals: Vec<Shown>,
+    /// Month of receipt, received and resolved in the city.
+    pub months: Vec<(String, Shown, Shown)>,
+    /// The agencies whose resolution figure can be shown, best first: (agency, kept, due).
+    pub ranking: Vec<(AgencyId, u64, u64)>,
+}
+
+/// Whether a part `n` of `d` can be published with it: neither the part nor the rest small.
+fn safe_share(n: u64, d: u64, k: u64) -> bool {
+    let rest = d.saturating_sub(n);
+    d >= k && (n == 0 || n >= k) && (rest == 0 || rest >= k)
+}
+
+/// The public figures of a period of receipt (every day if `None`), from the newest publication
+/// or the one given.
+pub async fn public(
+    st: &App,
+    publication: Option<i64>,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> Result<Option<PublicFigures>> {
+    use minhbach_domain::disclosure::{suppress, Table as Grid};
+    if let (Some(from), Some(to)) = (from, to) {
+        if to < from {
+            return Err(DomainError::Invalid(vec![FieldError {
+                field: "to",
+                code: "period-ends-before-start",
+            }])
+            .into());
+        }
+    }
+    let Some(figures) = published(st, publication).await? else {
+        return Ok(None);
+    };
+    let k = st.settings.figures_threshold.max(2);
+    // Partner organisations hold no cases; every other agency is listed, even with nothing.
+    let agencies: Vec<AgencyId> = st
+        .store
+        .agencies()
+        .await?
+        .into_iter()
+        .filter(|a| !minhbach_domain::organisation::PARTNER_KINDS.contains(&a.kind.as_str()))
+        .map(|a| a.id)
+        .collect();
+    let filter = Filter {
+        from,
+        to,
+        ..Filter::default()
+    };
+    let (by_agency, _) = roll_up(&figures.cells, &filter, GroupBy::Agency);
+    let counts_of = |a: &AgencyId| by_agency.get(&a.0.to_string()).copied().unwrap_or_default();
+    // Months: agencies × months of received and of resolved, each suppressed as a whole table;
+    // the chart shows the month totals.
+    let mut month_keys: Vec<String> = Vec::new();
+    let mut per: BTreeMap<(usize, String), Counts> = BTreeMap::new();
+    for (key, c) in &figures.cells {
+        if !filter.matches(key) {
+            continue;
+        }
+        let Some(i) = agencies.iter().position(|a| *a == key.agency) else {
+            continue;
+        };
+        let month = GroupBy::Month.row_of(key);
+        if !month_keys.contains(&month) {
+            month_keys.push(month.clone());
+        }
+        per.entry((i, month)).or_default().add(c);
+    }
+    month_keys.sort();
+    let month_table = |m: Metric| {
+        let mut cells = Vec::with_capacity(agencies.len() * month_keys.len());
+        for i in 0..agencies.len() {
+            for month in &month_keys {
+                cells.push(per.get(&(i, month.clone())).map_or(0, |c| c.get(m)));
+            }
+        }
+        suppress(
+            &Grid {
+                rows: agencies.len(),
+                cols: month_keys.len(),
+                cells,
+            },
+            k,
+        )
+    };
+    let (received, resolved) = (month_table(Metric::Received), month_table(Metric::Resolved));
+    // Received and resolved come from the tables by month (their row totals), so that what the
+    // page shows per agency and per month is one table with one suppression; every other
+    // column is a table of its own (agencies × 1, with its total).
+    let mut columns = Vec::new();
+    for m in PUBLIC_COUNTS {
+        columns.push(match m {
+            Metric::Received => (received.row_totals.clone(), received.total),
+            Metric::Resolved => (resolved.row_totals.clone(), resolved.total),
+            _ => {
+                let p = suppress(
+                    &Grid {
+                        rows: agencies.len(),
+                        cols: 1,
+                        cells: agencies.iter().map(|a| counts_of(a).get(*m)).collect(),
+                    },
+                    k,
+                );
+                (p.cells, p.total)
+            }
+        });
+    }
+    let mut rows = Vec::new();
+    let mut ranking = Vec::new();
+    for (i, a) in agencies.iter().enumerate() {
+        let c = counts_of(a);
+        let (n, d) = (
+            c.get(Metric::ResolutionOnTime),
+            c.get(Metric::ResolutionDue),
+        );
+        let on_time = safe_share(n, d, k).then_some((n, d));
+        if on_time.is_some() {
+            ranking.push((*a, n, d));
+        }
+        rows.push(PublicRow {
+            agency: *a,
+            counts: columns.iter().map(|(cells, _)| cells[i]).collect(),
+            on_time,
+        });
+    }
+    // Best share first; ties by more deadlines, then by id.
+    ranking.sort_by(|x, y| {
+        (u128::from(y.1) * u128::from(x.2))
+            .cmp(&(u128::from(x.1) * u128::from(y.2)))
+            .then(y.2.cmp(&x.2))
+            .then(x.0.cmp(&y.0))
+    });
+    let months = month_keys
+        .iter()
+        .enumerate()
+        .map(|(j, m)| (m.clone(), received.col_totals[j], resolved.col_totals[j]))
+        .collect();
+    Ok(Some(PublicFigures {
+        figures,
+        threshold: k,
+        rows,
+        totals: columns.iter().map(|(_, total)| *total).collect(),
+        months,
+        ranking,
+    }))
 }

@@ -255,6 +255,26 @@ async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
         .sum::<u64>();
     assert!(overdue_before >= 4, "{want:?}");
 
+    // The public figures are the same numbers, where they are shown.
+    let public = statistics::public(&h.app, None, None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut shown = 0;
+    for row in &public.rows {
+        for (m, v) in statistics::PUBLIC_COUNTS.iter().zip(&row.counts) {
+            if let statistics::Shown::Value(v) = v {
+                let want = want.get(&(row.agency.0, m.code())).copied();
+                if matches!(m, Metric::Received | Metric::Resolved | Metric::OverdueEver) {
+                    assert_eq!(want.unwrap_or(0), *v, "{m:?} of {:?}", row.agency);
+                    shown += 1;
+                }
+                assert!(*v == 0 || *v >= public.threshold);
+            }
+        }
+    }
+    assert!(shown > 0);
+
     // A late closure: a waiting case is refused now, weeks after its deadline.
     let (agency, late) = refs
         .iter()

@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod case;
 pub mod deadline;
+pub mod disclosure;
 pub mod error;
 pub mod exclusion;
 pub mod ids;

@@ -22,10 +22,14 @@ pub enum Role {
     /// association): registers reports for people and forwards them to the competent agency,
     /// then follows what it forwarded (state, deadlines, outcome), never the content.
     PartnerOfficer,
+    /// An observer for the Fatherland Front (or another body of oversight outside the
+    /// administration): sees the compliance figures of every agency, as overseers do, and the
+    /// cases behind them as metadata; never a case itself.
+    FrontObserver,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::IntakeOfficer,
         Role::Handler,
         Role::AgencyLead,
@@ -35,6 +39,7 @@ impl Role {
         Role::Custodian,
         Role::ProtectionOfficer,
         Role::PartnerOfficer,
+        Role::FrontObserver,
     ];
 
     pub fn code(self) -> &'static str {
@@ -48,6 +53,7 @@ impl Role {
             Role::Custodian => "custodian",
             Role::ProtectionOfficer => "protection_officer",
             Role::PartnerOfficer => "partner_officer",
+            Role::FrontObserver => "front_observer",
         }
     }
 
@@ -149,9 +155,11 @@ pub enum Action {
     GrantKeys,
     /// See how many open cases each handler of the agency holds: the lead, who assigns them.
     ViewWorkload,
-    /// See the compliance figures (counts, never content): overseers of every agency, a lead
-    /// of their own agency and the bodies under it.
+    /// See the compliance figures (counts, never content): overseers and Front observers of
+    /// every agency, a lead of their own agency and the bodies under it.
     ViewFigures,
+    /// See every agency's figures, not only one's own bodies'.
+    ViewEveryAgencyFigures,
     /// Ask the custodians to release the reporter's identity to oneself.
     RequestDisclosure,
     /// Approve or refuse a request to release a reporter's identity.
@@ -215,7 +223,8 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
                 | Role::Auditor
                 | Role::Custodian
                 | Role::ProtectionOfficer
-                | Role::PartnerOfficer => false,
+                | Role::PartnerOfficer
+                | Role::FrontObserver => false,
             }
     };
     match (action, case) {
@@ -256,10 +265,13 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
         (Action::ManageLegalData | Action::ManageOrganisation, None) => actor.role == Role::Admin,
         (Action::ViewEveryAgency, None) => actor.role == Role::Overseer,
         (Action::ViewFigures, None) => match actor.role {
-            Role::Overseer => true,
+            Role::Overseer | Role::FrontObserver => true,
             Role::AgencyLead => actor.agency.is_some(),
             _ => false,
         },
+        (Action::ViewEveryAgencyFigures, None) => {
+            matches!(actor.role, Role::Overseer | Role::FrontObserver)
+        }
         _ => false,
     }
 }
@@ -301,6 +313,7 @@ mod tests {
             Action::GrantKeys,
             Action::ViewWorkload,
             Action::ViewFigures,
+            Action::ViewEveryAgencyFigures,
             Action::RegisterReport,
             Action::ForwardAsPartner,
             Action::RequestDisclosure,
@@ -383,7 +396,8 @@ mod tests {
                     Action::VerifyAudit => role == Auditor,
                     Action::ManageLegalData | Action::ManageOrganisation => role == Admin,
                     Action::ViewEveryAgency => role == Overseer,
-                    Action::ViewFigures => matches!(role, Overseer | AgencyLead),
+                    Action::ViewFigures => matches!(role, Overseer | FrontObserver | AgencyLead),
+                    Action::ViewEveryAgencyFigures => matches!(role, Overseer | FrontObserver),
                     Action::GrantKeys | Action::ViewWorkload => role == AgencyLead,
                     Action::RegisterReport => {
                         matches!(role, IntakeOfficer | AgencyLead | PartnerOfficer)

@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/categories", get(categories))
         .route("/v1/agencies", get(agencies))
         .route("/v1/channels", get(channels))
+        .route("/v1/figures", get(figures))
         .route("/v1/reporter/form", get(reporter_form))
         .route(
             "/v1/reporter/session",
@@ -142,6 +143,16 @@ async fn channels() -> Json<Vec<ChannelInfo>> {
             })
             .collect(),
     )
+}
+
+/// The public figures (no sign-in), as on `/figures` and in its open data.
+async fn figures(
+    State(st): State<AppState>,
+    Query(params): Query<crate::pages::figures::PublicParams>,
+) -> AppResult<Json<serde_json::Value>> {
+    Ok(Json(
+        crate::pages::figures::public_json(&st, &params).await?,
+    ))
 }
 
 #[derive(Serialize)]

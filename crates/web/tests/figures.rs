@@ -32,7 +32,10 @@ macro_rules! on_both_engines {
     };
 }
 
-on_both_engines!(the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_only);
+on_both_engines!(
+    the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_only,
+    the_public_figures_hide_small_counts_so_that_no_total_gives_them_away,
+);
 
 /// Three reports to Hoàn Kiếm and one to Cầu Giấy, published as of the day they came in.
 async fn published(app: &TestApp) -> Vec<String> {
@@ -157,4 +160,114 @@ async fn the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_
         403
     );
     assert_eq!(app.get("/staff/figures", None).await.status, 401);
+}
+
+/// The public page and its open data (must-have 5): no count below the threshold, and no hidden
+/// count that the published totals give away.
+async fn the_public_figures_hide_small_counts_so_that_no_total_gives_them_away(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let none = app.get("/figures", None).await;
+    assert_eq!(none.status, 200);
+    assert!(none.body.contains("Chưa có số liệu nào được công bố"));
+    assert_eq!(app.get("/open-data/figures.json", None).await.status, 404);
+
+    // Eight reports to Hoàn Kiếm, two to Cầu Giấy (and the demo's three samples).
+    for i in 0..10 {
+        let agency = if i < 8 { "hoankiem" } else { "caugiay" };
+        app.submit_api_to("land", &format!("Phản ánh số {i}"), Some(agency))
+            .await;
+    }
+    let day = app.state.today();
+    app.set_time(app.clock.now() + time::Duration::days(1));
+    minhbach_app::statistics::publish(&app.state, day, "test")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let page = app.get("/figures", None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("&#60; 5"), "small counts read < 5");
+    assert!(page.body.contains("Ủy ban nhân dân phường Hoàn Kiếm"));
+    let en = app.get("/figures?lang=en", None).await;
+    assert!(en.body.contains("Is every report resolved on time?"));
+
+    let data = app.get("/open-data/figures.json", None).await;
+    assert_eq!(data.status, 200);
+    let v = data.json();
+    assert!(v["licence"].as_str().unwrap().contains("CC BY 4.0"));
+    assert_eq!(v["threshold"], 5);
+    assert!(v["audit_seq"].as_i64().unwrap() > 0);
+    // No number below the threshold anywhere in the published data.
+    fn numbers(v: &serde_json::Value, out: &mut Vec<u64>) {
+        match v {
+            serde_json::Value::Number(n) => out.extend(n.as_u64()),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| numbers(x, out)),
+            serde_json::Value::Object(o) => o
+                .iter()
+                .filter(|(k, _)| !["audit_seq", "threshold"].contains(&k.as_str()))
+                .for_each(|(_, x)| numbers(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    numbers(&v["agencies"], &mut all);
+    numbers(&v["total"], &mut all);
+    numbers(&v["months"], &mut all);
+    assert!(all.iter().all(|n| *n == 0 || *n >= 5), "{all:?}");
+    let hidden = |x: &serde_json::Value| x.as_str() == Some("<5");
+    let agencies = v["agencies"].as_array().unwrap();
+    let row = |code: &str| agencies.iter().find(|a| a["agency"] == code).unwrap();
+    assert_eq!(row("hoankiem")["received"], 9, "8 and the demo's sample");
+    assert!(hidden(&row("caugiay")["received"]), "2 is hidden");
+    // The attacker: a column whose total is shown and in which one count alone is hidden
+    // gives it away. None may exist.
+    for column in [
+        "received",
+        "resolved",
+        "within_90",
+        "overdue_ever",
+        "not_accepted",
+    ] {
+        let hidden_cells = agencies.iter().filter(|a| hidden(&a[column])).count();
+        if !hidden(&v["total"][column]) {
+            assert_ne!(
+                hidden_cells, 1,
+                "{column}: the total gives the hidden count away"
+            );
+        }
+    }
+    // The month table: its totals (per month) and the agencies' received totals are its
+    // margins; with one month, a hidden agency count equals nothing shown.
+    for m in v["months"].as_array().unwrap() {
+        let r = &m["received"];
+        assert!(hidden(r) || r.as_u64().unwrap() >= 5);
+    }
+
+    // The API answers the same.
+    let api = app.get("/api/v1/figures", None).await;
+    assert_eq!(api.status, 200);
+    assert_eq!(api.json()["agencies"], v["agencies"]);
+    let bad = app.get("/api/v1/figures?from=yesterday", None).await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.json()["fields"][0]["code"], "figures-bad-date");
+
+    let csv = app.get("/open-data/figures.csv", None).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("# minhbach: CC BY 4.0"));
+    assert!(csv.body.contains(",<5,"));
+    // A reversed period is refused in the reader's language, and the open data says 422.
+    let reversed = app
+        .get("/figures?from=2026-12-01&to=2026-11-01", None)
+        .await;
+    assert!(reversed.body.contains("Kỳ kết thúc trước khi bắt đầu."));
+    assert_eq!(
+        app.get(
+            "/open-data/figures.json?from=2026-12-01&to=2026-11-01",
+            None
+        )
+        .await
+        .status,
+        422
+    );
+    assert_eq!(app.get("/open-data/other.txt", None).await.status, 404);
 }

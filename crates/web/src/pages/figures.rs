@@ -580,8 +580,9 @@ struct FigureCases {
     agencies: Vec<Agency>,
     back: String,
     limit: usize,
-    /// Overseers open a case's metadata; a lead opens the case itself.
-    case_base: &'static str,
+    /// Overseers open a case's metadata, a lead the case itself; a Front observer sees the
+    /// list only.
+    case_base: Option<&'static str>,
 }
 
 impl FigureCases {
@@ -631,11 +632,336 @@ pub(super) async fn cases(
         cases,
         agencies,
         limit: stats::DRILL_LIMIT,
-        case_base: if minhbach_domain::can(&s.actor, minhbach_domain::Action::ViewEveryAgency, None)
-        {
-            "/oversee/cases/"
-        } else {
-            "/staff/cases/"
-        },
+        case_base: [
+            (minhbach_domain::Action::ViewEveryAgency, "/oversee/cases/"),
+            (minhbach_domain::Action::ViewInbox, "/staff/cases/"),
+        ]
+        .into_iter()
+        .find(|(action, _)| minhbach_domain::can(&s.actor, *action, None))
+        .map(|(_, base)| base),
     }))
+}
+
+type PublicQuery = (Option<i64>, Option<time::Date>, Option<time::Date>);
+
+/// The public page's parameters.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(crate) struct PublicParams {
+    #[serde(default)]
+    publication: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl PublicParams {
+    /// The publication and the period of receipt asked for.
+    fn read(&self) -> Result<PublicQuery, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let from = day("from", &self.from, &mut errors);
+        let to = day("to", &self.to, &mut errors);
+        if errors.is_empty() {
+            Ok((
+                some(&self.publication).and_then(|v| v.parse().ok()),
+                from,
+                to,
+            ))
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn query_string(&self) -> String {
+        [
+            ("publication", &self.publication),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::security::query_value(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// The licence of the open data, stated with every download.
+pub(super) const LICENCE: &str = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)";
+
+pub(super) struct PublicRowView {
+    pub name: String,
+    pub counts: Vec<stats::Shown>,
+    pub on_time: Option<(u64, u64)>,
+}
+
+#[derive(Template)]
+#[template(path = "figures_public.html")]
+struct PublicPage {
+    t: Tr,
+    params: PublicParams,
+    errors: crate::view::FieldErrors,
+    publications: Vec<(i64, String)>,
+    figures: Option<stats::PublicFigures>,
+    rows: Vec<PublicRowView>,
+    ranking: Vec<(String, u64, u64)>,
+    trend: Option<Chart>,
+    base: String,
+}
+
+impl PublicPage {
+    fn columns(&self) -> &'static [Metric] {
+        stats::PUBLIC_COUNTS
+    }
+
+    fn label(&self, m: &&Metric) -> String {
+        self.t.get(label_key(**m))
+    }
+
+    fn means(&self, m: &&Metric) -> String {
+        self.t.get(format!("{}-means", label_key(**m)))
+    }
+
+    fn shown(&self, v: &stats::Shown) -> String {
+        match v {
+            stats::Shown::Value(n) => n.to_string(),
+            stats::Shown::Suppressed => format!("< {}", self.threshold()),
+        }
+    }
+
+    fn threshold(&self) -> u64 {
+        self.figures.as_ref().map_or(0, |f| f.threshold)
+    }
+
+    fn share(&self, on_time: &Option<(u64, u64)>) -> String {
+        on_time.map_or_else(|| "—".to_owned(), |(n, d)| share(n, d))
+    }
+
+    fn selected(&self, id: &i64) -> bool {
+        self.params.publication == id.to_string()
+    }
+
+    fn rank_share(&self, n: &u64, d: &u64) -> String {
+        share(*n, *d)
+    }
+}
+
+pub(super) async fn public(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Query(params): Query<PublicParams>,
+) -> AppResult<Response> {
+    let t = tr(&st, lang, "/figures").await;
+    let (figures, errors) = match params.read() {
+        Ok((publication, from, to)) => match stats::public(&st, publication, from, to).await {
+            Ok(f) => (f, Vec::new()),
+            Err(minhbach_app::Error::Domain(DomainError::Invalid(fields))) => (None, fields),
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => (None, e),
+    };
+    let agencies = st.store.agencies().await?;
+    let name = |id: AgencyId| {
+        agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| name_of(a, &t))
+            .unwrap_or_default()
+    };
+    let mut rows = Vec::new();
+    let mut ranking = Vec::new();
+    let mut trend = None;
+    if let Some(f) = &figures {
+        rows = f
+            .rows
+            .iter()
+            .map(|r| PublicRowView {
+                name: name(r.agency),
+                counts: r.counts.clone(),
+                on_time: r.on_time,
+            })
+            .collect();
+        ranking = f
+            .ranking
+            .iter()
+            .map(|(a, n, d)| (name(*a), *n, *d))
+            .collect();
+        let value = |s: &stats::Shown| match s {
+            stats::Shown::Value(v) => Some(*v),
+            stats::Shown::Suppressed => None,
+        };
+        let months: Vec<_> = f
+            .months
+            .iter()
+            .map(|(m, a, b)| (m.clone(), value(a), value(b)))
+            .collect();
+        trend = trend_chart(&t, &months);
+    }
+    let publications = stats::publications(&st)
+        .await?
+        .into_iter()
+        .map(|(id, d)| (id, d.to_string()))
+        .collect();
+    let errors = crate::view::FieldErrors::new(&t, &errors);
+    Ok(page(PublicPage {
+        base: params.query_string(),
+        t,
+        params,
+        errors,
+        publications,
+        figures,
+        rows,
+        ranking,
+        trend,
+    }))
+}
+
+/// The public figures as JSON, with the licence, the day and the audit position they were
+/// published at, and small counts hidden exactly as on the page (also `GET /api/v1/figures`).
+pub(crate) async fn public_json(
+    st: &AppState,
+    params: &PublicParams,
+) -> AppResult<serde_json::Value> {
+    let (publication, from, to) = params.read().map_err(DomainError::Invalid)?;
+    let f = stats::public(st, publication, from, to)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let agencies = st.store.agencies().await?;
+    let code = |id: AgencyId| {
+        agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| (a.code.clone(), a.name_vi.clone(), a.name_en.clone()))
+            .unwrap_or_default()
+    };
+    let shown = |v: &stats::Shown| match v {
+        stats::Shown::Value(n) => serde_json::json!(n),
+        stats::Shown::Suppressed => serde_json::json!(format!("<{}", f.threshold)),
+    };
+    let rows: Vec<serde_json::Value> = f
+        .rows
+        .iter()
+        .map(|r| {
+            let (code, vi, en) = code(r.agency);
+            let mut o = serde_json::Map::new();
+            o.insert("agency".into(), code.into());
+            o.insert("name_vi".into(), vi.into());
+            o.insert("name_en".into(), en.into());
+            for (m, v) in stats::PUBLIC_COUNTS.iter().zip(&r.counts) {
+                o.insert(m.code().into(), shown(v));
+            }
+            o.insert(
+                "resolution_on_time".into(),
+                r.on_time.map_or(serde_json::Value::Null, |(n, _)| n.into()),
+            );
+            o.insert(
+                "resolution_due".into(),
+                r.on_time.map_or(serde_json::Value::Null, |(_, d)| d.into()),
+            );
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    let totals: serde_json::Map<String, serde_json::Value> = stats::PUBLIC_COUNTS
+        .iter()
+        .zip(&f.totals)
+        .map(|(m, v)| (m.code().to_owned(), shown(v)))
+        .collect();
+    let months: Vec<serde_json::Value> = f
+        .months
+        .iter()
+        .map(
+            |(m, a, b)| serde_json::json!({"month": m, "received": shown(a), "resolved": shown(b)}),
+        )
+        .collect();
+    Ok(serde_json::json!({
+        "licence": LICENCE,
+        "as_of": f.figures.as_of.to_string(),
+        "audit_seq": f.figures.audit_seq,
+        "digest": f.figures.digest,
+        "from": from.map(|d| d.to_string()),
+        "to": to.map(|d| d.to_string()),
+        "threshold": f.threshold,
+        "agencies": rows,
+        "total": totals,
+        "months": months,
+    }))
+}
+
+/// The public figures as open data: CSV or JSON (see [`public_json`]).
+pub(super) async fn open_data(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+    Query(params): Query<PublicParams>,
+) -> AppResult<Response> {
+    if file == "figures.json" {
+        let body = public_json(&st, &params).await?;
+        return Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response());
+    }
+    let (publication, from, to) = params.read().map_err(DomainError::Invalid)?;
+    let f = stats::public(&st, publication, from, to)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    let agencies = st.store.agencies().await?;
+    let code = |id: AgencyId| {
+        agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| (a.code.clone(), a.name_vi.clone(), a.name_en.clone()))
+            .unwrap_or_default()
+    };
+    match file.as_str() {
+        "figures.csv" => {
+            let mut body = format!(
+                "# minhbach: {LICENCE}; as of the end of {}; audit event {}; counts below {} shown as <{}\r\nagency,name_vi,name_en",
+                f.figures.as_of, f.figures.audit_seq, f.threshold, f.threshold
+            );
+            for m in stats::PUBLIC_COUNTS {
+                body.push(',');
+                body.push_str(m.code());
+            }
+            body.push_str(",resolution_on_time,resolution_due\r\n");
+            let text = |v: &stats::Shown| match v {
+                stats::Shown::Value(n) => n.to_string(),
+                stats::Shown::Suppressed => format!("<{}", f.threshold),
+            };
+            for r in &f.rows {
+                let (code, vi, en) = code(r.agency);
+                for v in [code, vi, en] {
+                    body.push_str(&super::auditor::csv_field(&v));
+                    body.push(',');
+                }
+                for v in &r.counts {
+                    body.push_str(&super::auditor::csv_field(&text(v)));
+                    body.push(',');
+                }
+                match r.on_time {
+                    Some((n, d)) => body.push_str(&format!("{n},{d}")),
+                    None => body.push(','),
+                }
+                body.push_str("\r\n");
+            }
+            body.push_str("total,,");
+            for v in &f.totals {
+                body.push(',');
+                body.push_str(&super::auditor::csv_field(&text(v)));
+            }
+            body.push_str(",,\r\n");
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"minhbach-figures.csv\"",
+                    ),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        _ => Err(DomainError::NotFound.into()),
+    }
 }

@@ -25,7 +25,7 @@ use minhbach_app::sessions::SessionToken;
 mod account;
 mod admin;
 mod auditor;
-mod figures;
+pub(crate) mod figures;
 mod files;
 mod partner;
 mod register;
@@ -155,6 +155,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             post(staff::staff_notification_read),
         )
         .route("/oversee/cases/{reference}", get(staff::oversee_case))
+        .route("/figures", get(figures::public))
+        .route("/open-data/{file}", get(figures::open_data))
         .route("/staff/figures", get(figures::dashboard))
         .route("/staff/figures/cases", get(figures::cases))
         .route("/audit", get(auditor::audit_log))

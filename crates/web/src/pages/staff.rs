@@ -83,6 +83,7 @@ pub(super) async fn staff_login(
         ),
         (minhbach_domain::Action::ViewProtection, "/staff/protection"),
         (minhbach_domain::Action::VerifyAudit, "/audit"),
+        (minhbach_domain::Action::ViewFigures, "/staff/figures"),
     ]
     .into_iter()
     .find(|(action, _)| {
