@@ -9,6 +9,7 @@ pub mod error;
 pub mod exclusion;
 pub mod ids;
 pub mod organisation;
+pub mod periods;
 pub mod policy;
 pub mod protection;
 pub mod questionnaire;

@@ -122,6 +122,24 @@ async fn the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_
     let received: u64 = hk.split(',').nth(2).unwrap().parse().unwrap();
     assert!(received >= 3, "{hk}");
 
+    // The official reporting periods: Q4 2026 counts from 15 September to 14 December.
+    let q4 = app
+        .get("/staff/figures?period=2026-q4&format=csv", Some(&overseer))
+        .await;
+    assert_eq!(q4.status, 200);
+    let page = app
+        .get("/staff/figures?period=2026-q4", Some(&overseer))
+        .await;
+    assert!(
+        page.body.contains("Quý IV/2026 (15/09/2026 – 14/12/2026)"),
+        "{}",
+        page.body
+    );
+    let odd = app
+        .get("/staff/figures?period=2026-q9", Some(&overseer))
+        .await;
+    assert!(odd.body.contains("Chọn một kỳ báo cáo trong danh sách."));
+
     // Bad periods are told beside their field and nothing is shown.
     let bad = app
         .get("/staff/figures?from=2026-13-01", Some(&overseer))

@@ -12,6 +12,9 @@ use super::*;
 pub(super) struct FigureParams {
     #[serde(default)]
     publication: String,
+    /// A periodic report's period, `YYYY-q1` … `YYYY-12m`: sets `from` and `to`.
+    #[serde(default)]
+    period: String,
     #[serde(default)]
     agency: String,
     #[serde(default)]
@@ -39,6 +42,60 @@ fn some(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())
 }
 
+/// A periodic report's period (`2026-q4`), with its official cut-off dates.
+pub(super) fn reporting_period(code: &str) -> Option<minhbach_domain::periods::Period> {
+    use minhbach_domain::periods::{PeriodKind, ReportingRules};
+    let (year, kind) = code.trim().split_once('-')?;
+    let rules = ReportingRules::shipped().ok()?;
+    rules.period(PeriodKind::from_code(kind)?, year.parse().ok()?)
+}
+
+/// The periods offered: every periodic report of this year and the last, newest first, with a
+/// label that shows its cut-off dates.
+pub(super) fn period_choices(t: &Tr, today: time::Date) -> Vec<(String, String)> {
+    use minhbach_domain::periods::PeriodKind;
+    let mut out = Vec::new();
+    for year in [today.year() + 1, today.year(), today.year() - 1] {
+        for kind in PeriodKind::ALL.iter().rev() {
+            let code = format!("{year}-{}", kind.code());
+            if let Some(p) = reporting_period(&code) {
+                if p.from <= today {
+                    let name = t.with(&format!("period-{}", kind.code()), "year", year.to_string());
+                    let label = format!(
+                        "{name} ({} – {})",
+                        t.date(p.from.to_string()),
+                        t.date(p.to.to_string())
+                    );
+                    out.push((code, label));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Reads `period` (which wins) or `from` and `to`.
+fn period_or_days(
+    period: &str,
+    from: &str,
+    to: &str,
+    errors: &mut Vec<FieldError>,
+) -> (Option<time::Date>, Option<time::Date>) {
+    if let Some(code) = some(period) {
+        return match reporting_period(&code) {
+            Some(p) => (Some(p.from), Some(p.to)),
+            None => {
+                errors.push(FieldError {
+                    field: "period",
+                    code: "figures-bad-period",
+                });
+                (None, None)
+            }
+        };
+    }
+    (day("from", from, errors), day("to", to, errors))
+}
+
 fn day(field: &'static str, s: &str, errors: &mut Vec<FieldError>) -> Option<time::Date> {
     let s = some(s)?;
     match time::Date::parse(&s, &time::format_description::well_known::Iso8601::DATE) {
@@ -58,11 +115,12 @@ impl FigureParams {
     fn query(&self) -> Result<FigureQuery, Vec<FieldError>> {
         let mut errors = Vec::new();
         let id = |s: &str| some(s).and_then(|v| v.parse::<i64>().ok());
+        let (from, to) = period_or_days(&self.period, &self.from, &self.to, &mut errors);
         let q = FigureQuery {
             publication: id(&self.publication),
             agency: id(&self.agency).map(AgencyId),
-            from: day("from", &self.from, &mut errors),
-            to: day("to", &self.to, &mut errors),
+            from,
+            to,
             category: some(&self.category),
             channel: some(&self.channel),
             partner: id(&self.partner).map(AgencyId),
@@ -79,6 +137,7 @@ impl FigureParams {
     fn query_string(&self) -> String {
         [
             ("publication", &self.publication),
+            ("period", &self.period),
             ("agency", &self.agency),
             ("from", &self.from),
             ("to", &self.to),
@@ -299,6 +358,7 @@ struct FiguresPage {
     trend: Option<Chart>,
     compliance: Option<Chart>,
     base: String,
+    periods: Vec<(String, String)>,
 }
 
 impl FiguresPage {
@@ -306,6 +366,7 @@ impl FiguresPage {
         let p = &self.params;
         let current = match field {
             "publication" => &p.publication,
+            "period" => &p.period,
             "agency" => &p.agency,
             "category" => &p.category,
             "channel" => &p.channel,
@@ -502,7 +563,9 @@ pub(super) async fn dashboard(
         .map(|(id, d)| (id, d.to_string()))
         .collect();
     let errors = crate::view::FieldErrors::new(&t, &errors);
+    let periods = period_choices(&t, st.today());
     Ok(page(FiguresPage {
+        periods,
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         base: params.query_string(),
@@ -650,6 +713,8 @@ pub(crate) struct PublicParams {
     #[serde(default)]
     publication: String,
     #[serde(default)]
+    period: String,
+    #[serde(default)]
     from: String,
     #[serde(default)]
     to: String,
@@ -659,8 +724,7 @@ impl PublicParams {
     /// The publication and the period of receipt asked for.
     fn read(&self) -> Result<PublicQuery, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let from = day("from", &self.from, &mut errors);
-        let to = day("to", &self.to, &mut errors);
+        let (from, to) = period_or_days(&self.period, &self.from, &self.to, &mut errors);
         if errors.is_empty() {
             Ok((
                 some(&self.publication).and_then(|v| v.parse().ok()),
@@ -675,6 +739,7 @@ impl PublicParams {
     fn query_string(&self) -> String {
         [
             ("publication", &self.publication),
+            ("period", &self.period),
             ("from", &self.from),
             ("to", &self.to),
         ]
@@ -707,6 +772,7 @@ struct PublicPage {
     ranking: Vec<(String, u64, u64)>,
     trend: Option<Chart>,
     base: String,
+    periods: Vec<(String, String)>,
 }
 
 impl PublicPage {
@@ -739,6 +805,10 @@ impl PublicPage {
 
     fn selected(&self, id: &i64) -> bool {
         self.params.publication == id.to_string()
+    }
+
+    fn period_selected(&self, code: &str) -> bool {
+        self.params.period == code
     }
 
     fn rank_share(&self, n: &u64, d: &u64) -> String {
@@ -803,7 +873,9 @@ pub(super) async fn public(
         .map(|(id, d)| (id, d.to_string()))
         .collect();
     let errors = crate::view::FieldErrors::new(&t, &errors);
+    let periods = period_choices(&t, st.today());
     Ok(page(PublicPage {
+        periods,
         base: params.query_string(),
         t,
         params,
