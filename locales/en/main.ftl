@@ -892,3 +892,5 @@ period-q4 = Quarter IV/{ $year }
 period-6m = 6 months of { $year }
 period-9m = 9 months of { $year }
 period-12m = Year { $year }
+figures-report-cutoff = Figures of reports received from
+figures-report-xlsx = Periodic report of this period (XLSX)

@@ -892,3 +892,5 @@ period-q4 = Quý IV/{ $year }
 period-6m = 6 tháng năm { $year }
 period-9m = 9 tháng năm { $year }
 period-12m = Năm { $year }
+figures-report-cutoff = Số liệu phản ánh tiếp nhận từ
+figures-report-xlsx = Báo cáo định kỳ của kỳ này (XLSX)

@@ -1037,3 +1037,128 @@ pub(super) async fn open_data(
         _ => Err(DomainError::NotFound.into()),
     }
 }
+
+/// The periodic report (quarter, 6, 9 or 12 months) as a workbook: one sheet by agency, one by
+/// month and one by channel, every metric with its Vietnamese and English name, under the
+/// period's official cut-off dates, the day the figures were taken and their audit position.
+pub(super) async fn report_xlsx(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Query(params): Query<FigureParams>,
+) -> AppResult<Response> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let code = some(&params.period).ok_or(DomainError::Invalid(vec![FieldError {
+        field: "period",
+        code: "figures-bad-period",
+    }]))?;
+    let period = reporting_period(&code).ok_or(DomainError::Invalid(vec![FieldError {
+        field: "period",
+        code: "figures-bad-period",
+    }]))?;
+    let vi = tr(&st, Lang::Vi, "/staff/figures").await;
+    let en = tr(&st, Lang::En, "/staff/figures").await;
+    let mut q = params.query().map_err(DomainError::Invalid)?;
+    let kind = code.split_once('-').map_or("", |(_, k)| k).to_owned();
+    let year = code.split_once('-').map_or("", |(y, _)| y).to_owned();
+    let agencies = st.store.agencies().await?;
+    let categories = st.store.categories().await?;
+    let bold = Format::new().set_bold();
+    let mut book = Workbook::new();
+    let xlsx = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
+    for by in [GroupBy::Agency, GroupBy::Month, GroupBy::Channel] {
+        q.by = by;
+        let table = stats::dashboard(&st, &s, &q)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        let sheet = book.add_worksheet();
+        sheet
+            .set_name(vi.get(format!("figures-by-{}", by.code())))
+            .map_err(xlsx)?;
+        let title = format!(
+            "{} — {}",
+            vi.with(&format!("period-{kind}"), "year", &year),
+            en.with(&format!("period-{kind}"), "year", &year)
+        );
+        let lines = [
+            title,
+            format!(
+                "{} {} – {} ({})",
+                vi.get("figures-report-cutoff"),
+                vi.date(period.from.to_string()),
+                vi.date(period.to.to_string()),
+                minhbach_domain::periods::ReportingRules::shipped()
+                    .map(|r| r.in_force(period.from).source_vi.clone())
+                    .unwrap_or_default()
+            ),
+            vi.with(
+                "figures-published",
+                "day",
+                vi.date(table.figures.as_of.to_string()),
+            ),
+            vi.with(
+                "figures-audit-at",
+                "seq",
+                table.figures.audit_seq.to_string(),
+            ),
+        ];
+        for (i, line) in lines.iter().enumerate() {
+            sheet.write_string(i as u32, 0, line).map_err(xlsx)?;
+        }
+        let top = lines.len() as u32 + 1;
+        sheet
+            .write_string_with_format(top, 0, vi.get(format!("figures-by-{}", by.code())), &bold)
+            .map_err(xlsx)?;
+        sheet
+            .write_string_with_format(
+                top + 1,
+                0,
+                en.get(format!("figures-by-{}", by.code())),
+                &bold,
+            )
+            .map_err(xlsx)?;
+        for (j, m) in Metric::ALL.iter().enumerate() {
+            let col = j as u16 + 1;
+            sheet
+                .write_string_with_format(top, col, vi.get(label_key(*m)), &bold)
+                .map_err(xlsx)?;
+            sheet
+                .write_string_with_format(top + 1, col, en.get(label_key(*m)), &bold)
+                .map_err(xlsx)?;
+        }
+        let mut row = top + 2;
+        for (key, counts) in &table.rows {
+            let label = row_label(&st, &vi, by, &agencies, &categories, key).await;
+            sheet.write_string(row, 0, label).map_err(xlsx)?;
+            for (j, m) in Metric::ALL.iter().enumerate() {
+                sheet
+                    .write_number(row, j as u16 + 1, counts.get(*m) as f64)
+                    .map_err(xlsx)?;
+            }
+            row += 1;
+        }
+        sheet
+            .write_string_with_format(row, 0, vi.get("figures-total"), &bold)
+            .map_err(xlsx)?;
+        for (j, m) in Metric::ALL.iter().enumerate() {
+            sheet
+                .write_number_with_format(row, j as u16 + 1, table.total.get(*m) as f64, &bold)
+                .map_err(xlsx)?;
+        }
+        sheet.set_column_width(0, 40).map_err(xlsx)?;
+    }
+    let bytes = book.save_to_buffer().map_err(xlsx)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"minhbach-{code}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
