@@ -744,7 +744,8 @@ def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
     axe-core runs on each) and the 360 px check."""
     shots = Shots(shot_dir, "roles")
     visitor = Page(browser(True), server, shots, "visitor")
-    for path in ("/", "/report", "/status", "/retaliation", "/report/receipt", "/staff/login", "/figures"):
+    for path in ("/", "/report", "/status", "/retaliation", "/report/receipt", "/staff/login", "/figures",
+                 "/regulations", "/report?category=regulation"):
         visitor.get(path)
         visitor.check("public" + path.replace("/", "-"))
     roles = [

@@ -680,6 +680,10 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         idempotency,
         partner,
         partner_follows: partner.is_some() && registered.is_some_and(|(_, r)| r.partner_follows),
+        regulation: report
+            .regulation
+            .as_ref()
+            .map(|r| (r.document.clone(), r.article.clone())),
     };
     let mut detail = serde_json::Map::new();
     if held {

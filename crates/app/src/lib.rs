@@ -22,6 +22,7 @@ pub mod legal;
 pub mod mail;
 pub mod partners;
 pub mod protection;
+pub mod regulations;
 pub mod reporter;
 pub mod retention;
 pub mod scheduler;

@@ -160,6 +160,8 @@ pub enum Action {
     ViewFigures,
     /// See every agency's figures, not only one's own bodies'.
     ViewEveryAgencyFigures,
+    /// Record what the agency did with a loophole proposal on its regulation: its lead.
+    DecideRegulation,
     /// Ask the custodians to release the reporter's identity to oneself.
     RequestDisclosure,
     /// Approve or refuse a request to release a reporter's identity.
@@ -269,6 +271,7 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             Role::AgencyLead => actor.agency.is_some(),
             _ => false,
         },
+        (Action::DecideRegulation, Some(c)) => works_case(c) && actor.role == Role::AgencyLead,
         (Action::ViewEveryAgencyFigures, None) => {
             matches!(actor.role, Role::Overseer | Role::FrontObserver)
         }
@@ -314,6 +317,7 @@ mod tests {
             Action::ViewWorkload,
             Action::ViewFigures,
             Action::ViewEveryAgencyFigures,
+            Action::DecideRegulation,
             Action::RegisterReport,
             Action::ForwardAsPartner,
             Action::RequestDisclosure,
@@ -380,9 +384,9 @@ mod tests {
                     Action::DecideProtection => {
                         (role == ProtectionOfficer, role == ProtectionOfficer)
                     }
-                    Action::OverrideChainOfCommand | Action::LegalHold => {
-                        (role == AgencyLead, role == AgencyLead)
-                    }
+                    Action::OverrideChainOfCommand
+                    | Action::LegalHold
+                    | Action::DecideRegulation => (role == AgencyLead, role == AgencyLead),
                     Action::Transition(kind) => {
                         let handler = role == Handler;
                         (decides(role, kind) && !handler, decides(role, kind))

@@ -11,6 +11,8 @@ pub const MAX_WHO: usize = 2_000;
 pub const MAX_NAME: usize = 200;
 pub const MAX_MESSAGE: usize = 10_000;
 pub const MAX_REASON: usize = 5_000;
+/// The longest regulation number or article of a loophole proposal.
+pub const MAX_REGULATION: usize = 200;
 
 /// A report as typed by the reporter, before any check.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -41,6 +43,23 @@ pub struct RawReport {
     pub accused_lead: String,
     /// Answers to the category's questionnaire, by question key.
     pub answers: std::collections::BTreeMap<String, String>,
+    /// A loophole in a regulation (category [`REGULATION_CATEGORY`]): the document's number
+    /// and the article, kept in clear so that the outcome can be shown by regulation.
+    pub regulation_document: String,
+    pub regulation_article: String,
+}
+
+/// The category of a proposal to close a loophole in a regulation or an administrative
+/// procedure (issue 8, must-have 9): it goes to the body that issued the regulation.
+pub const REGULATION_CATEGORY: &str = "regulation";
+
+/// The regulation a loophole proposal points at, in clear.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Regulation {
+    /// The document's number and symbol, e.g. `15/2020/NĐ-CP`.
+    pub document: String,
+    /// The article, clause or procedure step; may be empty.
+    pub article: String,
 }
 
 /// Who the reporter is, if they chose to say.
@@ -81,6 +100,8 @@ pub struct NewReport {
     pub decoy: Option<String>,
     /// The answers to the category's questionnaire, sealed with the content.
     pub answers: Vec<crate::questionnaire::Answer>,
+    /// A loophole proposal's regulation.
+    pub regulation: Option<Regulation>,
 }
 
 impl std::fmt::Debug for NewReport {
@@ -223,6 +244,23 @@ impl RawReport {
                 None
             }
         };
+        // A loophole proposal names its regulation; other reports carry none.
+        let regulation = (category == REGULATION_CATEGORY).then(|| Regulation {
+            document: check_len(
+                &mut errors,
+                "regulation_document",
+                &self.regulation_document,
+                true,
+                MAX_REGULATION,
+            ),
+            article: check_len(
+                &mut errors,
+                "regulation_article",
+                &self.regulation_article,
+                false,
+                MAX_REGULATION,
+            ),
+        });
         if !errors.is_empty() {
             return Err(DomainError::Invalid(errors));
         }
@@ -237,6 +275,7 @@ impl RawReport {
             accused_lead,
             decoy,
             answers,
+            regulation,
         })
     }
 }
@@ -406,5 +445,62 @@ mod tests {
         assert!(MessageText::parse("  ").is_err());
         assert!(ReasonText::parse("").is_err());
         assert!(MessageText::parse(&"a".repeat(MAX_MESSAGE + 1)).is_err());
+    }
+}
+
+/// What the issuing body did with a loophole proposal (issue 8, must-have 9), shown on the
+/// public page by regulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegulationOutcome {
+    /// The body amended its regulation or procedure.
+    Amended,
+    /// The body proposed the change to the level competent to make it.
+    Proposed,
+    /// Rejected, with reasons given in public.
+    Rejected,
+}
+
+impl RegulationOutcome {
+    pub const ALL: [RegulationOutcome; 3] = [
+        RegulationOutcome::Amended,
+        RegulationOutcome::Proposed,
+        RegulationOutcome::Rejected,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RegulationOutcome::Amended => "amended",
+            RegulationOutcome::Proposed => "proposed",
+            RegulationOutcome::Rejected => "rejected",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.code() == code.trim())
+    }
+
+    /// Checks an outcome as typed: a known outcome, and the public explanation (required with a
+    /// rejection, which must give its reasons).
+    pub fn parse(outcome: &str, explanation: &str) -> Result<(Self, String), DomainError> {
+        let mut errors = Vec::new();
+        let parsed = Self::from_code(outcome);
+        if parsed.is_none() {
+            errors.push(FieldError {
+                field: "outcome",
+                code: "field-invalid-choice",
+            });
+        }
+        let required = parsed == Some(RegulationOutcome::Rejected);
+        let explanation = check_len(
+            &mut errors,
+            "explanation",
+            explanation,
+            required,
+            MAX_REASON,
+        );
+        match parsed {
+            Some(o) if errors.is_empty() => Ok((o, explanation)),
+            _ => Err(DomainError::Invalid(errors)),
+        }
     }
 }

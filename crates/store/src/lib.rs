@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod jobs;
 pub mod protection;
 mod records;
+pub mod regulations;
 pub mod retention;
 mod sql;
 pub mod statistics;
@@ -36,6 +37,7 @@ pub use protection::{
     ProtectionEvent, ProtectionRecord, ProtectionStore,
 };
 pub use records::*;
+pub use regulations::{RegulationRecord, RegulationStore};
 pub use retention::{FinishedCase, FinishedQuery, RetentionStore};
 pub use sql::{SqlStore, INBOX_COUNT_CAP};
 pub use statistics::{FigureDay, FigureSnapshot, StatisticsStore};
@@ -122,6 +124,7 @@ pub trait Store:
     + RetentionStore
     + AccountStore
     + StatisticsStore
+    + RegulationStore
     + Send
     + Sync
     + 'static

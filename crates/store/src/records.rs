@@ -166,6 +166,8 @@ pub struct NewCase {
     /// it follow the case.
     pub partner: Option<AgencyId>,
     pub partner_follows: bool,
+    /// A loophole proposal: the regulation's number and article, in clear.
+    pub regulation: Option<(String, String)>,
 }
 
 /// An idempotency key of an integrator's request: the key and the request, as MACs under the

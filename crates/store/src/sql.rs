@@ -915,6 +915,16 @@ impl Store for SqlStore {
         }
         insert_wraps(&mut tx, id, &c.staff_wraps).await?;
         insert_clocks(&mut tx, id, &c.clocks, c.now).await?;
+        if let Some((document, article)) = &c.regulation {
+            sqlx::query(
+                "INSERT INTO regulation_proposals (case_id, document, article) VALUES ($1, $2, $3)",
+            )
+            .bind(id.0)
+            .bind(document.clone())
+            .bind(article.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(files) = &c.attachments {
             crate::evidence::adopt(&mut tx, id, None, files).await?;
         }

@@ -82,6 +82,7 @@ fn case(lookup: u8, nonce: Option<u8>) -> NewCase {
         idempotency: None,
         partner: None,
         partner_follows: false,
+        regulation: None,
     }
 }
 

@@ -35,6 +35,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_only,
     the_public_figures_hide_small_counts_so_that_no_total_gives_them_away,
+    a_loophole_proposal_is_answered_and_shown_by_regulation,
 );
 
 /// Three reports to Hoàn Kiếm and one to Cầu Giấy, published as of the day they came in.
@@ -288,4 +289,96 @@ async fn the_public_figures_hide_small_counts_so_that_no_total_gives_them_away(e
         422
     );
     assert_eq!(app.get("/open-data/other.txt", None).await.status, 404);
+}
+
+/// Loophole proposals (must-have 9): the form asks for the regulation, the issuing body's lead
+/// records the outcome on the case page, and the public page shows it by regulation only.
+async fn a_loophole_proposal_is_answered_and_shown_by_regulation(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let form = app.get("/report?category=regulation", None).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("id=\"regulation_document\""));
+    assert!(form
+        .body
+        .contains("<details id=\"regulation\" class=\"questions\" open>"));
+    let empty = app.get("/regulations", None).await;
+    assert!(empty.body.contains("Chưa có kẽ hở nào được chỉ ra."));
+
+    let sxd = app.agency("sxd").to_string();
+    let r = app
+        .post_json(
+            "/api/v1/reports",
+            serde_json::json!({
+                "category": "regulation",
+                "agency": sxd,
+                "what": "Quy trình cho phép một cán bộ tự quyết định mức phí thẩm định",
+                "regulation_document": "15/2020/NĐ-CP",
+                "regulation_article": "Điều 5",
+            }),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let reference = r.json()["reference"].as_str().unwrap().to_owned();
+
+    let lead = app.staff_cookie("sxd.lanhdao").await;
+    let case = app
+        .get(&format!("/staff/cases/{reference}"), Some(&lead))
+        .await;
+    assert!(case.body.contains("15/2020/NĐ-CP"));
+    let csrf = support::hidden(&case.body, "csrf");
+    let path = format!("/staff/cases/{reference}/regulation");
+    let refused = app
+        .post_form(
+            &path,
+            &[("csrf", &csrf), ("outcome", "rejected")],
+            Some(&lead),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("field-error"),
+        "the reason is asked beside its field"
+    );
+    let done = app
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("outcome", "amended"),
+                (
+                    "explanation",
+                    "Đã sửa Điều 5: mức phí do Hội đồng quyết định.",
+                ),
+            ],
+            Some(&lead),
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let handler = app.staff_cookie("sxd.xuly").await;
+    let csrf_h = support::hidden(&app.get("/staff/inbox", Some(&handler)).await.body, "csrf");
+    let again = app
+        .post_form(
+            &path,
+            &[("csrf", &csrf_h), ("outcome", "amended")],
+            Some(&handler),
+        )
+        .await;
+    assert!(
+        again.status == 403 || again.status == 404,
+        "{}",
+        again.status
+    );
+
+    let public = app.get("/regulations", None).await;
+    assert!(public.body.contains("15/2020/NĐ-CP"));
+    assert!(public.body.contains("Đã sửa đổi quy định, thủ tục"));
+    assert!(public
+        .body
+        .contains("Đã sửa Điều 5: mức phí do Hội đồng quyết định."));
+    assert!(
+        !public.body.contains("tự quyết định mức phí thẩm định"),
+        "never the text"
+    );
+    assert!(!public.body.contains(&reference), "never the case");
 }

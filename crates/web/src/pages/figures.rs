@@ -1162,3 +1162,71 @@ pub(super) async fn report_xlsx(
     )
         .into_response())
 }
+
+/// One proposal as the public sees it.
+pub(super) struct ProposalRow {
+    pub article: String,
+    pub body: String,
+    /// Month received, `MM/YYYY`.
+    pub month: String,
+    pub outcome: Option<String>,
+    pub explanation: Option<String>,
+}
+
+/// One regulation on the public page, with the proposals that point at it.
+pub(super) struct RegulationGroup {
+    pub document: String,
+    pub proposals: Vec<ProposalRow>,
+}
+
+#[derive(Template)]
+#[template(path = "regulations.html")]
+struct RegulationsPage {
+    t: Tr,
+    groups: Vec<RegulationGroup>,
+}
+
+impl RegulationsPage {
+    fn outcome(&self, o: &Option<String>) -> String {
+        match o {
+            Some(code) => self.t.get(format!("regulation-outcome-{code}")),
+            None => self.t.get("regulation-pending"),
+        }
+    }
+}
+
+/// Loophole proposals by regulation, with what the issuing body did: never the reporter, never
+/// the text of the proposal.
+pub(super) async fn regulations(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+) -> AppResult<Response> {
+    let t = tr(&st, lang, "/regulations").await;
+    let agencies = st.store.agencies().await?;
+    let mut groups: Vec<RegulationGroup> = Vec::new();
+    for r in minhbach_app::regulations::public(&st).await? {
+        let body = agencies
+            .iter()
+            .find(|a| a.id == r.agency)
+            .map(|a| name_of(a, &t))
+            .unwrap_or_default();
+        let month = minhbach_app::clock::local_date(r.received_at)
+            .map(|d| format!("{:02}/{}", u8::from(d.month()), d.year()))
+            .unwrap_or_default();
+        let entry = ProposalRow {
+            article: r.article,
+            body,
+            month,
+            outcome: r.outcome,
+            explanation: r.explanation,
+        };
+        match groups.last_mut().filter(|g| g.document == r.document) {
+            Some(g) => g.proposals.push(entry),
+            None => groups.push(RegulationGroup {
+                document: r.document,
+                proposals: vec![entry],
+            }),
+        }
+    }
+    Ok(page(RegulationsPage { t, groups }))
+}

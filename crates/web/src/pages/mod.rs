@@ -131,6 +131,11 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             post(staff::staff_mark_accused),
         )
         .route("/staff/cases/{reference}/recuse", post(staff::staff_recuse))
+        .route(
+            "/staff/cases/{reference}/regulation",
+            post(staff::staff_regulation),
+        )
+        .route("/regulations", get(figures::regulations))
         .route("/staff/cases/{reference}/hold", post(staff::staff_hold))
         .route("/staff/keys/grant", post(staff::staff_grant_keys))
         .route(

@@ -215,13 +215,25 @@ async fn report_page(
     })
 }
 
+#[derive(Deserialize)]
+pub(super) struct ReportPrefill {
+    /// A category to start with (`/report?category=regulation` from the loophole link).
+    #[serde(default)]
+    category: String,
+}
+
 pub(super) async fn report_form(
     State(st): State<AppState>,
     ReaderLang(lang): ReaderLang,
+    Query(prefill): Query<ReportPrefill>,
 ) -> AppResult<Response> {
     st.organisation().await?;
+    let values = RawReport {
+        category: prefill.category.trim().chars().take(32).collect(),
+        ..RawReport::default()
+    };
     Ok(page(
-        report_page(&st, lang, RawReport::default(), Vec::new(), None).await?,
+        report_page(&st, lang, values, Vec::new(), None).await?,
     ))
 }
 

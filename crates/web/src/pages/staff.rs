@@ -306,6 +306,10 @@ struct CasePage {
     identity: IdentityPanel,
     /// A decision that failed validation: what was typed and the errors, shown in its form.
     rejected: Option<(minhbach_domain::RawDecision, Vec<FieldError>)>,
+    /// A loophole proposal's regulation and outcome, and whether this officer records it.
+    regulation: Option<minhbach_store::RegulationRecord>,
+    decides_regulation: bool,
+    regulation_errors: crate::view::FieldErrors,
 }
 
 impl CasePage {
@@ -467,6 +471,17 @@ async fn case_page(
     reference: &str,
     rejected: Option<(minhbach_domain::RawDecision, Vec<FieldError>)>,
 ) -> AppResult<CasePage> {
+    case_page_with(st, lang, s, reference, rejected, Vec::new()).await
+}
+
+async fn case_page_with(
+    st: &AppState,
+    lang: Lang,
+    s: &minhbach_app::sessions::StaffSession,
+    reference: &str,
+    rejected: Option<(minhbach_domain::RawDecision, Vec<FieldError>)>,
+    regulation_errors: Vec<FieldError>,
+) -> AppResult<CasePage> {
     let case = minhbach_app::casework::staff_case_view(st, s, reference).await?;
     let forward_targets = st
         .store
@@ -483,10 +498,25 @@ async fn case_page(
         .filter(|u| u.role.takes_assignments())
         .map(|u| (u.id.0, u.display_name))
         .collect();
+    let regulation = minhbach_app::regulations::of_case(st, s, reference).await?;
+    let decides_regulation = regulation.as_ref().is_some_and(|r| r.outcome.is_none())
+        && st
+            .store
+            .case_by_reference(reference)
+            .await?
+            .is_some_and(|c| {
+                minhbach_domain::can(
+                    &s.actor,
+                    minhbach_domain::Action::DecideRegulation,
+                    Some(&c.facts()),
+                )
+            });
+    let t = tr(st, lang, &format!("/staff/cases/{reference}"))
+        .await
+        .for_staff(&s.actor);
+    let regulation_errors = crate::view::FieldErrors::new(&t, &regulation_errors);
     Ok(CasePage {
-        t: tr(st, lang, &format!("/staff/cases/{reference}"))
-            .await
-            .for_staff(&s.actor),
+        t,
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         identity: IdentityPanel::of(case.identity.as_ref()),
@@ -494,7 +524,52 @@ async fn case_page(
         forward_targets,
         handlers,
         rejected,
+        regulation,
+        decides_regulation,
+        regulation_errors,
     })
+}
+
+#[derive(Deserialize)]
+pub(super) struct RegulationForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    explanation: String,
+}
+
+impl HasCsrf for RegulationForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The lead records what the agency did with a loophole proposal's regulation.
+pub(super) async fn staff_regulation(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Path(reference): Path<String>,
+    Csrf(Staff(s, _), form): Csrf<Staff, RegulationForm>,
+) -> AppResult<Response> {
+    match minhbach_app::regulations::record_outcome(
+        &st,
+        &s,
+        &reference,
+        &form.outcome,
+        &form.explanation,
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/cases/{reference}#regulation")).into_response()),
+        Err(minhbach_app::Error::Domain(DomainError::Invalid(fields))) => {
+            let mut r = page(case_page_with(&st, lang, &s, &reference, None, fields).await?);
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
