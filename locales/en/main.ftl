@@ -914,3 +914,5 @@ regulations-propose = Point at a loophole
 regulations-none = No loophole has been pointed at yet.
 regulations-body = Body
 regulations-received = Received
+partner-figures = Our figures: the reports we forwarded
+partner-figures-hint = Every report you forwarded counts here, whether or not the person let you follow it; how the agencies kept their deadlines on them.

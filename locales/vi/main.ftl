@@ -914,3 +914,5 @@ regulations-propose = Chỉ ra một kẽ hở
 regulations-none = Chưa có kẽ hở nào được chỉ ra.
 regulations-body = Cơ quan
 regulations-received = Tiếp nhận
+partner-figures = Số liệu của chúng tôi: những phản ánh đã chuyển
+partner-figures-hint = Mọi phản ánh bạn đã chuyển đều được tính ở đây, dù người phản ánh có cho phép theo dõi hay không; các cơ quan đã bảo đảm thời hạn với chúng ra sao.

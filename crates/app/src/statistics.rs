@@ -650,3 +650,21 @@ pub async fn public(
         ranking,
     }))
 }
+
+/// A partner organisation's own figures: the reports it forwarded (followed or not), as of the
+/// newest publication; `None` before any.
+pub async fn partner_figures(st: &App, s: &StaffSession) -> Result<Option<(Arc<Figures>, Counts)>> {
+    let partner = match s.actor.agency {
+        Some(a) if can(&s.actor, Action::ForwardAsPartner, None) => a,
+        _ => return Err(DomainError::Forbidden.into()),
+    };
+    let Some(figures) = published(st, None).await? else {
+        return Ok(None);
+    };
+    let filter = Filter {
+        partner: Some(partner),
+        ..Filter::default()
+    };
+    let (_, total) = roll_up(&figures.cells, &filter, GroupBy::Partner);
+    Ok(Some((figures, total)))
+}

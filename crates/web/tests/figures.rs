@@ -36,6 +36,7 @@ on_both_engines!(
     the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_only,
     the_public_figures_hide_small_counts_so_that_no_total_gives_them_away,
     a_loophole_proposal_is_answered_and_shown_by_regulation,
+    a_partner_sees_the_figures_of_what_it_forwarded,
 );
 
 /// Three reports to Hoàn Kiếm and one to Cầu Giấy, published as of the day they came in.
@@ -381,4 +382,50 @@ async fn a_loophole_proposal_is_answered_and_shown_by_regulation(engine: Engine)
         "never the text"
     );
     assert!(!public.body.contains(&reference), "never the case");
+}
+
+/// A partner's page shows its own figures: the reports it forwarded, whoever may follow them.
+async fn a_partner_sees_the_figures_of_what_it_forwarded(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let token = app.staff_token("mttq.doitac").await;
+    for what in [
+        "Phản ánh thứ nhất qua Mặt trận",
+        "Phản ánh thứ hai qua Mặt trận",
+    ] {
+        let r = app
+            .post_json(
+                "/api/v1/staff/reports",
+                serde_json::json!({
+                    "channel": "walk_in",
+                    "category": "land",
+                    "agency": app.agency("hoankiem").to_string(),
+                    "what": what,
+                }),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let partner = app.staff_cookie("mttq.doitac").await;
+    let before = app.get("/partner/cases", Some(&partner)).await;
+    assert!(before.body.contains("Chưa có số liệu nào được công bố"));
+    let day = app.state.today();
+    app.set_time(app.clock.now() + time::Duration::days(1));
+    minhbach_app::statistics::publish(&app.state, day, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let partner = app.staff_cookie("mttq.doitac").await;
+    let page = app.get("/partner/cases", Some(&partner)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Số liệu của chúng tôi"), "{}", page.body);
+    // Two received, none resolved yet: only the partner's, not the demo's three samples.
+    assert!(
+        page.body.contains("<dt>Tiếp nhận</dt><dd>2</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("<dt>Đã giải quyết</dt><dd>0 / 2 (0 %)</dd>"));
 }
