@@ -916,3 +916,4 @@ regulations-body = Body
 regulations-received = Received
 partner-figures = Our figures: the reports we forwarded
 partner-figures-hint = Every report you forwarded counts here, whether or not the person let you follow it; how the agencies kept their deadlines on them.
+error-partner-agency = A partner officer belongs to a partner organisation (a Front committee, a people's inspection board or a partner).

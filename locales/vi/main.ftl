@@ -916,3 +916,4 @@ regulations-body = Cơ quan
 regulations-received = Tiếp nhận
 partner-figures = Số liệu của chúng tôi: những phản ánh đã chuyển
 partner-figures-hint = Mọi phản ánh bạn đã chuyển đều được tính ở đây, dù người phản ánh có cho phép theo dõi hay không; các cơ quan đã bảo đảm thời hạn với chúng ra sao.
+error-partner-agency = Cán bộ tổ chức đối tác phải thuộc một tổ chức đối tác (Ủy ban MTTQ, Ban thanh tra nhân dân hoặc đối tác).

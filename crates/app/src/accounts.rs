@@ -98,11 +98,16 @@ pub async fn create_account(st: &App, by: &Actor, form: &AccountForm) -> Result<
         Some(role) => rules::check_role_agency(role, form.agency, &mut fields),
     }
     if let Some(agency) = form.agency {
-        if !st.store.agencies().await?.iter().any(|a| a.id == agency) {
-            fields.push(FieldError {
+        match st.store.agencies().await?.iter().find(|a| a.id == agency) {
+            None => fields.push(FieldError {
                 field: "agency",
                 code: "error-agency-unknown",
-            });
+            }),
+            Some(a) => {
+                if let Some(role) = role {
+                    rules::check_partner_kind(role, Some(&a.kind), &mut fields);
+                }
+            }
         }
     }
     if fields.is_empty() && st.store.user_by_username(&username).await?.is_some() {

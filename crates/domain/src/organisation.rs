@@ -111,6 +111,15 @@ pub fn check_role_agency(role: Role, agency: Option<AgencyId>, out: &mut Vec<Fie
     }
 }
 
+/// A partner officer belongs to a partner organisation (a Front committee, a people's
+/// inspection board, a partner), never to an agency that works cases.
+pub fn check_partner_kind(role: Role, agency_kind: Option<&str>, out: &mut Vec<FieldError>) {
+    let partner_agency = agency_kind.is_some_and(|k| PARTNER_KINDS.contains(&k));
+    if role == Role::PartnerOfficer && agency_kind.is_some() && !partner_agency {
+        out.push(err("agency", "error-partner-agency"));
+    }
+}
+
 /// A password a person chooses: at least 12 characters, at most 1,024 bytes, typed the same
 /// twice, not the username.
 pub fn check_new_password(
@@ -136,6 +145,21 @@ mod tests {
         let mut out = Vec::new();
         f(&mut out);
         out.iter().map(|e| e.code).collect()
+    }
+
+    #[test]
+    fn partner_officers_belong_to_partners_and_only_they_do() {
+        let check = |role, kind| fails(|o| check_partner_kind(role, Some(kind), o));
+        assert!(check(Role::PartnerOfficer, "front").is_empty());
+        assert!(check(Role::PartnerOfficer, "inspection_board").is_empty());
+        assert_eq!(
+            check(Role::PartnerOfficer, "ward"),
+            ["error-partner-agency"]
+        );
+        assert!(check(Role::Handler, "ward").is_empty());
+        // An organisation-wide role may sit in a partner body (a Front observer, a custodian).
+        assert!(check(Role::FrontObserver, "front").is_empty());
+        assert!(check(Role::Custodian, "front").is_empty());
     }
 
     #[test]
