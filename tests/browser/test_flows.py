@@ -817,6 +817,8 @@ def test_the_figures_fit_a_phone_and_pass_axe_and_open_their_cases(server_with_h
     assert overseer.d.find_elements(By.CSS_SELECTOR, "a[href^='/oversee/cases/']"), "the cases are listed"
     overseer.get("/staff/figures?by=month")
     overseer.check("dashboard-by-month")
+    overseer.get("/staff/figures/signals")
+    overseer.check("signals")
     observer = Page(browser(False), server_with_history, shots, "mttq.giamsat")
     staff_login(observer, "mttq.giamsat", home="/staff/figures")
     assert observer.d.find_elements(By.CSS_SELECTOR, "figure.chart svg"), "charts without JavaScript"

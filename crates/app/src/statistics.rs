@@ -668,3 +668,100 @@ pub async fn partner_figures(st: &App, s: &StaffSession) -> Result<Option<(Arc<F
     let (_, total) = roll_up(&figures.cells, &filter, GroupBy::Partner);
     Ok(Some((figures, total)))
 }
+
+/// Signs of gaming (issue 8, must-have 8): shares of an agency's cases that an honest agency
+/// rarely shows, compared with the agencies of the same kind.
+pub const SIGNALS: &[(&str, Metric, Metric)] = &[
+    // Deadlines kept on the due date or the day before, out of those kept: closures bunched at
+    // the deadline.
+    ("at_deadline", Metric::AtDeadline, Metric::ResolutionOnTime),
+    ("extended", Metric::Extended, Metric::Received),
+    ("suspended", Metric::SuspendedNow, Metric::Received),
+    ("ping_pong", Metric::PingPong, Metric::Forwarded),
+    ("not_accepted", Metric::NotAccepted, Metric::Resolved),
+];
+
+/// One signal of one agency.
+#[derive(Clone, Debug)]
+pub struct Signal {
+    pub code: &'static str,
+    pub agency: AgencyId,
+    /// The cases behind it (drill down with this metric) out of the denominator.
+    pub metric: Metric,
+    pub count: u64,
+    pub of: u64,
+    /// The median share among the other agencies of the same kind, in per mille.
+    pub peers_per_mille: u64,
+    /// Far above its peers: at least twice their median, at least 10 %, on at least
+    /// `figures_threshold` cases.
+    pub flagged: bool,
+}
+
+fn per_mille(n: u64, d: u64) -> u64 {
+    (n * 1000).checked_div(d).unwrap_or(0)
+}
+
+/// The signals of the agencies a reader may see, flagged ones first; `None` before any
+/// publication.
+pub async fn signals(
+    st: &App,
+    s: &StaffSession,
+    q: &Query,
+) -> Result<Option<(Arc<Figures>, Vec<Signal>)>> {
+    let scoped = filter_for(st, s, q).await?;
+    let Some(figures) = published(st, q.publication).await? else {
+        return Ok(None);
+    };
+    // Peers are compared over every agency, whatever the reader's scope.
+    let everyone = Filter {
+        agencies: None,
+        ..scoped.clone()
+    };
+    let (all, _) = roll_up(&figures.cells, &everyone, GroupBy::Agency);
+    let agencies = st.store.agencies().await?;
+    let kind_of = |id: &str| {
+        agencies
+            .iter()
+            .find(|a| a.id.0.to_string() == id)
+            .map(|a| a.kind.clone())
+            .unwrap_or_default()
+    };
+    let k = st.settings.figures_threshold.max(2);
+    let mut out = Vec::new();
+    for (code, n, d) in SIGNALS {
+        for (id, counts) in &all {
+            let Ok(agency) = id.parse::<i64>().map(AgencyId) else {
+                continue;
+            };
+            if scoped
+                .agencies
+                .as_ref()
+                .is_some_and(|a| !a.contains(&agency))
+            {
+                continue;
+            }
+            let kind = kind_of(id);
+            // The others of the same kind.
+            let mut peers: Vec<u64> = all
+                .iter()
+                .filter(|(other, c)| *other != id && kind_of(other) == kind && c.get(*d) > 0)
+                .map(|(_, c)| per_mille(c.get(*n), c.get(*d)))
+                .collect();
+            peers.sort_unstable();
+            let median = peers.get(peers.len() / 2).copied().unwrap_or(0);
+            let (count, of) = (counts.get(*n), counts.get(*d));
+            let share = per_mille(count, of);
+            out.push(Signal {
+                code,
+                agency,
+                metric: *n,
+                count,
+                of,
+                peers_per_mille: median,
+                flagged: of >= k && share >= 100 && share >= 2 * median.max(1),
+            });
+        }
+    }
+    out.sort_by_key(|s| (!s.flagged, std::cmp::Reverse(per_mille(s.count, s.of))));
+    Ok(Some((figures, out)))
+}

@@ -396,4 +396,95 @@ async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
         .all(|c| !c.matches_audit));
 }
 
-on_both_engines!(figures_match_the_events_and_verify_catches_an_edit);
+/// Signs of gaming (must-have 8): an agency that refuses every report stands out against the
+/// other wards, and the sign opens the cases behind it.
+async fn an_agency_that_refuses_everything_is_flagged_against_its_peers(engine: Engine) {
+    let h = harness_at(engine, datetime!(2026-03-02 09:00 +7)).await;
+    for i in 0..12 {
+        let agency = if i % 2 == 0 { "hoankiem" } else { "caugiay" };
+        let done = intake::submit_report(
+            &h.app,
+            h.report("Dấu hiệu", agency),
+            Channel::Web,
+            None,
+            true,
+        )
+        .await
+        .unwrap();
+        let lead = format!("{agency}.lanhdao");
+        h.decide(&lead, &done.reference, "start_triage", |_| {})
+            .await;
+        if agency == "hoankiem" {
+            h.decide(&lead, &done.reference, "not_accept", |_| {}).await;
+        } else {
+            h.decide(&lead, &done.reference, "accept", |d| {
+                d.track = "denunciation".into()
+            })
+            .await;
+            h.decide(&lead, &done.reference, "start_verification", |_| {})
+                .await;
+            h.decide(&lead, &done.reference, "conclude", |d| {
+                d.finding = "unfounded".into()
+            })
+            .await;
+        }
+    }
+    let day = h.app.today();
+    h.days(1);
+    statistics::publish(&h.app, day, "test")
+        .await
+        .unwrap()
+        .unwrap();
+    let overseer = h.staff("giamsat").await;
+    let q = Query {
+        publication: None,
+        agency: None,
+        from: None,
+        to: None,
+        category: None,
+        channel: None,
+        partner: None,
+        by: GroupBy::Agency,
+    };
+    let (_, signals) = statistics::signals(&h.app, &overseer, &q)
+        .await
+        .unwrap()
+        .unwrap();
+    let hoankiem = h.city.agency("hoankiem").unwrap();
+    let caugiay = h.city.agency("caugiay").unwrap();
+    let flagged: Vec<_> = signals.iter().filter(|s| s.flagged).collect();
+    assert!(
+        flagged
+            .iter()
+            .any(|s| s.code == "not_accepted" && s.agency == hoankiem && s.count == 6 && s.of == 6),
+        "{flagged:?}"
+    );
+    assert!(
+        !flagged
+            .iter()
+            .any(|s| s.agency == caugiay && s.code == "not_accepted"),
+        "{flagged:?}"
+    );
+    assert!(signals[0].flagged, "flagged first");
+    let behind = Query {
+        agency: Some(hoankiem),
+        ..q.clone()
+    };
+    let (_, cases) =
+        statistics::cases_behind(&h.app, &overseer, &behind, Metric::NotAccepted, None)
+            .await
+            .unwrap();
+    assert_eq!(cases.len(), 6);
+    // A lead sees the signs of their own agency only.
+    let lead = h.staff("caugiay.lanhdao").await;
+    let (_, own) = statistics::signals(&h.app, &lead, &q)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(own.iter().all(|s| s.agency == caugiay));
+}
+
+on_both_engines!(
+    figures_match_the_events_and_verify_catches_an_edit,
+    an_agency_that_refuses_everything_is_flagged_against_its_peers,
+);

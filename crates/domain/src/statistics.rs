@@ -73,6 +73,9 @@ metrics! {
     Prosecuted = "prosecuted",
     NotProsecuted = "not_prosecuted",
     Escalated = "escalated",
+    Extended = "extended",
+    SuspendedNow = "suspended_now",
+    AtDeadline = "at_deadline",
 }
 
 /// The number of metrics; the length of [`Counts`].
@@ -156,6 +159,8 @@ pub struct ClockFact {
     pub met: Option<bool>,
     /// When the overdue scan recorded the miss (Unix seconds).
     pub breached_at: Option<i64>,
+    /// The due date as it stands (after extensions and suspensions).
+    pub due_on: Option<Date>,
 }
 
 /// Everything recorded about one case that the figures count.
@@ -256,6 +261,18 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             }
         }
     }
+    // Signs of gaming (issue 8, must-have 8): extensions, suspensions still in force.
+    if events.iter().any(|e| e.kind == "extend") {
+        bump(responsible, Metric::Extended);
+    }
+    let suspended = events
+        .iter()
+        .rev()
+        .find(|e| matches!(e.kind.as_str(), "suspend" | "resume"))
+        .is_some_and(|e| e.kind == "suspend");
+    if suspended {
+        bump(responsible, Metric::SuspendedNow);
+    }
     let mut forwards = 0;
     for e in &events {
         let from = e.from_agency.unwrap_or(e.to_agency);
@@ -312,6 +329,14 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             bump(c.agency, due);
             if completed.is_some() && c.met == Some(true) {
                 bump(c.agency, on_time);
+                // Kept, but only just: on the due date or the day before.
+                let last_days = match (completed, c.due_on) {
+                    (Some(done), Some(due)) => (due - done).whole_days() <= 1,
+                    _ => false,
+                };
+                if due == Metric::ResolutionDue && last_days {
+                    bump(c.agency, Metric::AtDeadline);
+                }
             }
         }
     }
@@ -497,6 +522,7 @@ mod tests {
             completed_on: None,
             met: None,
             breached_at: Some(at(date!(2026 - 03 - 13)) + 60),
+            due_on: Some(date!(2026 - 03 - 12)),
         });
         let before = total(&tally([&h], cutoff(date!(2026 - 03 - 12))));
         assert_eq!(before.get(Metric::OverdueEver), 0);
@@ -534,6 +560,7 @@ mod tests {
             completed_on: Some(date!(2026 - 03 - 20)),
             met: Some(true),
             breached_at: None,
+            due_on: Some(date!(2026 - 03 - 21)),
         });
         let t = total(&tally([&h], cutoff(date!(2026 - 06 - 30))));
         assert_eq!(t.get(Metric::Within30), 0);
@@ -542,6 +569,27 @@ mod tests {
         assert_eq!(t.get(Metric::Partly), 1);
         assert_eq!(t.get(Metric::ResolutionDue), 1);
         assert_eq!(t.get(Metric::ResolutionOnTime), 1);
+        assert_eq!(
+            t.get(Metric::AtDeadline),
+            1,
+            "closed the day before its due date"
+        );
+    }
+
+    #[test]
+    fn extensions_and_standing_suspensions_are_counted() {
+        let mut h = case(date!(2026 - 01 - 05));
+        h.events
+            .push(event(date!(2026 - 01 - 20), "extend", Some(A), A));
+        h.events
+            .push(event(date!(2026 - 02 - 01), "suspend", Some(A), A));
+        let t = total(&tally([&h], cutoff(date!(2026 - 02 - 10))));
+        assert_eq!(t.get(Metric::Extended), 1);
+        assert_eq!(t.get(Metric::SuspendedNow), 1);
+        h.events
+            .push(event(date!(2026 - 02 - 15), "resume", Some(A), A));
+        let t = total(&tally([&h], cutoff(date!(2026 - 02 - 20))));
+        assert_eq!(t.get(Metric::SuspendedNow), 0, "resumed");
     }
 
     #[test]

@@ -141,7 +141,7 @@ impl StatisticsStore for SqlStore {
             });
         }
         let clocks = sqlx::query(
-            "SELECT case_id, clock, agency_id, completed_on, met, breached_at FROM case_clocks \
+            "SELECT case_id, clock, agency_id, completed_on, met, breached_at, due_on FROM case_clocks \
              WHERE case_id >= $1 AND case_id <= $2 ORDER BY case_id, id",
         )
         .bind(first)
@@ -153,12 +153,14 @@ impl StatisticsStore for SqlStore {
                 continue;
             };
             let completed: Option<String> = r.try_get("completed_on")?;
+            let due: Option<String> = r.try_get("due_on")?;
             out[*i].1.clocks.push(ClockFact {
                 clock: r.try_get("clock")?,
                 agency: AgencyId(r.try_get("agency_id")?),
                 completed_on: completed.as_deref().map(date).transpose()?,
                 met: r.try_get::<Option<i64>, _>("met")?.map(|m| m != 0),
                 breached_at: r.try_get("breached_at")?,
+                due_on: due.as_deref().map(date).transpose()?,
             });
         }
         let escalations = sqlx::query(

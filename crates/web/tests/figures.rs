@@ -171,8 +171,18 @@ async fn the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_
         .await;
     assert!(drill.body.contains(refs[3].as_str()));
     assert!(!drill.body.contains(refs[0].as_str()), "not their agency's");
+    let signals = app.get("/staff/figures/signals", Some(&overseer)).await;
+    assert_eq!(signals.status, 200);
+    assert!(signals.body.contains("Dấu hiệu bất thường"));
+    assert!(signals.body.contains("Kết thúc vào phút chót"));
     let handler = app.staff_cookie("caugiay.xuly").await;
     assert_eq!(app.get("/staff/figures", Some(&handler)).await.status, 403);
+    assert_eq!(
+        app.get("/staff/figures/signals", Some(&handler))
+            .await
+            .status,
+        403
+    );
     assert_eq!(
         app.get("/staff/figures/cases?metric=received", Some(&handler))
             .await

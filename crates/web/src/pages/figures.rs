@@ -1230,3 +1230,88 @@ pub(super) async fn regulations(
     }
     Ok(page(RegulationsPage { t, groups }))
 }
+
+#[derive(Template)]
+#[template(path = "figures_signals.html")]
+struct SignalsPage {
+    t: Tr,
+    staff_name: String,
+    csrf: String,
+    as_of: Option<String>,
+    signals: Vec<stats::Signal>,
+    agencies: Vec<Agency>,
+    base: String,
+}
+
+impl SignalsPage {
+    fn agency(&self, id: &AgencyId) -> String {
+        self.agencies
+            .iter()
+            .find(|a| a.id == *id)
+            .map(|a| name_of(a, &self.t))
+            .unwrap_or_default()
+    }
+
+    fn label(&self, code: &str) -> String {
+        self.t.get(format!("signal-{}", code.replace('_', "-")))
+    }
+
+    fn means(&self, code: &str) -> String {
+        self.t
+            .get(format!("signal-{}-means", code.replace('_', "-")))
+    }
+
+    fn share(&self, s: &stats::Signal) -> String {
+        share(s.count, s.of)
+    }
+
+    fn peers(&self, s: &stats::Signal) -> String {
+        format!("{} %", (s.peers_per_mille + 5) / 10)
+    }
+
+    fn drill(&self, s: &stats::Signal) -> String {
+        let mut q = format!(
+            "/staff/figures/cases?metric={}&by=agency&row={}",
+            s.metric.code(),
+            s.agency.0
+        );
+        if !self.base.is_empty() {
+            q.push('&');
+            q.push_str(&self.base);
+        }
+        q
+    }
+
+    fn codes(&self) -> Vec<&'static str> {
+        stats::SIGNALS.iter().map(|(c, _, _)| *c).collect()
+    }
+}
+
+/// Signs of gaming, for overseers and leads: each signal explained, with the cases behind it.
+pub(super) async fn signals(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Query(params): Query<FigureParams>,
+) -> AppResult<Response> {
+    let t = tr(&st, lang, "/staff/figures/signals")
+        .await
+        .for_staff(&s.actor);
+    let mut q = params.query().map_err(DomainError::Invalid)?;
+    q.by = GroupBy::Agency;
+    let found = stats::signals(&st, &s, &q).await?;
+    let base = FigureParams {
+        by: String::new(),
+        ..params.clone()
+    }
+    .query_string();
+    Ok(page(SignalsPage {
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        as_of: found.as_ref().map(|(f, _)| f.as_of.to_string()),
+        signals: found.map(|(_, s)| s).unwrap_or_default(),
+        agencies: st.store.agencies().await?,
+        base,
+        t,
+    }))
+}

@@ -164,6 +164,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/open-data/{file}", get(figures::open_data))
         .route("/staff/figures", get(figures::dashboard))
         .route("/staff/figures/cases", get(figures::cases))
+        .route("/staff/figures/signals", get(figures::signals))
         .route("/staff/figures/report.xlsx", get(figures::report_xlsx))
         .route("/audit", get(auditor::audit_log))
         .route("/audit/export.csv", get(auditor::audit_export))
