@@ -94,6 +94,8 @@ pub struct App {
     >,
     /// The newest published figures this process read (see `statistics::published`).
     pub figures_cache: std::sync::Mutex<Option<Arc<crate::statistics::Figures>>>,
+    /// The public tables made from it (see `statistics::public`).
+    pub public_figures_cache: crate::statistics::PublicCache,
 }
 
 impl App {
@@ -131,6 +133,7 @@ impl App {
             settings,
             prepared_keys: std::sync::Mutex::new(std::collections::HashMap::new()),
             figures_cache: std::sync::Mutex::new(None),
+            public_figures_cache: Default::default(),
         })
     }
 

@@ -524,7 +524,7 @@ pub async fn public(
     publication: Option<i64>,
     from: Option<Date>,
     to: Option<Date>,
-) -> Result<Option<PublicFigures>> {
+) -> Result<Option<Arc<PublicFigures>>> {
     use minhbach_domain::disclosure::{suppress, Table as Grid};
     if let (Some(from), Some(to)) = (from, to) {
         if to < from {
@@ -548,6 +548,21 @@ pub async fn public(
         .filter(|a| !minhbach_domain::organisation::PARTNER_KINDS.contains(&a.kind.as_str()))
         .map(|a| a.id)
         .collect();
+    // A publication never changes: the same question gets the same tables, made once.
+    let key = PublicKey {
+        publication: figures.id,
+        from,
+        to,
+        agencies: agencies.clone(),
+    };
+    if let Some(hit) = st
+        .public_figures_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned())
+    {
+        return Ok(Some(hit));
+    }
     let filter = Filter {
         from,
         to,
@@ -641,15 +656,39 @@ pub async fn public(
         .enumerate()
         .map(|(j, m)| (m.clone(), received.col_totals[j], resolved.col_totals[j]))
         .collect();
-    Ok(Some(PublicFigures {
+    let made = Arc::new(PublicFigures {
         figures,
         threshold: k,
         rows,
         totals: columns.iter().map(|(_, total)| *total).collect(),
         months,
         ranking,
-    }))
+    });
+    if let Ok(mut c) = st.public_figures_cache.lock() {
+        // Older publications' tables are not asked for again; keep the cache small.
+        c.retain(|k, _| k.publication == key.publication);
+        if c.len() >= PUBLIC_CACHE_ENTRIES {
+            c.clear();
+        }
+        c.insert(key, made.clone());
+    }
+    Ok(Some(made))
 }
+
+/// What a public table was made for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PublicKey {
+    publication: i64,
+    from: Option<Date>,
+    to: Option<Date>,
+    agencies: Vec<AgencyId>,
+}
+
+/// The public tables kept per process (each a few kilobytes).
+const PUBLIC_CACHE_ENTRIES: usize = 64;
+
+/// The public tables made from a publication, by question.
+pub type PublicCache = std::sync::Mutex<std::collections::HashMap<PublicKey, Arc<PublicFigures>>>;
 
 /// A partner organisation's own figures: the reports it forwarded (followed or not), as of the
 /// newest publication; `None` before any.

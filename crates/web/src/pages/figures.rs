@@ -767,7 +767,7 @@ struct PublicPage {
     params: PublicParams,
     errors: crate::view::FieldErrors,
     publications: Vec<(i64, String)>,
-    figures: Option<stats::PublicFigures>,
+    figures: Option<std::sync::Arc<stats::PublicFigures>>,
     rows: Vec<PublicRowView>,
     ranking: Vec<(String, u64, u64)>,
     trend: Option<Chart>,
