@@ -934,3 +934,4 @@ signal-ping-pong = Forwarded again
 signal-ping-pong-means = Forwardings of a case already forwarded once, out of all forwardings: cases passed between bodies instead of resolved.
 signal-not-accepted = Not accepted
 signal-not-accepted-means = Cases refused, out of those with a final decision: far more than comparable agencies may mean reports turned away.
+signals-no-peers = no other agency of its kind to compare with

@@ -934,3 +934,4 @@ signal-ping-pong = Chuyển tiếp lần nữa
 signal-ping-pong-means = Chuyển đơn đối với hồ sơ đã được chuyển một lần, trên tổng số lần chuyển: hồ sơ bị đùn đẩy thay vì được giải quyết.
 signal-not-accepted = Không thụ lý
 signal-not-accepted-means = Hồ sơ không được thụ lý, trên số có quyết định cuối cùng: cao hơn nhiều so với cơ quan tương đương có thể là dấu hiệu từ chối phản ánh.
+signals-no-peers = không có cơ quan cùng loại để so sánh

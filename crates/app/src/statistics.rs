@@ -81,7 +81,8 @@ pub async fn compute(store: &dyn Store, day: Date) -> Result<BTreeMap<CellKey, C
     Ok(cells)
 }
 
-type EncodedCell = (i64, i32, String, String, Option<i64>, Counts);
+/// A cell as published: its key and its counts in the order of the publication's `metrics`.
+type EncodedCell = (i64, i32, String, String, Option<i64>, Vec<u64>);
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Encoded {
@@ -106,7 +107,7 @@ pub fn encode(day: Date, cells: &BTreeMap<CellKey, Counts>) -> Result<String> {
                     k.category.clone(),
                     k.channel.clone(),
                     k.partner.map(|p| p.0),
-                    *c,
+                    c.0.to_vec(),
                 )
             })
             .collect(),
@@ -114,18 +115,29 @@ pub fn encode(day: Date, cells: &BTreeMap<CellKey, Counts>) -> Result<String> {
     serde_json::to_string(&e).map_err(|e| Error::Internal(e.to_string()))
 }
 
-fn decode(text: &str) -> Result<BTreeMap<CellKey, Counts>> {
+/// The cells of a publication and the metrics it published. A publication made before a metric
+/// existed reads it as zero (and `verify` leaves it out).
+fn decode(text: &str) -> Result<(BTreeMap<CellKey, Counts>, Vec<Metric>)> {
     let e: Encoded = serde_json::from_str(text)
         .map_err(|e| Error::Internal(format!("published figures: {e}")))?;
-    let codes: Vec<&str> = Metric::ALL.iter().map(|m| m.code()).collect();
-    if e.version != 1 || e.metrics != codes {
+    if e.version != 1 {
         return Err(Error::Internal(
             "published figures of another version".into(),
         ));
     }
-    Ok(e.cells
+    // Where each published column goes; a metric this version no longer has is dropped.
+    let columns: Vec<Option<Metric>> = e.metrics.iter().map(|c| Metric::from_code(c)).collect();
+    let metrics = columns.iter().flatten().copied().collect();
+    let cells = e
+        .cells
         .into_iter()
-        .map(|(agency, received, category, channel, partner, counts)| {
+        .map(|(agency, received, category, channel, partner, values)| {
+            let mut counts = Counts::default();
+            for (m, v) in columns.iter().zip(values) {
+                if let Some(m) = m {
+                    counts.0[*m as usize] = v;
+                }
+            }
             (
                 CellKey {
                     agency: AgencyId(agency),
@@ -137,7 +149,8 @@ fn decode(text: &str) -> Result<BTreeMap<CellKey, Counts>> {
                 counts,
             )
         })
-        .collect())
+        .collect();
+    Ok((cells, metrics))
 }
 
 fn digest(text: &str) -> String {
@@ -209,7 +222,7 @@ pub async fn published(st: &App, id: Option<i64>) -> Result<Option<Arc<Figures>>
         as_of: parse_day(&snap.as_of)?,
         computed_at: snap.computed_at,
         audit_seq: snap.audit_seq,
-        cells: decode(&snap.cells)?,
+        cells: decode(&snap.cells)?.0,
         digest: snap.digest,
     });
     if let Ok(mut c) = st.figures_cache.lock() {
@@ -283,7 +296,7 @@ pub async fn verify(st: &App) -> Result<Vec<Check>> {
             .and_then(|d| d.get("digest").and_then(|v| v.as_str()).map(str::to_owned));
         let matches_audit =
             digest(&snap.cells) == snap.digest && recorded.as_deref() == Some(snap.digest.as_str());
-        let published = decode(&snap.cells)?;
+        let (published, metrics) = decode(&snap.cells)?;
         let recomputed = compute(st.store.as_ref(), as_of).await?;
         let mut differences = Vec::new();
         let keys: std::collections::BTreeSet<&CellKey> =
@@ -291,7 +304,7 @@ pub async fn verify(st: &App) -> Result<Vec<Check>> {
         for key in keys {
             let p = published.get(key).copied().unwrap_or_default();
             let r = recomputed.get(key).copied().unwrap_or_default();
-            for m in Metric::ALL {
+            for m in &metrics {
                 if p.get(*m) != r.get(*m) {
                     differences.push(Difference {
                         cell: key.clone(),
@@ -729,8 +742,9 @@ pub struct Signal {
     pub metric: Metric,
     pub count: u64,
     pub of: u64,
-    /// The median share among the other agencies of the same kind, in per mille.
-    pub peers_per_mille: u64,
+    /// The median share among the other agencies of the same kind, in per mille; `None` when it
+    /// has no peer with such cases (then nothing is compared, nothing flagged).
+    pub peers_per_mille: Option<u64>,
     /// Far above its peers: at least twice their median, at least 10 %, on at least
     /// `figures_threshold` cases.
     pub flagged: bool,
@@ -787,7 +801,7 @@ pub async fn signals(
                 .map(|(_, c)| per_mille(c.get(*n), c.get(*d)))
                 .collect();
             peers.sort_unstable();
-            let median = peers.get(peers.len() / 2).copied().unwrap_or(0);
+            let median = peers.get(peers.len() / 2).copied();
             let (count, of) = (counts.get(*n), counts.get(*d));
             let share = per_mille(count, of);
             out.push(Signal {
@@ -797,10 +811,45 @@ pub async fn signals(
                 count,
                 of,
                 peers_per_mille: median,
-                flagged: of >= k && share >= 100 && share >= 2 * median.max(1),
+                flagged: median.is_some_and(|m| of >= k && share >= 100 && share >= 2 * m.max(1)),
             });
         }
     }
     out.sort_by_key(|s| (!s.flagged, std::cmp::Reverse(per_mille(s.count, s.of))));
     Ok(Some((figures, out)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_publication_round_trips_and_one_of_fewer_metrics_still_reads() {
+        let day = time::macros::date!(2026 - 12 - 04);
+        let key = CellKey {
+            agency: AgencyId(3),
+            received: day.to_julian_day(),
+            category: "land".into(),
+            channel: "web".into(),
+            partner: None,
+        };
+        let mut counts = Counts::default();
+        counts.0[Metric::Received as usize] = 7;
+        counts.0[Metric::AtDeadline as usize] = 2;
+        let cells: BTreeMap<_, _> = [(key.clone(), counts)].into_iter().collect();
+        let (back, metrics) = decode(&encode(day, &cells).unwrap()).unwrap();
+        assert_eq!(back, cells);
+        assert_eq!(metrics, Metric::ALL);
+        // Published before "at_deadline" existed, with a metric since dropped.
+        let old = format!(
+            r#"{{"version":1,"as_of":"2026-12-04","metrics":["received","gone","resolved"],"cells":[[3,{},"land","web",null,[7,9,4]]]}}"#,
+            day.to_julian_day()
+        );
+        let (back, metrics) = decode(&old).unwrap();
+        assert_eq!(metrics, [Metric::Received, Metric::Resolved]);
+        assert_eq!(back[&key].get(Metric::Received), 7);
+        assert_eq!(back[&key].get(Metric::Resolved), 4);
+        assert_eq!(back[&key].get(Metric::AtDeadline), 0);
+    }
 }

@@ -1266,7 +1266,10 @@ impl SignalsPage {
     }
 
     fn peers(&self, s: &stats::Signal) -> String {
-        format!("{} %", (s.peers_per_mille + 5) / 10)
+        s.peers_per_mille.map_or_else(
+            || self.t.get("signals-no-peers"),
+            |m| format!("{} %", (m + 5) / 10),
+        )
     }
 
     fn drill(&self, s: &stats::Signal) -> String {
