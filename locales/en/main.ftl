@@ -935,3 +935,4 @@ signal-ping-pong-means = Forwardings of a case already forwarded once, out of al
 signal-not-accepted = Not accepted
 signal-not-accepted-means = Cases refused, out of those with a final decision: far more than comparable agencies may mean reports turned away.
 signals-no-peers = no other agency of its kind to compare with
+slip-pdf = The slip as PDF

@@ -935,3 +935,4 @@ signal-ping-pong-means = Chuyển đơn đối với hồ sơ đã được chuy
 signal-not-accepted = Không thụ lý
 signal-not-accepted-means = Hồ sơ không được thụ lý, trên số có quyết định cuối cùng: cao hơn nhiều so với cơ quan tương đương có thể là dấu hiệu từ chối phản ánh.
 signals-no-peers = không có cơ quan cùng loại để so sánh
+slip-pdf = Phiếu dạng PDF

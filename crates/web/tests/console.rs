@@ -920,6 +920,31 @@ async fn the_desk_registers_a_forwarded_report_and_prints_the_slip_that_opens_it
         .map(|i| slip.body[i..i + "HN-2026-123456789".len()].to_owned())
         .unwrap_or_default();
     assert!(reference.starts_with("HN-"), "{}", slip.body);
+    // The same slip as a PDF: its text (extracted through the font's Unicode map) holds the
+    // receipt and the Vietnamese words with their diacritics.
+    let (status, headers, pdf) = app.get_bytes("/staff/register/slip.pdf", &both).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Ok(path) = std::env::var("MINHBACH_TEST_KEEP_PDF") {
+        std::fs::write(path, &pdf).unwrap();
+    }
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let text = doc.extract_text(&[1]).unwrap();
+    assert!(text.contains("Phiếu tiếp nhận phản ánh"), "{text}");
+    assert!(
+        text.contains("Không bao giờ đọc mã bí mật qua điện thoại"),
+        "{text}"
+    );
+    assert!(text.contains(&reference), "{text}");
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(squeezed.contains(&receipt), "{text}");
+    // Without the slip's cookie there is nothing to print.
+    assert_eq!(
+        app.get_bytes("/staff/register/slip.pdf", &desk).await.0,
+        404
+    );
     // A reload shows the same slip; after it is handed over, it is gone.
     assert_eq!(
         app.get("/staff/register/slip", Some(&both)).await.receipt(),

@@ -110,6 +110,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             get(register::register_form).post(register::register_submit),
         )
         .route("/staff/register/slip", get(register::slip))
+        .route("/staff/register/slip.pdf", get(register::slip_pdf))
         .route("/partner/cases", get(partner::cases))
         .route("/partner/cases/{reference}", get(partner::case))
         .route("/staff/register/slip/done", post(register::slip_done))

@@ -178,18 +178,18 @@ struct SlipPage {
     printed_at: i64,
 }
 
-pub(super) async fn slip(
-    State(st): State<AppState>,
-    ReaderLang(lang): ReaderLang,
-    Staff(s, _): Staff,
-    headers: axum::http::HeaderMap,
-) -> AppResult<Response> {
-    let shown = crate::security::cookie_in(&headers, slip_cookie(st.config.secure_cookies))
-        .and_then(|v| minhbach_app::intake::open_shown_receipt(&st, &v));
+/// What a slip shows, from the short-lived cookie set at registration.
+struct SlipData {
+    shown: Option<minhbach_app::intake::ShownReceipt>,
+    organisation: String,
+    agency: String,
+    status_url: String,
+}
+
+async fn slip_data(st: &AppState, t: &Tr, headers: &axum::http::HeaderMap) -> AppResult<SlipData> {
+    let shown = crate::security::cookie_in(headers, slip_cookie(st.config.secure_cookies))
+        .and_then(|v| minhbach_app::intake::open_shown_receipt(st, &v));
     let org = st.organisation().await?;
-    let t = tr(&st, lang, "/staff/register/slip")
-        .await
-        .for_staff(&s.actor);
     let agency = match &shown {
         Some(r) => match st.store.case_by_reference(&r.reference).await? {
             Some(c) => {
@@ -213,19 +213,83 @@ pub(super) async fn slip(
     } else {
         "http"
     };
-    let mut r = page(SlipPage {
-        staff_name: s.user.display_name.clone(),
-        csrf: s.token.csrf(&st.secret),
+    Ok(SlipData {
         shown,
         organisation: org.name,
         agency,
         status_url: format!("{scheme}://{host}/status"),
+    })
+}
+
+pub(super) async fn slip(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    let t = tr(&st, lang, "/staff/register/slip")
+        .await
+        .for_staff(&s.actor);
+    let data = slip_data(&st, &t, &headers).await?;
+    let mut r = page(SlipPage {
+        staff_name: s.user.display_name.clone(),
+        csrf: s.token.csrf(&st.secret),
+        shown: data.shown,
+        organisation: data.organisation,
+        agency: data.agency,
+        status_url: data.status_url,
         printed_at: st.now(),
         t,
     });
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// The same slip as a PDF to print or hand over, while the slip is shown (never stored).
+pub(super) async fn slip_pdf(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
+    use crate::pdf::Block;
+    let t = tr(&st, lang, "/staff/register/slip")
+        .await
+        .for_staff(&s.actor);
+    let data = slip_data(&st, &t, &headers).await?;
+    let Some(r) = data.shown else {
+        return Err(DomainError::NotFound.into());
+    };
+    let blocks = vec![
+        Block::Title(t.get("slip-title")),
+        Block::Text(data.organisation),
+        Block::Text(format!("{}: {}", t.get("slip-reference"), r.reference)),
+        Block::Text(format!("{}: {}", t.get("case-agency"), data.agency)),
+        Block::Text(format!("{}: {}", t.get("slip-date"), t.time(st.now()))),
+        Block::Heading(t.get("slip-code-title")),
+        Block::Code(r.receipt.clone()),
+        Block::Text(t.get("slip-keep-1")),
+        Block::Text(t.get("slip-keep-2")),
+        Block::Text(t.get("slip-keep-3")),
+        Block::Heading(t.get("slip-follow-title")),
+        Block::Text(t.with("slip-follow", "url", &data.status_url)),
+        Block::Heading(t.get("slip-next-title")),
+        Block::Text(t.get("slip-next")),
+    ];
+    let bytes = crate::pdf::render(&t.get("slip-title"), &blocks).map_err(AppError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}.pdf\"", r.reference),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// The slip was handed over: it is not shown again.
