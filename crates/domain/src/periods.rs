@@ -1,20 +1,27 @@
 //! The official reporting periods of the periodic reports (quarter, 6, 9 and 12 months) and
-//! their statistical cut-off dates, as dated data (`rules/vn/reporting-periods.toml`): Decree
-//! 09/2019/NĐ-CP Art. 12 counts a period from the 15th of the month before it to the 14th of its
-//! last month (marked unconfirmed in the data). Also a period a reader types, checked.
+//! their statistical cut-off dates, as dated data (`rules/vn/reporting-periods.toml`, read by
+//! the caller or through [`ReportingRules::SHIPPED`]). Decree 09/2019/NĐ-CP on the reporting
+//! regime of state administrative agencies, Art. 12, counts a period's figures from the 15th of
+//! the month before it to the 14th of its last month: Q4 2026 is 15 September – 14 December 2026,
+//! the year 2026 is 15 December 2025 – 14 December 2026. The data marks this unconfirmed
+//! (shared/LEGAL.md "Statistics the leadership needs"). Also a period a reader types, checked.
 
+use serde::Deserialize;
 use time::{Date, Month};
 
 use crate::error::FieldError;
-use crate::rules::DataError;
+use crate::rules::{toml_date, DataError};
 
 /// Which periodic report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PeriodKind {
-    /// Quarter 1 to 4.
+    /// Quarter 1 to 4; any other number has no period and no code.
     Quarter(u8),
+    /// January to June.
     SixMonths,
+    /// January to September.
     NineMonths,
+    /// The whole year.
     Year,
 }
 
@@ -29,33 +36,39 @@ impl PeriodKind {
         PeriodKind::Year,
     ];
 
+    /// The stable code used in URLs and message keys: "q1".."q4", "6m", "9m", "12m" ("q?" for a
+    /// quarter outside 1..=4, which [`PeriodKind::from_code`] never returns).
     pub fn code(self) -> &'static str {
         match self {
             PeriodKind::Quarter(1) => "q1",
             PeriodKind::Quarter(2) => "q2",
             PeriodKind::Quarter(3) => "q3",
-            PeriodKind::Quarter(_) => "q4",
+            PeriodKind::Quarter(4) => "q4",
+            PeriodKind::Quarter(_) => "q?",
             PeriodKind::SixMonths => "6m",
             PeriodKind::NineMonths => "9m",
             PeriodKind::Year => "12m",
         }
     }
 
+    /// Parses a code as [`PeriodKind::code`] gives it (what the web layer receives).
     pub fn from_code(code: &str) -> Option<PeriodKind> {
         Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
-    /// The calendar months the period covers: (first, last).
-    fn months(self) -> (u8, u8) {
-        match self {
-            PeriodKind::Quarter(q) => {
-                let q = q.clamp(1, 4);
-                (3 * q - 2, 3 * q)
-            }
-            PeriodKind::SixMonths => (1, 6),
-            PeriodKind::NineMonths => (1, 9),
-            PeriodKind::Year => (1, 12),
-        }
+    /// The calendar months the period is named after: (first, last).
+    fn months(self) -> Option<(Month, Month)> {
+        use Month::*;
+        Some(match self {
+            PeriodKind::Quarter(1) => (January, March),
+            PeriodKind::Quarter(2) => (April, June),
+            PeriodKind::Quarter(3) => (July, September),
+            PeriodKind::Quarter(4) => (October, December),
+            PeriodKind::Quarter(_) => return None,
+            PeriodKind::SixMonths => (January, June),
+            PeriodKind::NineMonths => (January, September),
+            PeriodKind::Year => (January, December),
+        })
     }
 }
 
@@ -70,9 +83,26 @@ impl Period {
     pub fn contains(&self, d: Date) -> bool {
         self.from <= d && d <= self.to
     }
+
+    /// The calendar months the period touches, in order, as (year, month number): Q1 2026
+    /// (15 December 2025 – 14 March 2026) touches (2025, 12), (2026, 1), (2026, 2), (2026, 3).
+    pub fn months(&self) -> Vec<(i32, u8)> {
+        let mut out = Vec::new();
+        let (mut y, mut m) = (self.from.year(), self.from.month());
+        let last = (self.to.year(), u8::from(self.to.month()));
+        while (y, u8::from(m)) <= last {
+            out.push((y, u8::from(m)));
+            if m == Month::December {
+                y += 1;
+            }
+            m = m.next();
+        }
+        out
+    }
 }
 
-/// A period a reader typed: it must not end before it starts.
+/// A period a reader typed: it must not end before it starts (field `to`, code
+/// `period-ends-before-start`).
 pub fn custom_period(from: Date, to: Date) -> Result<Period, FieldError> {
     if to < from {
         return Err(FieldError {
@@ -83,71 +113,74 @@ pub fn custom_period(from: Date, to: Date) -> Result<Period, FieldError> {
     Ok(Period { from, to })
 }
 
-/// One dated cut-off rule.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+/// One dated cut-off rule: from `effective_from`, a period's figures run from day `start_day`
+/// of the month before the period to day `end_day` of its last month.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cutoff {
-    pub effective_from: toml::value::Datetime,
+    #[serde(deserialize_with = "toml_date")]
+    pub effective_from: Date,
+    /// 1..=28, so that it exists in every month.
     pub start_day: u8,
+    /// 1..=28.
     pub end_day: u8,
+    /// The legal basis in English.
     pub source: String,
+    /// The legal basis in Vietnamese, as a Vietnamese reader is shown it.
     pub source_vi: String,
+    /// The article or the days were not checked against the official text.
     #[serde(default)]
     pub unconfirmed: bool,
     #[serde(default)]
     pub note: String,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     cutoffs: Vec<Cutoff>,
 }
 
-/// The cut-off rules, oldest first.
+/// The cut-off rules, oldest first; never empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportingRules {
-    cutoffs: Vec<(Date, Cutoff)>,
-}
-
-fn toml_date(d: &toml::value::Datetime) -> Option<Date> {
-    let day = d.date?;
-    Date::from_calendar_date(
-        i32::from(day.year),
-        Month::try_from(day.month).ok()?,
-        day.day,
-    )
-    .ok()
+    cutoffs: Vec<Cutoff>,
 }
 
 impl ReportingRules {
     /// The rules shipped with the product.
     pub const SHIPPED: &'static str = include_str!("../../../rules/vn/reporting-periods.toml");
 
+    /// Parses and checks a rules file. Unknown keys, a missing source, a day outside 1..=28,
+    /// two rules on one day or no rule at all are refused.
     pub fn parse(text: &str) -> Result<Self, DataError> {
         let file: File = toml::from_str(text).map_err(|e| DataError::Syntax {
             file: 0,
             message: e.to_string(),
         })?;
-        let invalid = |message: String| DataError::Invalid { file: 0, message };
-        let mut cutoffs = Vec::new();
-        for c in file.cutoffs {
-            let from = toml_date(&c.effective_from).ok_or_else(|| {
-                invalid(format!("effective_from {} is not a date", c.effective_from))
-            })?;
+        let invalid = |message: String| DataError::invalid(0, message);
+        let mut cutoffs = file.cutoffs;
+        for c in &cutoffs {
+            let from = c.effective_from;
             // The 29th–31st do not exist in every month.
             for day in [c.start_day, c.end_day] {
                 if !(1..=28).contains(&day) {
-                    return Err(invalid(format!("day {day} is not between 1 and 28")));
+                    return Err(invalid(format!(
+                        "the cut-off of {from}: day {day} is not between 1 and 28"
+                    )));
                 }
             }
             if c.source.trim().is_empty() || c.source_vi.trim().is_empty() {
-                return Err(invalid(format!("the cut-off of {from} names no source")));
+                return Err(invalid(format!(
+                    "the cut-off of {from} needs source and source_vi"
+                )));
             }
-            cutoffs.push((from, c));
         }
-        cutoffs.sort_by_key(|(d, _)| *d);
-        if cutoffs.windows(2).any(|w| w[0].0 == w[1].0) {
+        cutoffs.sort_by_key(|c| c.effective_from);
+        if cutoffs
+            .windows(2)
+            .any(|w| w[0].effective_from == w[1].effective_from)
+        {
             return Err(invalid("two cut-offs take effect on one day".into()));
         }
         if cutoffs.is_empty() {
@@ -161,30 +194,51 @@ impl ReportingRules {
         Self::parse(Self::SHIPPED)
     }
 
-    /// The rule in force on `day` (the earliest one before any took effect).
-    pub fn in_force(&self, day: Date) -> &Cutoff {
-        self.cutoffs
-            .iter()
-            .rev()
-            .find(|(from, _)| *from <= day)
-            .or(self.cutoffs.first())
-            .map(|(_, c)| c)
-            .unwrap_or_else(|| unreachable!("parse refuses an empty list"))
+    /// Every rule, oldest first.
+    pub fn cutoffs(&self) -> &[Cutoff] {
+        &self.cutoffs
     }
 
-    /// The cut-off dates of a periodic report of `year`.
+    /// The rule in force on `day`; before the first took effect, the first.
+    pub fn in_force(&self, day: Date) -> &Cutoff {
+        let after = self.cutoffs.partition_point(|c| c.effective_from <= day);
+        let i = after.saturating_sub(1);
+        match self.cutoffs.get(i).or(self.cutoffs.first()) {
+            Some(c) => c,
+            None => unreachable!("parse refuses an empty list"),
+        }
+    }
+
+    /// The rule that cuts every report of `year`: the one in force on 1 January of the year
+    /// (the earliest one for a year before any), so that all the periods of one year follow
+    /// one rule, and its quarters tile its 12 months.
+    pub fn rule_for(&self, year: i32) -> &Cutoff {
+        match Date::from_calendar_date(year, Month::January, 1) {
+            Ok(day) => self.in_force(day),
+            Err(_) if year < 0 => self.in_force(Date::MIN),
+            Err(_) => self.in_force(Date::MAX),
+        }
+    }
+
+    /// The legal basis of `year`'s periods, in English and in Vietnamese, and whether it is
+    /// unconfirmed: what a report prints under its cut-off dates.
+    pub fn source(&self, year: i32) -> (&str, &str, bool) {
+        let c = self.rule_for(year);
+        (&c.source, &c.source_vi, c.unconfirmed)
+    }
+
+    /// The cut-off dates of the periodic report `kind` of `year`. `None` for a quarter outside
+    /// 1..=4 or a year outside the dates [`time`] handles.
     pub fn period(&self, kind: PeriodKind, year: i32) -> Option<Period> {
-        let (first, last) = kind.months();
-        let first = Month::try_from(first).ok()?;
-        let last = Month::try_from(last).ok()?;
-        let (before_year, before) = if first == Month::January {
-            (year - 1, Month::December)
+        let (first, last) = kind.months()?;
+        let rule = self.rule_for(year);
+        let before_year = if first == Month::January {
+            year.checked_sub(1)?
         } else {
-            (year, first.previous())
+            year
         };
-        let rule = self.in_force(Date::from_calendar_date(before_year, before, 1).ok()?);
         Some(Period {
-            from: Date::from_calendar_date(before_year, before, rule.start_day).ok()?,
+            from: Date::from_calendar_date(before_year, first.previous(), rule.start_day).ok()?,
             to: Date::from_calendar_date(year, last, rule.end_day).ok()?,
         })
     }
@@ -197,37 +251,79 @@ mod tests {
     use proptest::prelude::*;
     use time::macros::date;
 
+    const FILE: &str = include_str!("../../../rules/vn/reporting-periods.toml");
+
     fn rules() -> ReportingRules {
-        ReportingRules::shipped().unwrap()
+        ReportingRules::parse(FILE).unwrap()
+    }
+
+    fn period(from: Date, to: Date) -> Period {
+        Period { from, to }
     }
 
     #[test]
     fn the_periods_of_2026_cut_on_the_15th_and_the_14th() {
         let r = rules();
-        let p = |k, y| r.period(k, y).unwrap();
+        let p = |k| r.period(k, 2026).unwrap();
         assert_eq!(
-            p(PeriodKind::Quarter(4), 2026),
-            Period {
-                from: date!(2026 - 09 - 15),
-                to: date!(2026 - 12 - 14)
-            }
+            p(PeriodKind::Quarter(4)),
+            period(date!(2026 - 09 - 15), date!(2026 - 12 - 14))
         );
-        assert_eq!(p(PeriodKind::Quarter(1), 2026).from, date!(2025 - 12 - 15));
-        assert_eq!(p(PeriodKind::Quarter(1), 2026).to, date!(2026 - 03 - 14));
-        assert_eq!(p(PeriodKind::SixMonths, 2026).to, date!(2026 - 06 - 14));
-        assert_eq!(p(PeriodKind::NineMonths, 2026).to, date!(2026 - 09 - 14));
         assert_eq!(
-            p(PeriodKind::Year, 2026),
-            Period {
-                from: date!(2025 - 12 - 15),
-                to: date!(2026 - 12 - 14)
-            }
+            p(PeriodKind::Quarter(1)),
+            period(date!(2025 - 12 - 15), date!(2026 - 03 - 14))
         );
-        assert!(r.in_force(date!(2026 - 01 - 01)).unconfirmed);
-        assert!(r
-            .in_force(date!(2026 - 01 - 01))
-            .source_vi
-            .contains("09/2019/NĐ-CP"));
+        assert_eq!(
+            p(PeriodKind::SixMonths),
+            period(date!(2025 - 12 - 15), date!(2026 - 06 - 14))
+        );
+        assert_eq!(
+            p(PeriodKind::NineMonths),
+            period(date!(2025 - 12 - 15), date!(2026 - 09 - 14))
+        );
+        assert_eq!(
+            p(PeriodKind::Year),
+            period(date!(2025 - 12 - 15), date!(2026 - 12 - 14))
+        );
+        assert_eq!(r.period(PeriodKind::Quarter(0), 2026), None);
+        assert_eq!(r.period(PeriodKind::Quarter(5), 2026), None);
+    }
+
+    #[test]
+    fn the_shipped_rule_is_flagged_and_names_its_source() {
+        let r = rules();
+        assert_eq!(r, ReportingRules::shipped().unwrap());
+        let (en, vi, unconfirmed) = r.source(2026);
+        assert!(unconfirmed, "Art. 12 and the days are not checked yet");
+        assert!(
+            en.contains("09/2019/ND-CP") && en.contains("Art. 12"),
+            "{en}"
+        );
+        assert!(
+            vi.contains("09/2019/NĐ-CP") && vi.contains("Điều 12"),
+            "{vi}"
+        );
+        assert!(r.rule_for(2026).note.contains("Art"));
+    }
+
+    #[test]
+    fn a_later_rule_applies_from_the_year_it_is_in_force_on_1_january() {
+        let later = format!(
+            "{FILE}\n[[cutoffs]]\neffective_from = 2027-07-01\nstart_day = 20\nend_day = 19\n\
+             source = \"x\"\nsource_vi = \"x\"\n"
+        );
+        let r = ReportingRules::parse(&later).unwrap();
+        assert_eq!(r.cutoffs().len(), 2);
+        assert_eq!(
+            r.period(PeriodKind::Quarter(4), 2027),
+            Some(period(date!(2027 - 09 - 15), date!(2027 - 12 - 14)))
+        );
+        assert_eq!(
+            r.period(PeriodKind::Quarter(1), 2028),
+            Some(period(date!(2027 - 12 - 20), date!(2028 - 03 - 19)))
+        );
+        // Before the first rule, the first applies.
+        assert_eq!(r.rule_for(1990).start_day, 15);
     }
 
     #[test]
@@ -239,16 +335,39 @@ mod tests {
                 code: "period-ends-before-start"
             })
         );
-        assert!(custom_period(date!(2026 - 12 - 01), date!(2026 - 12 - 01)).is_ok());
+        assert_eq!(
+            custom_period(date!(2026 - 12 - 01), date!(2026 - 12 - 01)),
+            Ok(period(date!(2026 - 12 - 01), date!(2026 - 12 - 01)))
+        );
     }
 
     #[test]
     fn malformed_rules_are_refused() {
-        let base = ReportingRules::SHIPPED;
-        assert!(ReportingRules::parse(&base.replace("end_day = 14", "end_day = 31")).is_err());
-        assert!(ReportingRules::parse(&base.replace("source_vi = ", "# ")).is_err());
-        assert!(ReportingRules::parse(&base.replace("start_day", "first_day")).is_err());
-        assert!(ReportingRules::parse("").is_err());
+        let invalid = |text: &str| {
+            let e = ReportingRules::parse(text).unwrap_err();
+            assert!(matches!(e, DataError::Invalid { .. }), "{e}");
+            e.to_string()
+        };
+        let syntax = |text: &str| {
+            let e = ReportingRules::parse(text).unwrap_err();
+            assert!(matches!(e, DataError::Syntax { .. }), "{e}");
+            e.to_string()
+        };
+        assert!(FILE.contains("end_day = 14") && FILE.contains("start_day = 15"));
+        assert!(invalid(&FILE.replace("end_day = 14", "end_day = 31")).contains("31"));
+        assert!(invalid(&FILE.replace("start_day = 15", "start_day = 0")).contains("day 0"));
+        assert!(syntax(&FILE.replace("source = ", "# ")).contains("source"));
+        assert!(syntax(&FILE.replace("source_vi = ", "# ")).contains("source_vi"));
+        invalid(&FILE.replace("source = \"", "source = \" \" # \""));
+        assert!(syntax(&FILE.replace("start_day", "first_day")).contains("first_day"));
+        syntax(&FILE.replace("2019-03-12", "2019-03-12T00:00:00"));
+        syntax(&FILE.replace("2019-03-12", "\"soon\""));
+        invalid(&format!(
+            "{FILE}{}",
+            &FILE[FILE.find("\n[[cutoffs]]").unwrap()..]
+        ));
+        invalid("cutoffs = []");
+        syntax("");
     }
 
     #[test]
@@ -256,24 +375,55 @@ mod tests {
         for k in PeriodKind::ALL {
             assert_eq!(PeriodKind::from_code(k.code()), Some(k));
         }
+        assert_eq!(PeriodKind::from_code("q5"), None);
+        assert_eq!(PeriodKind::from_code("q?"), None);
+        assert_eq!(PeriodKind::from_code("Q1"), None);
+        assert_eq!(PeriodKind::Quarter(9).code(), "q?");
+    }
+
+    #[test]
+    fn months_and_contains() {
+        let q1 = rules().period(PeriodKind::Quarter(1), 2026).unwrap();
+        assert_eq!(
+            q1.months(),
+            vec![(2025, 12), (2026, 1), (2026, 2), (2026, 3)]
+        );
+        assert!(q1.contains(date!(2025 - 12 - 15)));
+        assert!(q1.contains(date!(2026 - 03 - 14)));
+        assert!(!q1.contains(date!(2025 - 12 - 14)));
+        assert!(!q1.contains(date!(2026 - 03 - 15)));
+        let one = period(date!(2026 - 05 - 31), date!(2026 - 05 - 31));
+        assert_eq!(one.months(), vec![(2026, 5)]);
+        assert_eq!(
+            rules()
+                .period(PeriodKind::Year, 2026)
+                .unwrap()
+                .months()
+                .len(),
+            13
+        );
     }
 
     proptest! {
         #[test]
-        fn quarters_tile_the_years(year in 2000i32..2100) {
+        fn quarters_tile_the_years(year in 1900i32..2200) {
             let r = rules();
-            for q in 1..=4u8 {
-                let this = r.period(PeriodKind::Quarter(q), year).unwrap();
-                let next = if q == 4 {
-                    r.period(PeriodKind::Quarter(1), year + 1).unwrap()
-                } else {
-                    r.period(PeriodKind::Quarter(q + 1), year).unwrap()
-                };
-                prop_assert_eq!(this.to.next_day().unwrap(), next.from);
+            let q = |n, y| r.period(PeriodKind::Quarter(n), y).unwrap();
+            for n in 1..=3u8 {
+                prop_assert_eq!(q(n, year).to.next_day().unwrap(), q(n + 1, year).from);
             }
-            let y = r.period(PeriodKind::Year, year).unwrap();
-            prop_assert_eq!(y.from, r.period(PeriodKind::Quarter(1), year).unwrap().from);
-            prop_assert_eq!(y.to, r.period(PeriodKind::Quarter(4), year).unwrap().to);
+            prop_assert_eq!(q(4, year).to.next_day().unwrap(), q(1, year + 1).from);
+            let whole = |k| r.period(k, year).unwrap();
+            prop_assert_eq!(whole(PeriodKind::Year), period(q(1, year).from, q(4, year).to));
+            prop_assert_eq!(whole(PeriodKind::SixMonths), period(q(1, year).from, q(2, year).to));
+            prop_assert_eq!(whole(PeriodKind::NineMonths), period(q(1, year).from, q(3, year).to));
+            // Every day is in exactly one quarter of exactly one year.
+            let day = q(1, year).from + time::Duration::days(i64::from(year.rem_euclid(365)));
+            let holders = (year - 1..=year + 1)
+                .flat_map(|y| (1..=4).map(move |n| (n, y)))
+                .filter(|&(n, y)| q(n, y).contains(day))
+                .count();
+            prop_assert_eq!(holders, 1);
         }
     }
 }
