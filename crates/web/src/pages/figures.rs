@@ -751,6 +751,11 @@ impl PublicParams {
     }
 }
 
+/// A hidden count in the open data. The same mark for a count below the threshold and for one
+/// hidden with it: "< k" would be false for the second, and telling them apart would say which
+/// counts are small.
+pub(super) const HIDDEN: &str = "hidden";
+
 /// The licence of the open data, stated with every download.
 pub(super) const LICENCE: &str = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)";
 
@@ -791,12 +796,8 @@ impl PublicPage {
     fn shown(&self, v: &stats::Shown) -> String {
         match v {
             stats::Shown::Value(n) => n.to_string(),
-            stats::Shown::Suppressed => format!("< {}", self.threshold()),
+            stats::Shown::Suppressed => self.t.get("public-figures-hidden-term"),
         }
-    }
-
-    fn threshold(&self) -> u64 {
-        self.figures.as_ref().map_or(0, |f| f.threshold)
     }
 
     fn share(&self, on_time: &Option<(u64, u64)>) -> String {
@@ -908,7 +909,7 @@ pub(crate) async fn public_json(
     };
     let shown = |v: &stats::Shown| match v {
         stats::Shown::Value(n) => serde_json::json!(n),
-        stats::Shown::Suppressed => serde_json::json!(format!("<{}", f.threshold)),
+        stats::Shown::Suppressed => serde_json::json!(HIDDEN),
     };
     let rows: Vec<serde_json::Value> = f
         .rows
@@ -988,8 +989,8 @@ pub(super) async fn open_data(
     match file.as_str() {
         "figures.csv" => {
             let mut body = format!(
-                "# minhbach: {LICENCE}; as of the end of {}; audit event {}; counts below {} shown as <{}\r\nagency,name_vi,name_en",
-                f.figures.as_of, f.figures.audit_seq, f.threshold, f.threshold
+                "# minhbach: {LICENCE}; as of the end of {}; audit event {}; counts below {} and those hidden with them shown as hidden\r\nagency,name_vi,name_en",
+                f.figures.as_of, f.figures.audit_seq, f.threshold
             );
             for m in stats::PUBLIC_COUNTS {
                 body.push(',');
@@ -998,7 +999,7 @@ pub(super) async fn open_data(
             body.push_str(",resolution_on_time,resolution_due\r\n");
             let text = |v: &stats::Shown| match v {
                 stats::Shown::Value(n) => n.to_string(),
-                stats::Shown::Suppressed => format!("<{}", f.threshold),
+                stats::Shown::Suppressed => HIDDEN.to_owned(),
             };
             for r in &f.rows {
                 let (code, vi, en) = code(r.agency);
