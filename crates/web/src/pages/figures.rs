@@ -44,10 +44,26 @@ fn some(s: &str) -> Option<String> {
 
 /// A periodic report's period (`2026-q4`), with its official cut-off dates.
 pub(super) fn reporting_period(code: &str) -> Option<minhbach_domain::periods::Period> {
-    use minhbach_domain::periods::{PeriodKind, ReportingRules};
+    use minhbach_domain::periods::PeriodKind;
     let (year, kind) = code.trim().split_once('-')?;
-    let rules = ReportingRules::shipped().ok()?;
-    rules.period(PeriodKind::from_code(kind)?, year.parse().ok()?)
+    reporting_rules()?.period(PeriodKind::from_code(kind)?, year.parse().ok()?)
+}
+
+/// The shipped reporting rules, read once per process (every figures page lists the periods).
+pub(super) fn reporting_rules() -> Option<&'static minhbach_domain::periods::ReportingRules> {
+    static RULES: std::sync::LazyLock<Option<minhbach_domain::periods::ReportingRules>> =
+        std::sync::LazyLock::new(|| minhbach_domain::periods::ReportingRules::shipped().ok());
+    RULES.as_ref()
+}
+
+/// `key=value&…` of the filled parameters, for links.
+fn query_string(pairs: &[(&str, &String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::security::query_value(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The periods offered: every periodic report of this year and the last, newest first, with a
@@ -135,7 +151,7 @@ impl FigureParams {
 
     /// The query string of these parameters without the drill-down's, for links.
     fn query_string(&self) -> String {
-        [
+        query_string(&[
             ("publication", &self.publication),
             ("period", &self.period),
             ("agency", &self.agency),
@@ -145,12 +161,7 @@ impl FigureParams {
             ("channel", &self.channel),
             ("partner", &self.partner),
             ("by", &self.by),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", crate::security::query_value(v.trim())))
-        .collect::<Vec<_>>()
-        .join("&")
+        ])
     }
 }
 
@@ -737,17 +748,12 @@ impl PublicParams {
     }
 
     fn query_string(&self) -> String {
-        [
+        query_string(&[
             ("publication", &self.publication),
             ("period", &self.period),
             ("from", &self.from),
             ("to", &self.to),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", crate::security::query_value(v.trim())))
-        .collect::<Vec<_>>()
-        .join("&")
+        ])
     }
 }
 
@@ -889,6 +895,15 @@ pub(super) async fn public(
     }))
 }
 
+/// An agency's code and names as the open data gives them.
+fn open_data_names(agencies: &[Agency], id: AgencyId) -> (String, String, String) {
+    agencies
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| (a.code.clone(), a.name_vi.clone(), a.name_en.clone()))
+        .unwrap_or_default()
+}
+
 /// The public figures as JSON, with the licence, the day and the audit position they were
 /// published at, and small counts hidden exactly as on the page (also `GET /api/v1/figures`).
 pub(crate) async fn public_json(
@@ -900,13 +915,7 @@ pub(crate) async fn public_json(
         .await?
         .ok_or(DomainError::NotFound)?;
     let agencies = st.store.agencies().await?;
-    let code = |id: AgencyId| {
-        agencies
-            .iter()
-            .find(|a| a.id == id)
-            .map(|a| (a.code.clone(), a.name_vi.clone(), a.name_en.clone()))
-            .unwrap_or_default()
-    };
+    let code = |id: AgencyId| open_data_names(&agencies, id);
     let shown = |v: &stats::Shown| match v {
         stats::Shown::Value(n) => serde_json::json!(n),
         stats::Shown::Suppressed => serde_json::json!(HIDDEN),
@@ -979,13 +988,7 @@ pub(super) async fn open_data(
         .await?
         .ok_or(DomainError::NotFound)?;
     let agencies = st.store.agencies().await?;
-    let code = |id: AgencyId| {
-        agencies
-            .iter()
-            .find(|a| a.id == id)
-            .map(|a| (a.code.clone(), a.name_vi.clone(), a.name_en.clone()))
-            .unwrap_or_default()
-    };
+    let code = |id: AgencyId| open_data_names(&agencies, id);
     match file.as_str() {
         "figures.csv" => {
             let mut body = format!(
@@ -1087,7 +1090,7 @@ pub(super) async fn report_xlsx(
                 vi.get("figures-report-cutoff"),
                 vi.date(period.from.to_string()),
                 vi.date(period.to.to_string()),
-                minhbach_domain::periods::ReportingRules::shipped()
+                reporting_rules()
                     .map(|r| r.in_force(period.from).source_vi.clone())
                     .unwrap_or_default()
             ),
