@@ -37,6 +37,7 @@ on_both_engines!(
     the_public_figures_hide_small_counts_so_that_no_total_gives_them_away,
     a_loophole_proposal_is_answered_and_shown_by_regulation,
     a_partner_sees_the_figures_of_what_it_forwarded,
+    the_periodic_report_holds_the_dashboards_figures_in_xlsx_and_pdf,
 );
 
 /// Three reports to Hoàn Kiếm and one to Cầu Giấy, published as of the day they came in.
@@ -442,4 +443,109 @@ async fn a_partner_sees_the_figures_of_what_it_forwarded(engine: Engine) {
     assert!(page
         .body
         .contains("<dt>Đã giải quyết</dt><dd>0 / 2 (0 %)</dd>"));
+}
+
+/// The numbers of the total row of the first worksheet of a workbook, in column order.
+fn xlsx_total_row(bytes: &[u8]) -> Vec<u64> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    let last = xml.rsplit("<row ").next().unwrap();
+    // Cells of shared strings (t="s") hold an index, not a number.
+    last.split("<c ")
+        .skip(1)
+        .filter(|c| !c.contains("t=\"s\""))
+        .filter_map(|c| {
+            c.split("<v>")
+                .nth(1)?
+                .split("</v>")
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
+        .map(|v| v as u64)
+        .collect()
+}
+
+/// The periodic report of Q4 2026 (must-have 4): the workbook's total row is the dashboard's
+/// CSV total, metric by metric, and the PDF carries the same period, cut-off dates, audit
+/// position and totals in Vietnamese text that can be extracted, diacritics included.
+async fn the_periodic_report_holds_the_dashboards_figures_in_xlsx_and_pdf(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    published(&app).await;
+    let overseer = app.staff_cookie("giamsat").await;
+    let csv = app
+        .get("/staff/figures?period=2026-q4&format=csv", Some(&overseer))
+        .await;
+    let total: Vec<u64> = csv
+        .body
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .skip(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(total[0] >= 4, "the four reports: {total:?}");
+
+    let (status, headers, xlsx) = app
+        .get_bytes("/staff/figures/report.xlsx?period=2026-q4", &overseer)
+        .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    assert_eq!(xlsx_total_row(&xlsx), total, "XLSX total = dashboard total");
+
+    let (status, headers, pdf) = app
+        .get_bytes("/staff/figures/report.pdf?period=2026-q4", &overseer)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    let doc = lopdf::Document::load_mem(&pdf).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap();
+    for words in [
+        "Báo cáo định kỳ công tác tiếp nhận, giải quyết phản ánh, tố cáo",
+        "Quý IV/2026",
+        "15/09/2026 – 14/12/2026",
+        "Nghị định 09/2019/NĐ-CP",
+        "Ủy ban nhân dân phường Hoàn Kiếm",
+        "Tiếp nhận và giải quyết — Kênh tiếp nhận",
+    ] {
+        assert!(text.contains(words), "{words} in {text}");
+    }
+    let audit = csv.body.lines().next().unwrap();
+    let seq = audit.rsplit(' ').next().unwrap().trim_end_matches(')');
+    assert!(text.contains(seq), "audit position {seq}");
+    // The received total of the volume table by agency: the first number of its total row.
+    let after = &text[text.find("Tổng").unwrap()..];
+    let first: u64 = after
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap();
+    assert_eq!(first, total[0], "{after}");
+
+    // A report needs an official period; a handler gets nothing.
+    let bad = app
+        .get("/staff/figures/report.pdf?period=2026-q9", Some(&overseer))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("Chọn một kỳ báo cáo trong danh sách."),
+        "{}",
+        bad.body
+    );
+    let handler = app.staff_cookie("caugiay.xuly").await;
+    assert_eq!(
+        app.get("/staff/figures/report.pdf?period=2026-q4", Some(&handler))
+            .await
+            .status,
+        403
+    );
 }

@@ -220,6 +220,14 @@ pub(super) fn share(n: u64, d: u64) -> String {
     }
 }
 
+/// A table cell: the count, or the count out of its denominator with the share.
+pub(super) fn cell(c: &Counts, col: &Column) -> String {
+    match col.of {
+        Some(of) => share(c.get(col.metric), c.get(of)),
+        None => c.get(col.metric).to_string(),
+    }
+}
+
 /// A bar of a chart, in the chart's own units.
 pub(super) struct Bar {
     pub x: u32,
@@ -422,10 +430,7 @@ impl FiguresPage {
     }
 
     fn cell(&self, c: &Counts, col: &Column) -> String {
-        match col.of {
-            Some(of) => share(c.get(col.metric), c.get(of)),
-            None => c.get(col.metric).to_string(),
-        }
+        cell(c, col)
     }
 
     fn label(&self, m: impl std::borrow::Borrow<Metric>) -> String {
@@ -1042,6 +1047,60 @@ pub(super) async fn open_data(
     }
 }
 
+/// The periodic report's period: its code (`2026-q4`) and official dates, or a localized error.
+fn report_period(
+    params: &FigureParams,
+) -> Result<(String, minhbach_domain::periods::Period), DomainError> {
+    let bad = || {
+        DomainError::Invalid(vec![FieldError {
+            field: "period",
+            code: "figures-bad-period",
+        }])
+    };
+    let code = some(&params.period).ok_or_else(bad)?;
+    let period = reporting_period(&code).ok_or_else(bad)?;
+    Ok((code, period))
+}
+
+/// The period's name in `t`'s language ("Quý IV năm 2026").
+fn report_title(t: &Tr, code: &str) -> String {
+    let (year, kind) = code.split_once('-').unwrap_or((code, ""));
+    t.with(&format!("period-{kind}"), "year", year)
+}
+
+/// The lines under a periodic report's title: the official cut-off dates and their source, the
+/// day the figures were taken and their audit position.
+fn report_lines(
+    t: &Tr,
+    period: &minhbach_domain::periods::Period,
+    figures: &stats::Figures,
+) -> [String; 3] {
+    let rule = reporting_rules().map(|r| r.in_force(period.from));
+    let source = rule
+        .map(|r| {
+            if t.is_vi() {
+                r.source_vi.clone()
+            } else {
+                r.source.clone()
+            }
+        })
+        .unwrap_or_default();
+    [
+        format!(
+            "{} {} – {} ({source})",
+            t.get("figures-report-cutoff"),
+            t.date(period.from.to_string()),
+            t.date(period.to.to_string()),
+        ),
+        t.with(
+            "figures-published",
+            "day",
+            t.date(figures.as_of.to_string()),
+        ),
+        t.with("figures-audit-at", "seq", figures.audit_seq.to_string()),
+    ]
+}
+
 /// The periodic report (quarter, 6, 9 or 12 months) as a workbook: one sheet by agency, one by
 /// month and one by channel, every metric with its Vietnamese and English name, under the
 /// period's official cut-off dates, the day the figures were taken and their audit position.
@@ -1051,19 +1110,10 @@ pub(super) async fn report_xlsx(
     Query(params): Query<FigureParams>,
 ) -> AppResult<Response> {
     use rust_xlsxwriter::{Format, Workbook};
-    let code = some(&params.period).ok_or(DomainError::Invalid(vec![FieldError {
-        field: "period",
-        code: "figures-bad-period",
-    }]))?;
-    let period = reporting_period(&code).ok_or(DomainError::Invalid(vec![FieldError {
-        field: "period",
-        code: "figures-bad-period",
-    }]))?;
+    let (code, period) = report_period(&params)?;
     let vi = tr(&st, Lang::Vi, "/staff/figures").await;
     let en = tr(&st, Lang::En, "/staff/figures").await;
     let mut q = params.query().map_err(DomainError::Invalid)?;
-    let kind = code.split_once('-').map_or("", |(_, k)| k).to_owned();
-    let year = code.split_once('-').map_or("", |(y, _)| y).to_owned();
     let agencies = st.store.agencies().await?;
     let categories = st.store.categories().await?;
     let bold = Format::new().set_bold();
@@ -1080,31 +1130,11 @@ pub(super) async fn report_xlsx(
             .map_err(xlsx)?;
         let title = format!(
             "{} — {}",
-            vi.with(&format!("period-{kind}"), "year", &year),
-            en.with(&format!("period-{kind}"), "year", &year)
+            report_title(&vi, &code),
+            report_title(&en, &code)
         );
-        let lines = [
-            title,
-            format!(
-                "{} {} – {} ({})",
-                vi.get("figures-report-cutoff"),
-                vi.date(period.from.to_string()),
-                vi.date(period.to.to_string()),
-                reporting_rules()
-                    .map(|r| r.in_force(period.from).source_vi.clone())
-                    .unwrap_or_default()
-            ),
-            vi.with(
-                "figures-published",
-                "day",
-                vi.date(table.figures.as_of.to_string()),
-            ),
-            vi.with(
-                "figures-audit-at",
-                "seq",
-                table.figures.audit_seq.to_string(),
-            ),
-        ];
+        let [cutoff, published, audit] = report_lines(&vi, &period, &table.figures);
+        let lines = [title, cutoff, published, audit];
         for (i, line) in lines.iter().enumerate() {
             sheet.write_string(i as u32, 0, line).map_err(xlsx)?;
         }
@@ -1160,6 +1190,87 @@ pub(super) async fn report_xlsx(
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"minhbach-{code}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The periodic report as PDF, in the reader's language: the three tables of the dashboard
+/// (received and resolved, deadlines kept, forwarding and outcomes) by agency, by month and by
+/// channel, with a total row, under the same heading lines as the workbook. Landscape A4, the
+/// font embedded (Vietnamese text stays searchable and copyable).
+pub(super) async fn report_pdf(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Staff(s, _): Staff,
+    Query(params): Query<FigureParams>,
+) -> AppResult<Response> {
+    use crate::pdf::{Block, Orientation, Table};
+    let t = tr(&st, lang, "/staff/figures").await.for_staff(&s.actor);
+    let (code, period) = report_period(&params)?;
+    let mut q = params.query().map_err(DomainError::Invalid)?;
+    let agencies = st.store.agencies().await?;
+    let categories = st.store.categories().await?;
+    let title = format!(
+        "{} — {}",
+        t.get("figures-report-title"),
+        report_title(&t, &code)
+    );
+    let mut blocks = vec![Block::Title(title.clone())];
+    for by in [GroupBy::Agency, GroupBy::Month, GroupBy::Channel] {
+        q.by = by;
+        let table = stats::dashboard(&st, &s, &q)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        if blocks.len() == 1 {
+            blocks.extend(
+                report_lines(&t, &period, &table.figures)
+                    .into_iter()
+                    .map(Block::Text),
+            );
+        }
+        let mut labels = Vec::with_capacity(table.rows.len());
+        for key in table.rows.keys() {
+            labels.push(row_label(&st, &t, by, &agencies, &categories, key).await);
+        }
+        let rows: Vec<(&String, &Counts)> = labels.iter().zip(table.rows.values()).collect();
+        let total = t.get("figures-total");
+        for (name, columns) in [
+            ("figures-volume", VOLUME),
+            ("figures-deadlines", DEADLINES),
+            ("figures-flow", FLOW),
+        ] {
+            blocks.push(Block::Heading(format!(
+                "{} — {}",
+                t.get(name),
+                t.get(format!("figures-by-{}", by.code()))
+            )));
+            let header = std::iter::once(t.get(format!("figures-by-{}", by.code())))
+                .chain(columns.iter().map(|c| t.get(label_key(c.metric))))
+                .collect();
+            let rows = rows
+                .iter()
+                .copied()
+                .chain(std::iter::once((&total, &table.total)))
+                .map(|(label, counts)| {
+                    std::iter::once(label.clone())
+                        .chain(columns.iter().map(|c| cell(counts, c)))
+                        .collect()
+                })
+                .collect();
+            blocks.push(Block::Table(Table { header, rows }));
+        }
+    }
+    let bytes = crate::pdf::render_on(Orientation::Landscape, &title, &blocks)
+        .map_err(AppError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"minhbach-{code}.pdf\""),
             ),
         ],
         bytes,

@@ -167,6 +167,7 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/staff/figures/cases", get(figures::cases))
         .route("/staff/figures/signals", get(figures::signals))
         .route("/staff/figures/report.xlsx", get(figures::report_xlsx))
+        .route("/staff/figures/report.pdf", get(figures::report_pdf))
         .route("/audit", get(auditor::audit_log))
         .route("/audit/export.csv", get(auditor::audit_export))
         .route("/admin/legal", get(admin::admin_legal))
