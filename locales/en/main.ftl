@@ -790,6 +790,7 @@ figures-by-month = Month received
 figures-by-category = Category
 figures-by-channel = Channel
 figures-by-partner = Partner organisation
+field-partner = Partner organisation
 figures-published = Figures as of the end of { $day }.
 figures-audit-at = Published at audit event { $seq }; the command minhbach stats verify recomputes them from the events.
 figures-audit-position = audit event

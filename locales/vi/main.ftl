@@ -790,6 +790,7 @@ figures-by-month = Tháng tiếp nhận
 figures-by-category = Lĩnh vực
 figures-by-channel = Kênh tiếp nhận
 figures-by-partner = Tổ chức phối hợp
+field-partner = Tổ chức phối hợp
 figures-published = Số liệu tính đến hết ngày { $day }.
 figures-audit-at = Công bố tại sự kiện nhật ký số { $seq }; lệnh minhbach stats verify tính lại từ các sự kiện.
 figures-audit-position = sự kiện nhật ký

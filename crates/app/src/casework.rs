@@ -643,6 +643,8 @@ pub struct InboxParams {
     pub due: Option<String>,
     /// One channel (`Channel::code`).
     pub channel: Option<String>,
+    /// One partner organisation's id: the cases it registered and forwarded.
+    pub partner: Option<String>,
     /// A reference number (`HN-2026-123456789`), as typed: case and spaces do not matter.
     pub q: Option<String>,
 }
@@ -682,6 +684,9 @@ impl InboxParams {
             channel: non_empty(&self.channel)
                 .and_then(|c| minhbach_domain::Channel::from_code(&c))
                 .map(|c| c.code().to_owned()),
+            partner: non_empty(&self.partner)
+                .and_then(|a| a.parse().ok())
+                .map(AgencyId),
             reference: non_empty(&self.q).map(|r| {
                 r.chars()
                     .filter(|c| !c.is_whitespace())

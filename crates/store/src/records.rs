@@ -396,6 +396,8 @@ pub struct InboxFilter {
     pub due_by: Option<String>,
     /// Only cases that came through this channel (`Channel::code`).
     pub channel: Option<String>,
+    /// Only cases this partner organisation registered and forwarded.
+    pub partner: Option<AgencyId>,
     /// The case with this reference (exact; the reference is unique).
     pub reference: Option<String>,
 }

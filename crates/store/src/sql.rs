@@ -230,6 +230,9 @@ impl InboxStatements {
         if let Some(c) = &q.filter.channel {
             param(Value::Text(c.clone()), "channel = ?");
         }
+        if let Some(p) = q.filter.partner {
+            param(Value::Int(p.0), "partner_id = ?");
+        }
         if let Some(r) = &q.filter.reference {
             param(Value::Text(r.clone()), "reference = ?");
         }

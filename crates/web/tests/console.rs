@@ -1144,6 +1144,7 @@ async fn a_partner_forwards_a_walk_in_and_follows_only_what_it_may(engine: Engin
     let csrf = hidden(&form.body, "csrf");
     let hoankiem = app.agency("hoankiem").to_string();
     let mttq = app.agency("mttq").to_string();
+    let mttq_id = mttq.clone();
     let register = |agency: String, follows: bool, what: &'static str| {
         let app = &app;
         let (partner, csrf) = (partner.clone(), csrf.clone());
@@ -1225,6 +1226,25 @@ async fn a_partner_forwards_a_walk_in_and_follows_only_what_it_may(engine: Engin
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
+    // The desk finds what the Front forwarded, followed or not, and nothing else under it.
+    let demo_ref = app
+        .submit_api_to("land", "Không qua Mặt trận", Some("hoankiem"))
+        .await
+        .0;
+    let by_partner = app
+        .get(&format!("/staff/inbox?partner={mttq_id}"), Some(&desk))
+        .await;
+    assert!(by_partner.body.contains("id=\"f-partner\""));
+    assert!(by_partner.body.contains(&reference) && by_partner.body.contains(&other_ref));
+    assert!(
+        !by_partner.body.contains(&demo_ref),
+        "not forwarded by the Front"
+    );
+    assert!(app
+        .get("/staff/inbox", Some(&desk))
+        .await
+        .body
+        .contains(&demo_ref));
 
     // The partner sees the state and deadlines of what it may follow, and nothing else.
     let list = app.get("/partner/cases", Some(&partner)).await;

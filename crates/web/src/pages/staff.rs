@@ -191,6 +191,14 @@ impl InboxPage {
             .collect()
     }
 
+    /// The partner organisations, for the filter.
+    fn partners(&self) -> Vec<&Agency> {
+        self.agencies
+            .iter()
+            .filter(|a| minhbach_domain::organisation::PARTNER_KINDS.contains(&a.kind.as_str()))
+            .collect()
+    }
+
     /// The reference searched for, as typed.
     fn searched(&self) -> &str {
         self.params.q.as_deref().unwrap_or("")
@@ -207,6 +215,7 @@ impl InboxPage {
             "overdue" => &p.overdue,
             "due" => &p.due,
             "channel" => &p.channel,
+            "partner" => &p.partner,
             _ => return false,
         };
         current.as_deref() == Some(value)
@@ -229,6 +238,8 @@ impl InboxPage {
             ("overdue", &p.overdue),
             ("due", &p.due),
             ("channel", &p.channel),
+            ("partner", &p.partner),
+            ("agency", &p.agency),
             ("q", &p.q),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
