@@ -36,6 +36,8 @@ pub fn routes() -> Router<AppState> {
             post(staff_session).delete(staff_logout),
         )
         .route("/v1/staff/inbox", get(inbox))
+        .route("/v1/partner/requests", get(partner_requests))
+        .route("/v1/partner/requests/{reference}", get(partner_request))
         .route("/v1/staff/reports", post(staff_register))
         .route("/v1/staff/cases/{reference}", get(staff_case))
         .route("/v1/staff/cases/{reference}/messages", post(staff_message))
@@ -153,6 +155,146 @@ async fn figures(
     Ok(Json(
         crate::pages::figures::public_json(&st, &params).await?,
     ))
+}
+
+/// A case a partner organisation forwarded and may follow, as its own system reads it: Open311
+/// GeoReport v2 names where they fit (`service_request_id`, `status`, `service_code`,
+/// `agency_responsible`, `requested_datetime`, `updated_datetime`, `expected_datetime`), then
+/// what Open311 has no name for. Metadata only: never the content or the agency's notes.
+#[derive(Serialize)]
+struct ServiceRequest {
+    service_request_id: String,
+    /// `open` while a decision is still expected, `closed` after the final one (Open311).
+    status: &'static str,
+    /// The step the case is at (`CaseState::code`).
+    state: &'static str,
+    service_code: String,
+    service_name: String,
+    agency_responsible: String,
+    agency_responsible_id: i64,
+    requested_datetime: String,
+    updated_datetime: String,
+    /// The end of the day the current statutory deadline falls on (Vietnam time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_datetime: Option<String>,
+    /// A statutory deadline of the case has passed with no decision.
+    overdue: bool,
+    deadlines: Vec<RequestDeadline>,
+    decisions: Vec<RequestDecision>,
+}
+
+#[derive(Serialize)]
+struct RequestDeadline {
+    clock: String,
+    source: String,
+    started_on: String,
+    due_on: Option<String>,
+    completed_on: Option<String>,
+    /// Finished: whether it was kept.
+    met: Option<bool>,
+    overdue: bool,
+}
+
+#[derive(Serialize)]
+struct RequestDecision {
+    kind: String,
+    at: String,
+    state: &'static str,
+    agency: String,
+    document_number: Option<String>,
+    decision_date: Option<String>,
+    /// The finding of a conclusion and the outcome of an investigation, as codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finding: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<String>,
+}
+
+/// A Unix time as RFC 3339 in Vietnam time.
+fn datetime(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .map(|t| t.to_offset(minhbach_app::clock::LOCAL_OFFSET))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+impl ServiceRequest {
+    fn of(v: minhbach_app::casework::CaseView) -> Self {
+        let state = minhbach_domain::CaseState::from_code(v.state);
+        let expected_datetime = v
+            .current_deadline()
+            .and_then(|c| c.due_on.as_ref())
+            .map(|d| format!("{d}T23:59:59+07:00"));
+        let updated = v.events.iter().map(|e| e.at).max().unwrap_or(v.received_at);
+        ServiceRequest {
+            status: if state.is_some_and(|s| s.is_final()) {
+                "closed"
+            } else {
+                "open"
+            },
+            state: v.state,
+            service_code: v.category.clone(),
+            service_name: v.category_vi.clone(),
+            agency_responsible: v.agency.name_vi.clone(),
+            agency_responsible_id: v.agency.id,
+            requested_datetime: datetime(v.received_at),
+            updated_datetime: datetime(updated),
+            expected_datetime,
+            overdue: v.clocks.iter().any(|c| c.overdue),
+            deadlines: v
+                .clocks
+                .iter()
+                .map(|c| RequestDeadline {
+                    clock: c.clock.clone(),
+                    source: c.source_vi.clone(),
+                    started_on: c.started_on.clone(),
+                    due_on: c.due_on.clone(),
+                    completed_on: c.completed_on.clone(),
+                    met: c.met,
+                    overdue: c.overdue,
+                })
+                .collect(),
+            decisions: v
+                .events
+                .iter()
+                .map(|e| RequestDecision {
+                    kind: e.kind.clone(),
+                    at: datetime(e.at),
+                    state: e.to_state,
+                    agency: e.to_agency.name_vi.clone(),
+                    document_number: e.document_number.clone(),
+                    decision_date: e.decision_date.clone(),
+                    finding: e.detail.get("finding").cloned(),
+                    outcome: e.detail.get("outcome").cloned(),
+                })
+                .collect(),
+            service_request_id: v.reference,
+        }
+    }
+}
+
+/// What the partner organisation forwarded and may follow (the person agreed at intake),
+/// newest first.
+async fn partner_requests(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+) -> AppResult<Json<Vec<ServiceRequest>>> {
+    let cases = minhbach_app::partners::forwarded(&st, &s).await?;
+    Ok(Json(cases.into_iter().map(ServiceRequest::of).collect()))
+}
+
+/// One forwarded case; any other answers 404, exactly like a reference that does not exist.
+async fn partner_request(
+    State(st): State<AppState>,
+    Staff(s, _): Staff,
+    Path(reference): Path<String>,
+) -> AppResult<Json<ServiceRequest>> {
+    let case = minhbach_app::partners::forwarded_case(&st, &s, &reference).await?;
+    Ok(Json(ServiceRequest::of(case)))
 }
 
 #[derive(Serialize)]

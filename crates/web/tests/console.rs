@@ -1279,4 +1279,61 @@ async fn a_partner_forwards_a_walk_in_and_follows_only_what_it_may(engine: Engin
         "a partner never opens the case itself"
     );
     assert_eq!(app.get("/partner/cases", Some(&desk)).await.status, 403);
+
+    // The partner's own system follows the same cases over the API, with Open311's names.
+    let token = app.staff_token("mttq.doitac").await;
+    let list = app.get_json("/api/v1/partner/requests", &token).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(!list.body.contains("WHATPARTNER"), "never the content");
+    assert!(!list.body.contains(&other_ref));
+    let all: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1, "{}", list.body);
+    let one = app
+        .get_json(&format!("/api/v1/partner/requests/{reference}"), &token)
+        .await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    let one: serde_json::Value = serde_json::from_str(&one.body).unwrap();
+    assert_eq!(one, all[0]);
+    assert_eq!(one["service_request_id"], reference.as_str());
+    assert_eq!(one["status"], "open");
+    assert_eq!(one["state"], "TRIAGE");
+    assert_eq!(one["service_code"], "land");
+    assert_eq!(
+        one["agency_responsible"],
+        "Ủy ban nhân dân phường Hoàn Kiếm"
+    );
+    assert!(one["requested_datetime"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-27T"));
+    let expected = one["expected_datetime"].as_str().unwrap();
+    assert!(
+        expected.starts_with("2026-12-") && expected.ends_with("T23:59:59+07:00"),
+        "the triage deadline: {expected}"
+    );
+    assert!(one["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["clock"] == "triage" && d["met"].is_null()));
+    let kinds: Vec<&str> = one["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"start_triage"), "{kinds:?}");
+    for other in [other_ref.as_str(), demo_case.as_str(), "HN-2026-000000001"] {
+        let r = app
+            .get_json(&format!("/api/v1/partner/requests/{other}"), &token)
+            .await;
+        assert_eq!(r.status, 404, "{other}: {}", r.body);
+    }
+    let desk_token = app.staff_token("hoankiem.tiepnhan").await;
+    assert_eq!(
+        app.get_json("/api/v1/partner/requests", &desk_token)
+            .await
+            .status,
+        403
+    );
 }
