@@ -219,6 +219,22 @@ fn message_aad(lookup: &[u8], sender: Sender, user: Option<UserId>, at: i64) -> 
     aad(&format!("message-v2/{}/{user}/{at}", sender.code()), lookup)
 }
 
+/// A reporter's message sealed with the case key, bound to the case, sender and time (as
+/// [`add_message`] seals it), for a write that stores it with something else.
+pub(crate) fn seal_reporter_message(
+    case: &CaseRecord,
+    case_key: &SymmetricKey,
+    text: &MessageText,
+    at: i64,
+) -> Vec<u8> {
+    crypto::seal(
+        case_key,
+        text.as_str().as_bytes(),
+        &message_aad(&case.receipt_lookup, Sender::Reporter, None, at),
+        &mut OsRng,
+    )
+}
+
 /// A decision's texts are bound to the decision: its kind, officer, time and resulting state.
 fn reasons_aad(lookup: &[u8], kind: &str, user: Option<UserId>, at: i64, to: CaseState) -> Vec<u8> {
     let user = user.map_or_else(|| "-".to_owned(), |u| u.0.to_string());

@@ -13,6 +13,7 @@ pub mod conflicts;
 pub mod demo;
 pub mod error;
 pub mod evidence;
+pub mod feedback;
 pub mod files;
 pub mod identity;
 pub mod intake;

@@ -10,11 +10,11 @@ mod support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use minhbach_app::intake;
 use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
 use minhbach_app::statistics::{self, Query};
-use minhbach_app::{casework, intake};
 use minhbach_domain::statistics::{GroupBy, Metric};
-use minhbach_domain::{Channel, RawDecision};
+use minhbach_domain::Channel;
 use sqlx::Row;
 use support::{harness_at, Engine, Harness};
 use time::macros::{date, datetime};
@@ -34,26 +34,6 @@ impl Harness {
         .run_once()
         .await
         .unwrap();
-    }
-
-    async fn decide(
-        &self,
-        who: &str,
-        reference: &str,
-        kind: &str,
-        change: impl Fn(&mut RawDecision),
-    ) {
-        let s = self.staff(who).await;
-        let mut d = RawDecision {
-            kind: kind.into(),
-            reasons: "Lý do".into(),
-            document_number: "1/QĐ".into(),
-            ..RawDecision::default()
-        };
-        change(&mut d);
-        casework::staff_transition(&self.app, &s, reference, &d)
-            .await
-            .unwrap_or_else(|e| panic!("{kind} on {reference}: {e}"));
     }
 
     fn days(&self, n: i64) {
@@ -198,22 +178,24 @@ async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
     for (i, (agency, r)) in refs.iter().enumerate() {
         match i % 4 {
             0 => {
-                h.decide(desk(agency), r, "start_triage", |_| {}).await;
-                h.decide(desk(agency), r, "not_accept", |_| {}).await;
+                h.take_decision(desk(agency), r, "start_triage", |_| {})
+                    .await;
+                h.take_decision(desk(agency), r, "not_accept", |_| {}).await;
             }
             1 => {
-                h.decide(desk(agency), r, "start_triage", |_| {}).await;
-                h.decide(desk(agency), r, "accept", |d| {
+                h.take_decision(desk(agency), r, "start_triage", |_| {})
+                    .await;
+                h.take_decision(desk(agency), r, "accept", |d| {
                     d.track = "denunciation".into()
                 })
                 .await;
-                h.decide(desk(agency), r, "start_verification", |_| {})
+                h.take_decision(desk(agency), r, "start_verification", |_| {})
                     .await;
-                h.decide(desk(agency), r, "conclude", |d| d.finding = "partly".into())
+                h.take_decision(desk(agency), r, "conclude", |d| d.finding = "partly".into())
                     .await;
             }
             2 if *agency == "hoankiem" => {
-                h.decide(desk(agency), r, "forward", |d| {
+                h.take_decision(desk(agency), r, "forward", |d| {
                     d.to_agency = caugiay.0.to_string()
                 })
                 .await;
@@ -282,8 +264,10 @@ async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
         .find(|(i, (a, _))| i % 4 == 3 && *a == "caugiay")
         .map(|(_, r)| r.clone())
         .unwrap();
-    h.decide(desk(agency), &late, "start_triage", |_| {}).await;
-    h.decide(desk(agency), &late, "not_accept", |_| {}).await;
+    h.take_decision(desk(agency), &late, "start_triage", |_| {})
+        .await;
+    h.take_decision(desk(agency), &late, "not_accept", |_| {})
+        .await;
     let closure_day = h.app.today();
     h.days(1);
     statistics::publish(&h.app, closure_day, "test")
@@ -412,18 +396,19 @@ async fn an_agency_that_refuses_everything_is_flagged_against_its_peers(engine: 
         .await
         .unwrap();
         let lead = format!("{agency}.lanhdao");
-        h.decide(&lead, &done.reference, "start_triage", |_| {})
+        h.take_decision(&lead, &done.reference, "start_triage", |_| {})
             .await;
         if agency == "hoankiem" {
-            h.decide(&lead, &done.reference, "not_accept", |_| {}).await;
+            h.take_decision(&lead, &done.reference, "not_accept", |_| {})
+                .await;
         } else {
-            h.decide(&lead, &done.reference, "accept", |d| {
+            h.take_decision(&lead, &done.reference, "accept", |d| {
                 d.track = "denunciation".into()
             })
             .await;
-            h.decide(&lead, &done.reference, "start_verification", |_| {})
+            h.take_decision(&lead, &done.reference, "start_verification", |_| {})
                 .await;
-            h.decide(&lead, &done.reference, "conclude", |d| {
+            h.take_decision(&lead, &done.reference, "conclude", |d| {
                 d.finding = "unfounded".into()
             })
             .await;

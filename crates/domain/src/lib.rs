@@ -7,6 +7,7 @@ pub mod deadline;
 pub mod disclosure;
 pub mod error;
 pub mod exclusion;
+pub mod feedback;
 pub mod ids;
 pub mod organisation;
 pub mod periods;

@@ -162,6 +162,9 @@ pub enum Action {
     ViewEveryAgencyFigures,
     /// Record what the agency did with a loophole proposal on its regulation: its lead.
     DecideRegulation,
+    /// Decide a reporter's request to review a resolution (Law on Denunciation Art. 37): the
+    /// lead of the superior body asked to review it (the facts name that body, not the case's).
+    DecideReReview,
     /// Ask the custodians to release the reporter's identity to oneself.
     RequestDisclosure,
     /// Approve or refuse a request to release a reporter's identity.
@@ -272,6 +275,9 @@ pub fn can(actor: &Actor, action: Action, case: Option<&CaseFacts>) -> bool {
             _ => false,
         },
         (Action::DecideRegulation, Some(c)) => works_case(c) && actor.role == Role::AgencyLead,
+        (Action::DecideReReview, Some(c)) => {
+            actor.role == Role::AgencyLead && actor.agency == Some(c.agency)
+        }
         (Action::ViewEveryAgencyFigures, None) => {
             matches!(actor.role, Role::Overseer | Role::FrontObserver)
         }
@@ -318,6 +324,7 @@ mod tests {
             Action::ViewFigures,
             Action::ViewEveryAgencyFigures,
             Action::DecideRegulation,
+            Action::DecideReReview,
             Action::RegisterReport,
             Action::ForwardAsPartner,
             Action::RequestDisclosure,
@@ -386,7 +393,8 @@ mod tests {
                     }
                     Action::OverrideChainOfCommand
                     | Action::LegalHold
-                    | Action::DecideRegulation => (role == AgencyLead, role == AgencyLead),
+                    | Action::DecideRegulation
+                    | Action::DecideReReview => (role == AgencyLead, role == AgencyLead),
                     Action::Transition(kind) => {
                         let handler = role == Handler;
                         (decides(role, kind) && !handler, decides(role, kind))

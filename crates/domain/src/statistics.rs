@@ -76,6 +76,12 @@ metrics! {
     Extended = "extended",
     SuspendedNow = "suspended_now",
     AtDeadline = "at_deadline",
+    Satisfied = "satisfied",
+    Dissatisfied = "dissatisfied",
+    Contested = "contested",
+    ReReviewDue = "re_review_due",
+    ReReviewOnTime = "re_review_on_time",
+    ResolveAgain = "resolve_again",
 }
 
 /// The number of metrics; the length of [`Counts`].
@@ -87,15 +93,32 @@ pub const RATIOS: &[(Metric, Metric)] = &[
     (Metric::TriageOnTime, Metric::TriageDue),
     (Metric::ResolutionOnTime, Metric::ResolutionDue),
     (Metric::CriminalOnTime, Metric::CriminalDue),
+    (Metric::ReReviewOnTime, Metric::ReReviewDue),
     (Metric::Resolved, Metric::Received),
     (Metric::Within30, Metric::Received),
     (Metric::Within60, Metric::Received),
     (Metric::Within90, Metric::Received),
 ];
 
-/// One count per metric.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// One count per metric (as a list in metric order when serialized: serde's arrays stop at 32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counts(pub [u64; METRIC_COUNT]);
+
+impl serde::Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.as_slice().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Counts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let values = Vec::<u64>::deserialize(d)?;
+        let array: [u64; METRIC_COUNT] = values.try_into().map_err(|v: Vec<u64>| {
+            serde::de::Error::invalid_length(v.len(), &"one count per metric")
+        })?;
+        Ok(Counts(array))
+    }
+}
 
 impl Default for Counts {
     fn default() -> Self {
@@ -176,6 +199,19 @@ pub struct History {
     pub clocks: Vec<ClockFact>,
     /// When the reporter asked the superior body to act (Unix seconds).
     pub escalations: Vec<i64>,
+    /// The reporter's word after the outcome: when, and whether they were satisfied.
+    pub feedback: Option<(i64, bool)>,
+    /// The reporter's request that the superior body review the resolution (Art. 37).
+    pub re_review: Option<ReReviewFact>,
+}
+
+/// A request to review a resolution, and what the superior decided (`feedback` module).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReReviewFact {
+    pub requested_at: i64,
+    pub decided_at: Option<i64>,
+    /// `upheld` or `resolve_again`.
+    pub outcome: Option<String>,
 }
 
 /// The end of a day: figures are taken as of it.
@@ -323,6 +359,7 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             "triage" => (Metric::TriageDue, Metric::TriageOnTime),
             "resolution" | "internal_report" => (Metric::ResolutionDue, Metric::ResolutionOnTime),
             "criminal_decision" => (Metric::CriminalDue, Metric::CriminalOnTime),
+            "re_review" => (Metric::ReReviewDue, Metric::ReReviewOnTime),
             _ => continue,
         };
         if completed.is_some() || breached {
@@ -348,6 +385,24 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
     }
     if h.escalations.iter().any(|at| *at < cutoff.end) {
         bump(responsible, Metric::Escalated);
+    }
+    // The reporter's word after the outcome, counted for the body that resolved the case.
+    if let Some((_, satisfied)) = h.feedback.filter(|(at, _)| *at < cutoff.end) {
+        bump(
+            responsible,
+            if satisfied {
+                Metric::Satisfied
+            } else {
+                Metric::Dissatisfied
+            },
+        );
+    }
+    if let Some(r) = h.re_review.as_ref().filter(|r| r.requested_at < cutoff.end) {
+        bump(responsible, Metric::Contested);
+        let decided = r.decided_at.is_some_and(|at| at < cutoff.end);
+        if decided && r.outcome.as_deref() == Some("resolve_again") {
+            bump(responsible, Metric::ResolveAgain);
+        }
     }
     out
 }
@@ -484,6 +539,8 @@ mod tests {
             events: vec![event(received, "submitted", None, A)],
             clocks: vec![],
             escalations: vec![],
+            feedback: None,
+            re_review: None,
         }
     }
 
@@ -574,6 +631,53 @@ mod tests {
             1,
             "closed the day before its due date"
         );
+    }
+
+    #[test]
+    fn the_reporters_word_counts_for_the_resolver_and_the_review_for_the_superior() {
+        let mut h = case(date!(2026 - 01 - 05));
+        let mut conclude = event(date!(2026 - 02 - 02), "conclude", Some(A), A);
+        conclude.finding = Some("unfounded".into());
+        h.events.push(conclude);
+        h.feedback = Some((at(date!(2026 - 02 - 10)), false));
+        h.re_review = Some(ReReviewFact {
+            requested_at: at(date!(2026 - 02 - 10)) + 60,
+            decided_at: Some(at(date!(2026 - 03 - 05))),
+            outcome: Some("resolve_again".into()),
+        });
+        h.clocks.push(ClockFact {
+            clock: "re_review".into(),
+            agency: B,
+            completed_on: Some(date!(2026 - 03 - 05)),
+            met: Some(true),
+            breached_at: None,
+            due_on: Some(date!(2026 - 03 - 02)),
+        });
+        let before = total(&tally([&h], cutoff(date!(2026 - 02 - 09))));
+        for m in [Metric::Dissatisfied, Metric::Contested, Metric::ReReviewDue] {
+            assert_eq!(before.get(m), 0, "{m:?} before the reporter spoke");
+        }
+        let asked = tally([&h], cutoff(date!(2026 - 02 - 20)));
+        let (rows, t) = roll_up(&asked, &Filter::default(), GroupBy::Agency);
+        assert_eq!(rows["1"].get(Metric::Dissatisfied), 1);
+        assert_eq!(rows["1"].get(Metric::Contested), 1);
+        assert_eq!(t.get(Metric::Satisfied), 0);
+        assert_eq!(t.get(Metric::ResolveAgain), 0, "not decided yet");
+        assert_eq!(t.get(Metric::ReReviewDue), 0, "not due yet");
+        let decided = tally([&h], cutoff(date!(2026 - 03 - 31)));
+        let (rows, _) = roll_up(&decided, &Filter::default(), GroupBy::Agency);
+        assert_eq!(rows["1"].get(Metric::ResolveAgain), 1);
+        assert_eq!(
+            rows["2"].get(Metric::ReReviewDue),
+            1,
+            "the superior's clock"
+        );
+        assert_eq!(rows["2"].get(Metric::ReReviewOnTime), 1);
+        assert_eq!(rows["2"].get(Metric::Received), 0);
+        h.feedback = Some((at(date!(2026 - 02 - 10)), true));
+        let happy = total(&tally([&h], cutoff(date!(2026 - 03 - 31))));
+        assert_eq!(happy.get(Metric::Satisfied), 1);
+        assert_eq!(happy.get(Metric::Dissatisfied), 0);
     }
 
     #[test]

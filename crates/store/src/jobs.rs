@@ -176,7 +176,7 @@ pub(crate) async fn notify(
 }
 
 /// Notifies the leads of `agency`.
-async fn notify_leads(
+pub(crate) async fn notify_leads(
     tx: &mut WriteTx,
     case: CaseId,
     agency: AgencyId,

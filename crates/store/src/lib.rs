@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod audit;
 mod backend;
 pub mod evidence;
+pub mod feedback;
 pub mod jobs;
 pub mod protection;
 mod records;
@@ -28,6 +29,7 @@ pub use accounts::{AccountStore, Rekey, SessionInfo, Workload};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};
+pub use feedback::{FeedbackStore, ReReviewAsked, ReReviewRecord};
 pub use jobs::{
     Escalation, EscalationState, Job, JobStore, MailToSend, Notification, OverdueReport,
     ReminderReport,
@@ -125,6 +127,7 @@ pub trait Store:
     + AccountStore
     + StatisticsStore
     + RegulationStore
+    + FeedbackStore
     + Send
     + Sync
     + 'static

@@ -2,7 +2,7 @@
 //! in batches of cases) and the published figures themselves. `app::statistics` computes and
 //! checks; this module only reads and writes.
 
-use minhbach_domain::statistics::{ClockFact, EventFact, History};
+use minhbach_domain::statistics::{ClockFact, EventFact, History, ReReviewFact};
 use minhbach_domain::{AgencyId, CaseId};
 use sqlx::Row;
 
@@ -111,6 +111,8 @@ impl StatisticsStore for SqlStore {
                     events: vec![],
                     clocks: vec![],
                     escalations: vec![],
+                    feedback: None,
+                    re_review: None,
                 },
             ));
         }
@@ -174,6 +176,37 @@ impl StatisticsStore for SqlStore {
         for r in &escalations {
             if let Some(i) = index.get(&r.try_get::<i64, _>("case_id")?) {
                 out[*i].1.escalations.push(r.try_get("requested_at")?);
+            }
+        }
+        let answers = sqlx::query(
+            "SELECT case_id, satisfied, answered_at FROM outcome_feedback \
+             WHERE case_id >= $1 AND case_id <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.read)
+        .await?;
+        for r in &answers {
+            if let Some(i) = index.get(&r.try_get::<i64, _>("case_id")?) {
+                let satisfied: i64 = r.try_get("satisfied")?;
+                out[*i].1.feedback = Some((r.try_get("answered_at")?, satisfied == 1));
+            }
+        }
+        let reviews = sqlx::query(
+            "SELECT case_id, requested_at, decided_at, outcome FROM re_review_requests \
+             WHERE case_id >= $1 AND case_id <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.read)
+        .await?;
+        for r in &reviews {
+            if let Some(i) = index.get(&r.try_get::<i64, _>("case_id")?) {
+                out[*i].1.re_review = Some(ReReviewFact {
+                    requested_at: r.try_get("requested_at")?,
+                    decided_at: r.try_get("decided_at")?,
+                    outcome: r.try_get("outcome")?,
+                });
             }
         }
         Ok(out)

@@ -115,6 +115,7 @@ impl Tr {
         .into_iter()
         .filter(|(action, _, _)| minhbach_domain::can(actor, *action, None))
         .map(|(_, href, key)| (href, key))
+        .chain(reviews_own_body(actor).then_some(("/staff/re-reviews", "re-reviews-title")))
         .chain([
             ("/staff/notifications", "notifications-title"),
             ("/staff/account", "account-title"),
@@ -364,4 +365,21 @@ pub async fn render_errors(
     out.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out
+}
+
+/// Whether the person decides requests to review resolutions addressed to their own body (the
+/// policy is asked about that body).
+fn reviews_own_body(actor: &minhbach_domain::Actor) -> bool {
+    actor.agency.is_some_and(|agency| {
+        minhbach_domain::can(
+            actor,
+            minhbach_domain::Action::DecideReReview,
+            Some(&minhbach_domain::CaseFacts {
+                agency,
+                state: minhbach_domain::CaseState::Concluded,
+                assignee: None,
+                forward_hops: 0,
+            }),
+        )
+    })
 }

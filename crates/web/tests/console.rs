@@ -45,6 +45,7 @@ on_both_engines!(
     a_reporter_whose_deadline_passed_asks_the_superior_body_once,
     an_integrator_s_retry_with_the_same_key_never_creates_a_second_case,
     a_partner_forwards_a_walk_in_and_follows_only_what_it_may,
+    after_the_outcome_the_reporter_answers_and_the_superior_reviews,
 );
 
 /// The text of the first `<code class="secret">` on a page.
@@ -1336,4 +1337,160 @@ async fn a_partner_forwards_a_walk_in_and_follows_only_what_it_may(engine: Engin
             .status,
         403
     );
+}
+
+/// After a conclusion (issue 8, must-have 7): the status page asks whether the reporter is
+/// satisfied and offers the review by the body above (Art. 37); refusals come back beside
+/// their fields; the superior's lead records the review's outcome, which the reporter reads.
+async fn after_the_outcome_the_reporter_answers_and_the_superior_reviews(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let (reference, receipt) = app
+        .submit_api_to("land", "Phường cấp phép sai quy định", Some("hoankiem"))
+        .await;
+    let reporter = app.reporter_cookie(&receipt).await;
+    let before = app.get("/status/case", Some(&reporter)).await;
+    assert!(!before.body.contains("id=\"outcome\""), "no outcome yet");
+
+    let lead = app.staff_token("hoankiem.lanhdao").await;
+    for decision in [
+        serde_json::json!({"kind": "start_triage"}),
+        serde_json::json!({"kind": "accept", "track": "denunciation", "document_number": "4/QĐ-UBND"}),
+        serde_json::json!({"kind": "start_verification"}),
+        serde_json::json!({"kind": "conclude", "finding": "unfounded", "document_number": "5/KL-UBND"}),
+    ] {
+        let r = app.transition_api(&lead, &reference, decision).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    let reporter = app.reporter_cookie(&receipt).await;
+    let page = app.get("/status/case", Some(&reporter)).await;
+    assert!(page.body.contains("id=\"outcome\""), "{}", page.body);
+    assert!(page.body.contains("Bạn có hài lòng"));
+    assert!(page
+        .body
+        .contains("đề nghị Thanh tra Thành phố Hà Nội xem xét lại (Luật Tố cáo, Điều 37)"));
+    // 30 days after Friday 27 November is Sunday 27 December: the next working day.
+    assert!(
+        page.body.contains("đến hết ngày 28/12/2026"),
+        "{}",
+        page.body
+    );
+    let csrf = hidden(&page.body, "csrf");
+    let odd = app
+        .post_form(
+            "/status/case/outcome",
+            &[("csrf", &csrf), ("satisfied", "maybe")],
+            Some(&reporter),
+        )
+        .await;
+    assert_eq!(odd.status, 422);
+    assert!(odd.body.contains("id=\"satisfied-error\""));
+    let r = app
+        .post_form(
+            "/status/case/outcome",
+            &[("csrf", &csrf), ("satisfied", "no")],
+            Some(&reporter),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let empty = app
+        .post_form(
+            "/status/case/review",
+            &[("csrf", &csrf), ("grounds", " ")],
+            Some(&reporter),
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("aria-describedby=\"grounds-error\""));
+    for _ in 0..2 {
+        let r = app
+            .post_form(
+                "/status/case/review",
+                &[
+                    ("csrf", &csrf),
+                    ("grounds", "Có tình tiết mới chưa được xem xét"),
+                ],
+                Some(&reporter),
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.body);
+    }
+    let after = app.get("/status/case?done=review", Some(&reporter)).await;
+    assert!(after
+        .body
+        .contains("Đề nghị của bạn đã được gửi đến cơ quan cấp trên."));
+    assert!(after.body.contains("Bạn đã cho biết chưa hài lòng"));
+    assert!(after
+        .body
+        .contains("Bạn đã đề nghị Thanh tra Thành phố Hà Nội xem xét lại việc giải quyết."));
+    assert!(
+        !after.body.contains("action=\"/status/case/review\""),
+        "asked once"
+    );
+
+    // The city inspectorate's lead is told and decides; others may not.
+    let superior = app.staff_cookie("tttp.lanhdao").await;
+    let notes = app.get("/staff/notifications", Some(&superior)).await;
+    assert!(notes
+        .body
+        .contains(&format!("href=\"/staff/re-reviews#review-{reference}\"")));
+    let list = app.get("/staff/re-reviews", Some(&superior)).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains(&reference));
+    assert!(
+        list.body.contains("href=\"/staff/re-reviews\""),
+        "in the staff bar"
+    );
+    let handler = app.staff_cookie("tttp.xuly").await;
+    assert_eq!(
+        app.get("/staff/re-reviews", Some(&handler)).await.status,
+        403
+    );
+    let csrf = hidden(&list.body, "csrf");
+    let missing = app
+        .post_form(
+            &format!("/staff/re-reviews/{reference}"),
+            &[
+                ("csrf", &csrf),
+                ("outcome", "resolve_again"),
+                ("document_number", ""),
+            ],
+            Some(&superior),
+        )
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing
+        .body
+        .contains(&format!("aria-describedby=\"doc-{reference}-error\"")));
+    let ward = app.staff_cookie("hoankiem.lanhdao").await;
+    let ward_csrf = hidden(&app.get("/staff/inbox", Some(&ward)).await.body, "csrf");
+    let r = app
+        .post_form(
+            &format!("/staff/re-reviews/{reference}"),
+            &[
+                ("csrf", &ward_csrf),
+                ("outcome", "upheld"),
+                ("document_number", "1/QĐ"),
+            ],
+            Some(&ward),
+        )
+        .await;
+    assert_eq!(r.status, 404, "the ward does not review its own resolution");
+    let r = app
+        .post_form(
+            &format!("/staff/re-reviews/{reference}"),
+            &[
+                ("csrf", &csrf),
+                ("outcome", "resolve_again"),
+                ("document_number", "12/QĐ-TTTP"),
+            ],
+            Some(&superior),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let mine = app.get("/status/case", Some(&reporter)).await;
+    assert!(mine.body.contains(
+        "Thanh tra Thành phố Hà Nội xác định việc giải quyết chưa đúng pháp luật: vụ việc được giải quyết lại."
+    ));
+    assert!(mine.body.contains("Quyết định số 12/QĐ-TTTP"));
 }

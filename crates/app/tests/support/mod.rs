@@ -118,6 +118,28 @@ impl Harness {
             .and_then(|c| c.due_on)
     }
 
+    /// `who` takes a decision of `kind` on the case, with reasons and a document number;
+    /// `change` fills in what the decision needs.
+    pub async fn take_decision(
+        &self,
+        who: &str,
+        reference: &str,
+        kind: &str,
+        change: impl Fn(&mut minhbach_domain::RawDecision),
+    ) {
+        let s = self.staff(who).await;
+        let mut d = minhbach_domain::RawDecision {
+            kind: kind.into(),
+            reasons: "Lý do".into(),
+            document_number: "1/QĐ".into(),
+            ..minhbach_domain::RawDecision::default()
+        };
+        change(&mut d);
+        casework::staff_transition(&self.app, &s, reference, &d)
+            .await
+            .unwrap_or_else(|e| panic!("{kind} on {reference}: {e}"));
+    }
+
     /// Signs a demo account in with its current second-factor code (a code works once, so the
     /// clock moves on a step first).
     pub async fn staff(&self, username: &str) -> StaffSession {

@@ -207,6 +207,22 @@ pub(super) const FLOW: &[Column] = &[
     col(Metric::NotProsecuted, None),
 ];
 
+pub(super) const REPORTERS: &[Column] = &[
+    col(Metric::Satisfied, None),
+    col(Metric::Dissatisfied, None),
+    col(Metric::Contested, None),
+    col(Metric::ReReviewOnTime, Some(Metric::ReReviewDue)),
+    col(Metric::ResolveAgain, Some(Metric::Contested)),
+];
+
+/// The dashboard's tables, each with the message key of its title.
+pub(super) const TABLES: [(&str, &[Column]); 4] = [
+    ("figures-volume", VOLUME),
+    ("figures-deadlines", DEADLINES),
+    ("figures-flow", FLOW),
+    ("figures-reporters", REPORTERS),
+];
+
 /// The message key of a metric's label.
 pub(super) fn label_key(m: Metric) -> String {
     format!("figure-{}", m.code().replace('_', "-"))
@@ -454,12 +470,8 @@ impl FiguresPage {
         )
     }
 
-    fn columns(&self) -> [(&'static str, &'static [Column]); 3] {
-        [
-            ("figures-volume", VOLUME),
-            ("figures-deadlines", DEADLINES),
-            ("figures-flow", FLOW),
-        ]
+    fn columns(&self) -> [(&'static str, &'static [Column]); 4] {
+        TABLES
     }
 }
 
@@ -1197,8 +1209,8 @@ pub(super) async fn report_xlsx(
         .into_response())
 }
 
-/// The periodic report as PDF, in the reader's language: the three tables of the dashboard
-/// (received and resolved, deadlines kept, forwarding and outcomes) by agency, by month and by
+/// The periodic report as PDF, in the reader's language: the tables of the dashboard
+/// (received and resolved, deadlines kept, forwarding and outcomes, what reporters said) by agency, by month and by
 /// channel, with a total row, under the same heading lines as the workbook. Landscape A4, the
 /// font embedded (Vietnamese text stays searchable and copyable).
 pub(super) async fn report_pdf(
@@ -1237,11 +1249,7 @@ pub(super) async fn report_pdf(
         }
         let rows: Vec<(&String, &Counts)> = labels.iter().zip(table.rows.values()).collect();
         let total = t.get("figures-total");
-        for (name, columns) in [
-            ("figures-volume", VOLUME),
-            ("figures-deadlines", DEADLINES),
-            ("figures-flow", FLOW),
-        ] {
+        for (name, columns) in TABLES {
             blocks.push(Block::Heading(format!(
                 "{} — {}",
                 t.get(name),

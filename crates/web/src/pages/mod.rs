@@ -30,6 +30,7 @@ mod files;
 mod partner;
 mod register;
 mod reporter;
+mod reviews;
 mod staff;
 
 /// The pages. `upload_limit` is the largest body of a form that carries evidence files.
@@ -63,6 +64,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
         .route("/status/case/protection", post(reporter::status_protection))
         .route("/status/case/checkin", post(reporter::status_checkin))
         .route("/status/case/escalate", post(reporter::status_escalate))
+        .route("/status/case/outcome", post(reporter::status_outcome))
+        .route("/status/case/review", post(reporter::status_review))
         .route("/status/case/identity", post(reporter::status_identity))
         .route(
             "/status/case/retaliation",
@@ -137,6 +140,8 @@ pub fn routes(upload_limit: usize) -> Router<AppState> {
             post(staff::staff_regulation),
         )
         .route("/regulations", get(figures::regulations))
+        .route("/staff/re-reviews", get(reviews::list))
+        .route("/staff/re-reviews/{reference}", post(reviews::decide))
         .route("/staff/cases/{reference}/hold", post(staff::staff_hold))
         .route("/staff/keys/grant", post(staff::staff_grant_keys))
         .route(

@@ -534,6 +534,13 @@ struct StatusCase {
     escalation: &'static str,
     /// Just asked: say so.
     escalated: bool,
+    /// After an outcome: the reporter's word on it and the review by the superior body.
+    outcome: Option<minhbach_app::feedback::OutcomeView>,
+    /// Refusals of the outcome forms, beside their fields, and the grounds typed.
+    outcome_errors: crate::view::FieldErrors,
+    grounds: String,
+    /// Just answered, or just asked for the review: say so.
+    outcome_done: Option<&'static str>,
 }
 
 fn escalation_code(e: minhbach_store::EscalationState) -> &'static str {
@@ -545,6 +552,33 @@ fn escalation_code(e: minhbach_store::EscalationState) -> &'static str {
 }
 
 impl StatusCase {
+    /// The page as it stands, with a message draft and notice to show again.
+    async fn load(
+        st: &AppState,
+        lang: Lang,
+        s: &minhbach_app::reporter::ReporterSession,
+        draft: String,
+        notice: Option<String>,
+    ) -> AppResult<Self> {
+        Ok(StatusCase {
+            t: tr(st, lang, "/status/case").await,
+            case: minhbach_app::reporter::reporter_view(st, s).await?,
+            protections: minhbach_app::protection::reporter_protections(st, s).await?,
+            checkins: minhbach_app::protection::checkins(st, s).await?,
+            open_retaliation: false,
+            my_identity: minhbach_app::reporter::reporter_identity(st, s).await?,
+            csrf: s.token.csrf(&st.secret),
+            draft,
+            notice,
+            escalation: escalation_code(minhbach_app::reporter::escalation_state(st, s).await?),
+            escalated: false,
+            outcome: minhbach_app::feedback::outcome_view(st, s).await?,
+            outcome_errors: crate::view::FieldErrors::default(),
+            grounds: String::new(),
+            outcome_done: None,
+        })
+    }
+
     fn files_hint(&self) -> String {
         files_hint(&self.t, &self.t.state)
     }
@@ -568,6 +602,9 @@ pub(super) struct StatusQuery {
     retaliation: Option<String>,
     #[serde(default)]
     escalated: Option<String>,
+    /// `answered` or `review`: what was just done in the outcome section.
+    #[serde(default)]
+    done: Option<String>,
 }
 
 pub(super) async fn status_case(
@@ -576,22 +613,89 @@ pub(super) async fn status_case(
     Reporter(s, _): Reporter,
     Query(q): Query<StatusQuery>,
 ) -> AppResult<Response> {
-    let case = minhbach_app::reporter::reporter_view(&st, &s).await?;
-    let protections = minhbach_app::protection::reporter_protections(&st, &s).await?;
-    let checkins = minhbach_app::protection::checkins(&st, &s).await?;
-    Ok(page(StatusCase {
-        t: tr(&st, lang, "/status/case").await,
-        case,
-        protections,
-        checkins,
-        open_retaliation: q.retaliation.is_some(),
-        my_identity: minhbach_app::reporter::reporter_identity(&st, &s).await?,
-        csrf: s.token.csrf(&st.secret),
-        draft: String::new(),
-        notice: None,
-        escalation: escalation_code(minhbach_app::reporter::escalation_state(&st, &s).await?),
-        escalated: q.escalated.is_some(),
-    }))
+    let mut view = StatusCase::load(&st, lang, &s, String::new(), None).await?;
+    view.open_retaliation = q.retaliation.is_some();
+    view.escalated = q.escalated.is_some();
+    view.outcome_done = match q.done.as_deref() {
+        Some("answered") => Some("feedback-thanks"),
+        Some("review") => Some("feedback-review-asked"),
+        _ => None,
+    };
+    Ok(page(view))
+}
+
+#[derive(Deserialize)]
+pub(super) struct OutcomeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    satisfied: String,
+    #[serde(default)]
+    grounds: String,
+}
+
+impl crate::auth::HasCsrf for OutcomeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// The page again with the outcome form's refusal beside its field (422).
+async fn outcome_refused(
+    st: &AppState,
+    lang: Lang,
+    s: &minhbach_app::reporter::ReporterSession,
+    fields: Vec<FieldError>,
+    grounds: String,
+) -> AppResult<Response> {
+    let mut view = StatusCase::load(st, lang, s, String::new(), None).await?;
+    view.outcome_errors = crate::view::FieldErrors::new(&view.t, &fields);
+    view.grounds = grounds;
+    let mut r = page(view);
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
+}
+
+/// The reporter says whether they are satisfied with the outcome.
+pub(super) async fn status_outcome(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, OutcomeForm>,
+) -> AppResult<Response> {
+    let satisfied = match form.satisfied.as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(vec![FieldError {
+            field: "satisfied",
+            code: "field-invalid-choice",
+        }]),
+    };
+    let result = match satisfied {
+        Ok(v) => minhbach_app::feedback::answer(&st, &s, v).await,
+        Err(e) => Err(DomainError::Invalid(e).into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/status/case?done=answered#outcome").into_response()),
+        Err(minhbach_app::Error::Domain(DomainError::Invalid(fields))) => {
+            outcome_refused(&st, lang, &s, fields, String::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The reporter asks the superior body to review the resolution (Art. 37).
+pub(super) async fn status_review(
+    State(st): State<AppState>,
+    ReaderLang(lang): ReaderLang,
+    Csrf(Reporter(s, _), form): Csrf<Reporter, OutcomeForm>,
+) -> AppResult<Response> {
+    match minhbach_app::feedback::contest(&st, &s, &form.grounds).await {
+        Ok(_) => Ok(Redirect::to("/status/case?done=review#outcome").into_response()),
+        Err(minhbach_app::Error::Domain(DomainError::Invalid(fields))) => {
+            outcome_refused(&st, lang, &s, fields, form.grounds).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The reporter asks the superior body to act on a missed deadline.
@@ -669,19 +773,7 @@ pub(super) async fn status_message(
         _ => None,
     };
     if let Some((notice, status)) = notice_key {
-        let mut r = page(StatusCase {
-            t: tr(&st, lang, "/status/case").await,
-            case: minhbach_app::reporter::reporter_view(&st, &s).await?,
-            protections: minhbach_app::protection::reporter_protections(&st, &s).await?,
-            checkins: minhbach_app::protection::checkins(&st, &s).await?,
-            open_retaliation: false,
-            my_identity: minhbach_app::reporter::reporter_identity(&st, &s).await?,
-            csrf: s.token.csrf(&st.secret),
-            draft: form.body,
-            notice: Some(notice),
-            escalation: escalation_code(minhbach_app::reporter::escalation_state(&st, &s).await?),
-            escalated: false,
-        });
+        let mut r = page(StatusCase::load(&st, lang, &s, form.body, Some(notice)).await?);
         *r.status_mut() = status;
         return Ok(r);
     }
@@ -695,21 +787,8 @@ pub(super) async fn status_message(
                 }
                 _ => "error-busy",
             };
-            let mut r = page(StatusCase {
-                t: tr(&st, lang, "/status/case").await,
-                case: minhbach_app::reporter::reporter_view(&st, &s).await?,
-                protections: minhbach_app::protection::reporter_protections(&st, &s).await?,
-                checkins: minhbach_app::protection::checkins(&st, &s).await?,
-                open_retaliation: false,
-                my_identity: minhbach_app::reporter::reporter_identity(&st, &s).await?,
-                csrf: s.token.csrf(&st.secret),
-                draft: form.body,
-                notice: Some(st.i18n.text(lang, key, None)),
-                escalation: escalation_code(
-                    minhbach_app::reporter::escalation_state(&st, &s).await?,
-                ),
-                escalated: false,
-            });
+            let notice = st.i18n.text(lang, key, None);
+            let mut r = page(StatusCase::load(&st, lang, &s, form.body, Some(notice)).await?);
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             if let Some(seconds) = e.retry_after() {
                 r.headers_mut().insert(header::RETRY_AFTER, seconds.into());
