@@ -984,6 +984,7 @@ feedback-answered = You have already answered.
 feedback-not-concluded = A review can be asked for only once the case has been resolved by a conclusion.
 feedback-window-closed = The time to ask for a review on this page has passed. You can still write to the superior body.
 feedback-decided = The review was decided already.
+feedback-no-superior = The body above the one that resolved your report does not receive requests on this site. To ask for a review of the resolution (Law on Denunciation, Art. 37), write to it directly, citing your reference number.
 notification-re-review = A reporter asks your body to review a subordinate's resolution (Law on Denunciation Art. 37)
 re-reviews-title = Reviews asked of your body
 re-reviews-intro = Reporters ask your body to review how a body under it resolved their denunciation (Law on Denunciation, Art. 37). Review each within 20 days: the resolution stands, or the case is resolved again. The reporter's grounds are sealed with the case and stay with the body that holds it: ask it for the file. Record the written decision here; the reporter reads the outcome on their page.

@@ -984,6 +984,7 @@ feedback-answered = Bạn đã cho ý kiến rồi.
 feedback-not-concluded = Chỉ có thể đề nghị xem xét lại khi vụ việc đã được giải quyết bằng kết luận.
 feedback-window-closed = Đã hết thời gian đề nghị xem xét lại trên trang này. Bạn vẫn có thể gửi đơn đến cơ quan cấp trên.
 feedback-decided = Việc xem xét lại đã có quyết định.
+feedback-no-superior = Cơ quan cấp trên của cơ quan đã giải quyết phản ánh chưa nhận đề nghị trên trang này. Để đề nghị xem xét lại việc giải quyết (Luật Tố cáo, Điều 37), hãy gửi đơn trực tiếp đến cơ quan đó, ghi rõ số hồ sơ của bạn.
 notification-re-review = Người phản ánh đề nghị cơ quan bạn xem xét lại việc giải quyết của cấp dưới (Luật Tố cáo, Điều 37)
 re-reviews-title = Đề nghị xem xét lại gửi cơ quan bạn
 re-reviews-intro = Người tố cáo đề nghị cơ quan bạn xem xét lại việc giải quyết tố cáo của cơ quan cấp dưới (Luật Tố cáo, Điều 37). Xem xét mỗi đề nghị trong 20 ngày: giữ nguyên việc giải quyết, hoặc giải quyết lại vụ việc. Lý do của người tố cáo được mã hóa cùng vụ việc và do cơ quan đang giữ vụ việc quản lý: hãy yêu cầu cơ quan đó chuyển hồ sơ. Ghi quyết định bằng văn bản tại đây; người tố cáo xem kết quả trên trang của mình.

@@ -756,7 +756,8 @@ def test_every_role_s_pages_fit_a_phone_and_pass_axe(server, browser, shot_dir):
         ("giamho.thanhtra", "/staff/custodian", []),
         ("hoankiem.baove", "/staff/protection", []),
         ("mttq.doitac", "/partner/cases", ["/staff/register"]),
-        ("tttp.lanhdao", "/staff/inbox", ["/staff/exclusions", "/staff/held", "/staff/register", "/staff/register/slip"]),
+        ("tttp.lanhdao", "/staff/inbox", ["/staff/exclusions", "/staff/held", "/staff/register", "/staff/register/slip",
+                                          "/staff/re-reviews"]),
     ]
     for username, home, more in roles:
         page = Page(browser(True), server, shots, username)
@@ -795,6 +796,65 @@ def test_the_desk_registers_a_walk_in_and_the_slip_opens_the_case(server, browse
     reporter_open(citizen, receipt)
     assert what in citizen.text()
     citizen.check("walk-in-status")
+
+
+@MODES
+def test_after_a_conclusion_the_reporter_answers_and_the_superior_reviews(server, browser, shot_dir, js):
+    """Issue 8, must-have 7: after the ward concludes, the reporter says they are not satisfied
+    and asks the City Inspectorate to review the resolution; its lead records the outcome,
+    which the reporter reads on the status page."""
+    mode = "js_on" if js else "js_off"
+    shots = Shots(shot_dir, f"review-{mode}")
+    marker = uuid.uuid4().hex[:8]
+    citizen = Page(browser(js), server, shots, f"citizen[{mode}]")
+    citizen.get("/report")
+    Select(citizen.d.find_element(By.ID, "category")).select_by_value("land")
+    Select(citizen.d.find_element(By.ID, "agency")).select_by_visible_text("Ủy ban nhân dân phường Hoàn Kiếm")
+    citizen.type("#what", nfc(f"Phường cấp phép xây dựng sai quy hoạch {marker}."))
+    citizen.d.find_element(By.ID, "anonymous").click()
+    citizen.submit("form[action='/report']")
+    receipt = nfc(citizen.d.find_element(By.ID, "receipt").text).strip()
+    reference = REFERENCE_RE.findall(citizen.text())[0]
+
+    lead = Page(browser(js), server, shots, f"ward-lead[{mode}]")
+    staff_login(lead, "hoankiem.lanhdao")
+    lead.get(f"/staff/cases/{reference}")
+    decide(lead, VI["transition-start-triage"], VI["state-triage"], "triage")
+    decide(lead, VI["transition-accept"], VI["state-accepted"], "accepted",
+           {"document_number": f"3/QĐ-{marker}", "track": "anonymous_information"})
+    decide(lead, VI["transition-start-verification"], VI["state-verifying"], "verifying")
+    decide(lead, VI["transition-conclude"], VI["state-concluded"], "concluded",
+           {"document_number": f"4/KL-{marker}", "finding": "unfounded"})
+
+    reporter = Page(browser(js), server, shots, f"reporter[{mode}]")
+    reporter_open(reporter, receipt)
+    assert VI["feedback-question"] in reporter.text("#outcome"), reporter.text("#outcome")
+    reporter.check("status-outcome")
+    reporter.click_and_wait(reporter.d.find_element(By.CSS_SELECTOR, "button[name='satisfied'][value='no']"))
+    assert VI["feedback-thanks"] in reporter.text("#outcome")
+    reporter.type("#grounds", nfc(f"Kết luận không phù hợp với chứng cứ {marker}."))
+    reporter.submit("form[action='/status/case/review']")
+    assert VI["feedback-review-asked"] in reporter.text("#outcome"), reporter.text("#outcome")
+    reporter.check("status-review-asked")
+
+    superior = Page(browser(js), server, shots, f"city-lead[{mode}]")
+    staff_login(superior, "tttp.lanhdao")
+    superior.get("/staff/re-reviews")
+    assert reference in superior.text(), superior.text()[:800]
+    superior.check("re-reviews")
+    superior.d.find_element(By.ID, f"outcome-{reference}-upheld").click()
+    superior.type(f"#doc-{reference}", f"12/QĐ-TTTP-{marker}")
+    superior.submit(f"form[action='/staff/re-reviews/{reference}']")
+    assert superior.path() == "/staff/re-reviews"
+    assert f"12/QĐ-TTTP-{marker}" in superior.text()
+    superior.check("re-reviews-decided")
+
+    reporter.get("/status/case")
+    assert f"12/QĐ-TTTP-{marker}" in reporter.text("#outcome"), reporter.text("#outcome")
+    reporter.check("status-review-decided")
+    if js:
+        for page in (citizen, lead, reporter, superior):
+            page.assert_clean_console()
 
 
 def test_the_figures_fit_a_phone_and_pass_axe_and_open_their_cases(server_with_history, browser, shot_dir):

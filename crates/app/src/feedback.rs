@@ -25,10 +25,14 @@ pub const LIST_LIMIT: i64 = 200;
 pub struct OutcomeView {
     /// Whether the reporter said they were satisfied; `None`: not answered yet.
     pub answer: Option<bool>,
-    /// The body that would review the resolution (the agency's superior).
-    pub superior: AgencyName,
+    /// The body that would review the resolution (the agency's superior); `None` when the
+    /// body above the resolver does not work on minhbach (the page then says to write to it).
+    pub superior: Option<AgencyName>,
     /// The review may be asked for now (a conclusion, within the window, not asked yet).
     pub may_contest: bool,
+    /// A review could be asked for, but the body above does not work on minhbach: the page
+    /// says to write to it.
+    pub write_to_superior: bool,
     /// The last day the status page offers the review; `None` with `may_contest`: no limit
     /// (a rule set without the window rule: the law itself sets none).
     pub contest_until: Option<Date>,
@@ -59,21 +63,23 @@ async fn concluded_on(st: &App, case: &CaseRecord) -> Result<Option<Date>> {
 }
 
 /// The body that reviews a resolution of `agency`: its superior, or the organisation's
-/// default intake agency (the inspectorate) where none is recorded.
-async fn superior_of(st: &App, agency: AgencyId) -> Result<AgencyId> {
+/// default intake agency (the inspectorate) where none is recorded. `None` when that is the
+/// agency itself: the body above it (the city's People's Committee) does not work on minhbach.
+async fn superior_of(st: &App, agency: AgencyId) -> Result<Option<AgencyId>> {
     let agencies = st.store.agencies().await?;
-    if let Some(s) = agencies
+    let recorded = agencies
         .iter()
         .find(|a| a.id == agency)
-        .and_then(|a| a.superior)
-    {
-        return Ok(s);
-    }
-    st.store
-        .organisation()
-        .await?
-        .and_then(|o| o.default_agency)
-        .ok_or_else(|| Error::Internal("no superior and no default agency".into()))
+        .and_then(|a| a.superior);
+    let superior = match recorded {
+        Some(s) => Some(s),
+        None => st
+            .store
+            .organisation()
+            .await?
+            .and_then(|o| o.default_agency),
+    };
+    Ok(superior.filter(|s| *s != agency))
 }
 
 /// The last day the review may be asked for after a conclusion on `on`, from the dated rule.
@@ -95,17 +101,19 @@ pub async fn outcome_view(st: &App, s: &ReporterSession) -> Result<Option<Outcom
     let concluded = concluded_on(st, &s.case).await?;
     let contest_until = concluded.and_then(|d| window_end(st, d));
     let open = contest_until.is_none_or(|end| st.today() <= end);
-    let may_contest =
-        review.is_none() && open && feedback::may_contest(s.case.state, concluded.is_some());
-    let agencies = st.store.agencies().await?;
     let superior = match &review {
-        Some(r) => r.agency,
+        Some(r) => Some(r.agency),
         None => superior_of(st, s.case.agency).await?,
     };
+    let contestable =
+        review.is_none() && open && feedback::may_contest(s.case.state, concluded.is_some());
+    let may_contest = contestable && superior.is_some();
+    let agencies = st.store.agencies().await?;
     Ok(Some(OutcomeView {
         answer,
-        superior: AgencyName::find(&agencies, superior),
+        superior: superior.map(|a| AgencyName::find(&agencies, a)),
         may_contest,
+        write_to_superior: contestable && superior.is_none(),
         contest_until,
         review,
     }))
@@ -150,7 +158,9 @@ pub async fn contest(st: &App, s: &ReporterSession, grounds: &str) -> Result<ReR
     if st.store.re_review_of(s.case.id).await?.is_some() {
         return Ok(ReReviewAsked::AlreadyAsked);
     }
-    let superior = superior_of(st, s.case.agency).await?;
+    let Some(superior) = superior_of(st, s.case.agency).await? else {
+        return Err(invalid("grounds", "feedback-no-superior"));
+    };
     let rows = st.store.clocks(s.case.id).await?;
     let plan = crate::clocks::plan(
         &st.legal(),

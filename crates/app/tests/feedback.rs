@@ -105,7 +105,7 @@ async fn the_reporter_answers_once_and_asks_one_review_that_the_superior_decides
     let view = feedback::outcome_view(&h.app, &s).await.unwrap().unwrap();
     assert_eq!(view.answer, None);
     assert!(view.may_contest);
-    assert_eq!(view.superior.id, h.city.agency("tttp").unwrap().0);
+    assert_eq!(view.superior.unwrap().id, h.city.agency("tttp").unwrap().0);
     assert_eq!(
         view.contest_until,
         Some(concluded_on + time::Duration::days(30)),
@@ -359,6 +359,41 @@ async fn a_review_is_refused_before_a_conclusion_and_after_its_window(engine: En
             .await,
         0
     );
+
+    // Resolved by the city inspectorate, which has no body above it on minhbach: the page says
+    // to write to that body, and a request here is refused.
+    let done = intake::submit_report(
+        &h.app,
+        h.report("Thanh tra thành phố giải quyết", ""),
+        Channel::Api,
+        None,
+        true,
+    )
+    .await
+    .unwrap();
+    let lead = "tttp.lanhdao";
+    h.take_decision(lead, &done.reference, "start_triage", |_| {})
+        .await;
+    h.take_decision(lead, &done.reference, "accept", |d| {
+        d.track = "denunciation".into()
+    })
+    .await;
+    h.take_decision(lead, &done.reference, "start_verification", |_| {})
+        .await;
+    h.take_decision(lead, &done.reference, "conclude", |d| {
+        d.finding = "partly".into()
+    })
+    .await;
+    let s = h.reporter(&done.receipt.expose()).await;
+    let view = feedback::outcome_view(&h.app, &s).await.unwrap().unwrap();
+    assert!(!view.may_contest && view.write_to_superior && view.superior.is_none());
+    refused_with(
+        feedback::contest(&h.app, &s, "Xin xem xét")
+            .await
+            .unwrap_err(),
+        "feedback-no-superior",
+    );
+    assert_eq!(h.rows("SELECT COUNT(*) FROM re_review_requests").await, 0);
 
     // A decoy session is answered as if it worked and changes nothing.
     let (_, receipt) = h.report_to_ward("Có mã giả").await;

@@ -583,6 +583,15 @@ impl StatusCase {
         files_hint(&self.t, &self.t.state)
     }
 
+    /// The name of the body that reviews (or would review) the resolution.
+    fn superior_name(&self) -> String {
+        self.outcome
+            .as_ref()
+            .and_then(|o| o.superior.as_ref())
+            .map(|a| a.name(self.t.lang))
+            .unwrap_or_default()
+    }
+
     fn size(&self, f: &minhbach_app::evidence::FileView) -> String {
         files::size_label(f.size)
     }
