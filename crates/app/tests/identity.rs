@@ -467,4 +467,31 @@ on_both_engines!(
     the_identity_opens_only_with_k_approvals_after_the_reporter_is_told,
     bad_disclosure_input_gets_a_clear_error_and_writes_nothing,
     a_new_custodian_set_is_reshared_with_the_recovery_key,
+    a_release_asked_and_approved_is_counted_in_the_figures,
 );
+
+async fn a_release_asked_and_approved_is_counted_in_the_figures(engine: Engine) {
+    use minhbach_domain::statistics::Metric;
+    let h = harness(engine).await;
+    let (reference, _) = h.named_case().await;
+    let (asked, _) = h.named_case().await;
+    let handler = h.staff("hoankiem.xuly").await;
+    let mut requests = Vec::new();
+    for r in [&reference, &asked] {
+        requests.push(
+            identity::request_disclosure(&h.app, &handler, r, "Cần lấy lời khai", "Điều 47")
+                .await
+                .unwrap(),
+        );
+    }
+    for custodian in ["giamho.thanhtra", "giamho.mttq"] {
+        h.answer(custodian, requests[0], approve()).await.unwrap();
+    }
+    let row = h.published_row("hoankiem").await;
+    assert_eq!(row.get(Metric::DisclosureRequested), 2);
+    assert_eq!(
+        row.get(Metric::DisclosureApproved),
+        1,
+        "only the first reached its quorum"
+    );
+}

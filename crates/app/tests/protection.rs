@@ -289,6 +289,21 @@ async fn a_protection_request_walks_every_state_with_its_deadlines(engine: Engin
         .collect();
     assert!(log.iter().any(|a| a == "protection.requested"));
     assert_eq!(log.iter().filter(|a| *a == "protection.decided").count(), 5);
+
+    // Counted once for the report, at the ward that protects: asked, granted, assessed on
+    // time, and retaliation reported.
+    use minhbach_domain::statistics::Metric;
+    let row = h.published_row("hoankiem").await;
+    for m in [
+        Metric::ProtectionRequested,
+        Metric::ProtectionGranted,
+        Metric::Retaliation,
+        Metric::ProtectionOnTime,
+    ] {
+        assert_eq!(row.get(m), 1, "{m:?}");
+    }
+    assert_eq!(row.get(Metric::ProtectionRejected), 0);
+    assert_eq!(row.get(Metric::DisclosureRequested), 0);
 }
 
 async fn an_overdue_urgent_assessment_escalates_once(engine: Engine) {

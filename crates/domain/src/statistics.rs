@@ -82,6 +82,14 @@ metrics! {
     ReReviewDue = "re_review_due",
     ReReviewOnTime = "re_review_on_time",
     ResolveAgain = "resolve_again",
+    ProtectionRequested = "protection_requested",
+    ProtectionDue = "protection_due",
+    ProtectionOnTime = "protection_on_time",
+    ProtectionGranted = "protection_granted",
+    ProtectionRejected = "protection_rejected",
+    Retaliation = "retaliation",
+    DisclosureRequested = "disclosure_requested",
+    DisclosureApproved = "disclosure_approved",
 }
 
 /// The number of metrics; the length of [`Counts`].
@@ -94,6 +102,7 @@ pub const RATIOS: &[(Metric, Metric)] = &[
     (Metric::ResolutionOnTime, Metric::ResolutionDue),
     (Metric::CriminalOnTime, Metric::CriminalDue),
     (Metric::ReReviewOnTime, Metric::ReReviewDue),
+    (Metric::ProtectionOnTime, Metric::ProtectionDue),
     (Metric::Resolved, Metric::Received),
     (Metric::Within30, Metric::Received),
     (Metric::Within60, Metric::Received),
@@ -203,6 +212,31 @@ pub struct History {
     pub feedback: Option<(i64, bool)>,
     /// The reporter's request that the superior body review the resolution (Art. 37).
     pub re_review: Option<ReReviewFact>,
+    /// Protection cases of the report's reporter and relatives.
+    pub protections: Vec<ProtectionFact>,
+    /// Requests to release the reporter's identity.
+    pub disclosures: Vec<DisclosureFact>,
+}
+
+/// A protection case: who opened it and when, at which agency, and its steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtectionFact {
+    pub agency: AgencyId,
+    pub opened_at: i64,
+    /// `reporter`, `agency`, `risk_screen` or `retaliation`.
+    pub opened_by: String,
+    /// Each step in order: when, its code (`activate`, `reject`, `reassess`, ...) and the state
+    /// it led to.
+    pub steps: Vec<(i64, String, String)>,
+}
+
+/// A request to release the reporter's identity: by which agency, when, and when the
+/// custodians' quorum approved it (set once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisclosureFact {
+    pub agency: AgencyId,
+    pub requested_at: i64,
+    pub approved_at: Option<i64>,
 }
 
 /// A request to review a resolution, and what the superior decided (`feedback` module).
@@ -360,6 +394,7 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             "resolution" | "internal_report" => (Metric::ResolutionDue, Metric::ResolutionOnTime),
             "criminal_decision" => (Metric::CriminalDue, Metric::CriminalOnTime),
             "re_review" => (Metric::ReReviewDue, Metric::ReReviewOnTime),
+            "protection_assessing" => (Metric::ProtectionDue, Metric::ProtectionOnTime),
             _ => continue,
         };
         if completed.is_some() || breached {
@@ -403,6 +438,48 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
         if decided && r.outcome.as_deref() == Some("resolve_again") {
             bump(responsible, Metric::ResolveAgain);
         }
+    }
+    // Protection, counted once per report for the agency that protects: asked for (by anyone),
+    // granted, refused, and retaliation reported (a protection opened or reassessed for it).
+    let opened: Vec<&ProtectionFact> = h
+        .protections
+        .iter()
+        .filter(|p| p.opened_at < cutoff.end)
+        .collect();
+    if let Some(first) = opened.first() {
+        bump(first.agency, Metric::ProtectionRequested);
+        let reached = |state: &str| {
+            opened.iter().find(|p| {
+                p.steps
+                    .iter()
+                    .any(|(at, _, to)| *at < cutoff.end && to == state)
+            })
+        };
+        if let Some(p) = reached("ACTIVE") {
+            bump(p.agency, Metric::ProtectionGranted);
+        }
+        if let Some(p) = reached("REJECTED") {
+            bump(p.agency, Metric::ProtectionRejected);
+        }
+        let retaliation = opened.iter().find(|p| {
+            p.opened_by == "retaliation"
+                || p.steps
+                    .iter()
+                    .any(|(at, step, _)| *at < cutoff.end && step == "reassess")
+        });
+        if let Some(p) = retaliation {
+            bump(p.agency, Metric::Retaliation);
+        }
+    }
+    if let Some(d) = h.disclosures.iter().find(|d| d.requested_at < cutoff.end) {
+        bump(d.agency, Metric::DisclosureRequested);
+    }
+    if let Some(d) = h
+        .disclosures
+        .iter()
+        .find(|d| d.approved_at.is_some_and(|at| at < cutoff.end))
+    {
+        bump(d.agency, Metric::DisclosureApproved);
     }
     out
 }
@@ -541,6 +618,8 @@ mod tests {
             escalations: vec![],
             feedback: None,
             re_review: None,
+            protections: vec![],
+            disclosures: vec![],
         }
     }
 
@@ -678,6 +757,61 @@ mod tests {
         let happy = total(&tally([&h], cutoff(date!(2026 - 03 - 31))));
         assert_eq!(happy.get(Metric::Satisfied), 1);
         assert_eq!(happy.get(Metric::Dissatisfied), 0);
+    }
+
+    #[test]
+    fn protection_and_disclosure_count_once_per_report_as_of_their_steps() {
+        let mut h = case(date!(2026 - 01 - 05));
+        let step = |d: Date, code: &str, to: &str| (at(d), code.to_owned(), to.to_owned());
+        h.protections.push(ProtectionFact {
+            agency: B,
+            opened_at: at(date!(2026 - 01 - 06)),
+            opened_by: "reporter".into(),
+            steps: vec![
+                step(date!(2026 - 01 - 06), "requested", "REQUESTED"),
+                step(date!(2026 - 01 - 08), "activate", "ACTIVE"),
+                step(date!(2026 - 02 - 10), "reassess", "ASSESSING"),
+            ],
+        });
+        h.protections.push(ProtectionFact {
+            agency: B,
+            opened_at: at(date!(2026 - 01 - 07)),
+            opened_by: "agency".into(),
+            steps: vec![step(date!(2026 - 01 - 09), "activate", "ACTIVE")],
+        });
+        h.clocks.push(ClockFact {
+            clock: "protection_assessing".into(),
+            agency: B,
+            completed_on: Some(date!(2026 - 01 - 08)),
+            met: Some(true),
+            breached_at: None,
+            due_on: Some(date!(2026 - 01 - 13)),
+        });
+        h.disclosures.push(DisclosureFact {
+            agency: A,
+            requested_at: at(date!(2026 - 01 - 20)),
+            approved_at: Some(at(date!(2026 - 01 - 25))),
+        });
+        let early = tally([&h], cutoff(date!(2026 - 01 - 06)));
+        let (rows, t) = roll_up(&early, &Filter::default(), GroupBy::Agency);
+        assert_eq!(rows["2"].get(Metric::ProtectionRequested), 1);
+        assert_eq!(t.get(Metric::ProtectionGranted), 0);
+        assert_eq!(t.get(Metric::ProtectionDue), 0);
+        let later = tally([&h], cutoff(date!(2026 - 01 - 31)));
+        let (rows, t) = roll_up(&later, &Filter::default(), GroupBy::Agency);
+        assert_eq!(
+            t.get(Metric::ProtectionRequested),
+            1,
+            "two protections, one report"
+        );
+        assert_eq!(rows["2"].get(Metric::ProtectionGranted), 1);
+        assert_eq!(rows["2"].get(Metric::ProtectionOnTime), 1);
+        assert_eq!(t.get(Metric::Retaliation), 0, "not reported yet");
+        assert_eq!(rows["1"].get(Metric::DisclosureRequested), 1);
+        assert_eq!(rows["1"].get(Metric::DisclosureApproved), 1);
+        let t = total(&tally([&h], cutoff(date!(2026 - 02 - 28))));
+        assert_eq!(t.get(Metric::Retaliation), 1);
+        assert_eq!(t.get(Metric::ProtectionRejected), 0);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! in batches of cases) and the published figures themselves. `app::statistics` computes and
 //! checks; this module only reads and writes.
 
-use minhbach_domain::statistics::{ClockFact, EventFact, History, ReReviewFact};
+use minhbach_domain::statistics::{
+    ClockFact, DisclosureFact, EventFact, History, ProtectionFact, ReReviewFact,
+};
 use minhbach_domain::{AgencyId, CaseId};
 use sqlx::Row;
 
@@ -113,6 +115,8 @@ impl StatisticsStore for SqlStore {
                     escalations: vec![],
                     feedback: None,
                     re_review: None,
+                    protections: vec![],
+                    disclosures: vec![],
                 },
             ));
         }
@@ -206,6 +210,60 @@ impl StatisticsStore for SqlStore {
                     requested_at: r.try_get("requested_at")?,
                     decided_at: r.try_get("decided_at")?,
                     outcome: r.try_get("outcome")?,
+                });
+            }
+        }
+        // Protection cases with their steps (codes and states only, never the sealed texts).
+        let steps = sqlx::query(
+            "SELECT p.id, p.case_id, p.agency_id, p.opened_by, p.created_at, e.at, e.step, \
+             e.to_state FROM protection_cases p \
+             LEFT JOIN protection_events e ON e.protection_id = p.id \
+             WHERE p.case_id >= $1 AND p.case_id <= $2 ORDER BY p.case_id, p.id, e.id",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.read)
+        .await?;
+        let mut current: Option<i64> = None;
+        for r in &steps {
+            let Some(i) = index.get(&r.try_get::<i64, _>("case_id")?) else {
+                continue;
+            };
+            let id: i64 = r.try_get("id")?;
+            let protections = &mut out[*i].1.protections;
+            if current != Some(id) {
+                current = Some(id);
+                protections.push(ProtectionFact {
+                    agency: AgencyId(r.try_get("agency_id")?),
+                    opened_at: r.try_get("created_at")?,
+                    opened_by: r.try_get("opened_by")?,
+                    steps: vec![],
+                });
+            }
+            if let (Some(at), Some(step), Some(to)) = (
+                r.try_get::<Option<i64>, _>("at")?,
+                r.try_get::<Option<String>, _>("step")?,
+                r.try_get::<Option<String>, _>("to_state")?,
+            ) {
+                if let Some(p) = protections.last_mut() {
+                    p.steps.push((at, step, to));
+                }
+            }
+        }
+        let disclosures = sqlx::query(
+            "SELECT case_id, agency_id, created_at, quorum_at FROM disclosure_requests \
+             WHERE case_id >= $1 AND case_id <= $2 ORDER BY case_id, id",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.read)
+        .await?;
+        for r in &disclosures {
+            if let Some(i) = index.get(&r.try_get::<i64, _>("case_id")?) {
+                out[*i].1.disclosures.push(DisclosureFact {
+                    agency: AgencyId(r.try_get("agency_id")?),
+                    requested_at: r.try_get("created_at")?,
+                    approved_at: r.try_get("quorum_at")?,
                 });
             }
         }

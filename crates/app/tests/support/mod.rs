@@ -140,6 +140,47 @@ impl Harness {
             .unwrap_or_else(|e| panic!("{kind} on {reference}: {e}"));
     }
 
+    /// Publishes today's figures (the clock moves on to the next day) and returns the row of
+    /// `agency` (a demo code) as the overseer's dashboard sums it.
+    pub async fn published_row(&self, agency: &str) -> minhbach_domain::statistics::Counts {
+        self.published_rows(&[agency]).await[0]
+    }
+
+    /// As [`Self::published_row`], for several agencies from one publication.
+    pub async fn published_rows(
+        &self,
+        agencies: &[&str],
+    ) -> Vec<minhbach_domain::statistics::Counts> {
+        let day = self.app.today();
+        self.clock.advance(time::Duration::days(1));
+        minhbach_app::statistics::publish(&self.app, day, "test")
+            .await
+            .unwrap()
+            .expect("published");
+        let overseer = self.staff("giamsat").await;
+        let q = minhbach_app::statistics::Query {
+            publication: None,
+            agency: None,
+            from: None,
+            to: None,
+            category: None,
+            channel: None,
+            partner: None,
+            by: minhbach_domain::statistics::GroupBy::Agency,
+        };
+        let table = minhbach_app::statistics::dashboard(&self.app, &overseer, &q)
+            .await
+            .unwrap()
+            .unwrap();
+        agencies
+            .iter()
+            .map(|a| {
+                let id = self.city.agency(a).unwrap().0.to_string();
+                table.rows.get(&id).copied().unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// Signs a demo account in with its current second-factor code (a code works once, so the
     /// clock moves on a step first).
     pub async fn staff(&self, username: &str) -> StaffSession {

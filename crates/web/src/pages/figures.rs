@@ -215,12 +215,26 @@ pub(super) const REPORTERS: &[Column] = &[
     col(Metric::ResolveAgain, Some(Metric::Contested)),
 ];
 
+pub(super) const PROTECTION: &[Column] = &[
+    col(Metric::ProtectionRequested, None),
+    col(Metric::ProtectionOnTime, Some(Metric::ProtectionDue)),
+    col(Metric::ProtectionGranted, None),
+    col(Metric::ProtectionRejected, None),
+    col(Metric::Retaliation, None),
+    col(Metric::DisclosureRequested, None),
+    col(
+        Metric::DisclosureApproved,
+        Some(Metric::DisclosureRequested),
+    ),
+];
+
 /// The dashboard's tables, each with the message key of its title.
-pub(super) const TABLES: [(&str, &[Column]); 4] = [
+pub(super) const TABLES: [(&str, &[Column]); 5] = [
     ("figures-volume", VOLUME),
     ("figures-deadlines", DEADLINES),
     ("figures-flow", FLOW),
     ("figures-reporters", REPORTERS),
+    ("figures-protection", PROTECTION),
 ];
 
 /// The message key of a metric's label.
@@ -470,7 +484,7 @@ impl FiguresPage {
         )
     }
 
-    fn columns(&self) -> [(&'static str, &'static [Column]); 4] {
+    fn columns(&self) -> [(&'static str, &'static [Column]); 5] {
         TABLES
     }
 }
@@ -1210,7 +1224,8 @@ pub(super) async fn report_xlsx(
 }
 
 /// The periodic report as PDF, in the reader's language: the tables of the dashboard
-/// (received and resolved, deadlines kept, forwarding and outcomes, what reporters said) by agency, by month and by
+/// (received and resolved, deadlines kept, forwarding and outcomes, what reporters said,
+/// protection and disclosure) by agency, by month and by
 /// channel, with a total row, under the same heading lines as the workbook. Landscape A4, the
 /// font embedded (Vietnamese text stays searchable and copyable).
 pub(super) async fn report_pdf(
