@@ -143,7 +143,20 @@ pub async fn answer(st: &App, s: &ReporterSession, satisfied: bool) -> Result<()
 /// 20-day clock and notifies its leads; exactly once, however often or concurrently asked. A
 /// case that was not concluded, or past the window, is refused and nothing is written.
 pub async fn contest(st: &App, s: &ReporterSession, grounds: &str) -> Result<ReReviewAsked> {
-    let text = MessageText::parse(grounds).map_err(|_| invalid("grounds", "field-required"))?;
+    // The grounds are a message: empty or too long is told beside the grounds field.
+    let text = MessageText::parse(grounds).map_err(|e| match e {
+        DomainError::Invalid(fields) => DomainError::Invalid(
+            fields
+                .into_iter()
+                .map(|f| FieldError {
+                    field: "grounds",
+                    code: f.code,
+                })
+                .collect(),
+        )
+        .into(),
+        other => Error::from(other),
+    })?;
     if s.decoy.is_some() {
         return Ok(ReReviewAsked::Asked);
     }

@@ -666,7 +666,12 @@ async fn record_with(st: &App, raw: RawReport, how: How<'_>) -> Result<Submitted
         identity_threshold,
         identity_shares,
         decoy: decoy_row,
-        track: retaliation_of.map(|(_, t)| t),
+        // A retaliation report is on its track from the start; so is a loophole proposal, on
+        // the petition track (kiến nghị) with its deadlines from the dated rules.
+        track: retaliation_of.map(|(_, t)| t).or(report
+            .regulation
+            .is_some()
+            .then_some(minhbach_domain::Track::Petition)),
         link: retaliation_of.map(|(c, _)| (c, "retaliation_of".to_owned())),
         nonce_hash,
         demo,

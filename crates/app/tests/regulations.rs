@@ -56,6 +56,11 @@ async fn a_loophole_proposal_reaches_the_issuing_body_and_its_outcome_is_public(
         "to the issuing body"
     );
     assert_eq!(case.category, "regulation");
+    assert_eq!(
+        case.track,
+        Some(minhbach_domain::Track::Petition),
+        "on the petition track from the start"
+    );
 
     let lead = h.staff("sxd.lanhdao").await;
     let seen = regulations::of_case(&h.app, &lead, &done.reference)
