@@ -9,7 +9,7 @@ use minhbach_domain::feedback::{self, ReReviewOutcome, REVIEW_RULE, WINDOW_RULE}
 use minhbach_domain::{
     can, Action, AgencyId, CaseFacts, ClockOp, DeadlineClock, DomainError, FieldError, MessageText,
 };
-use minhbach_store::{AuditEntry, CaseRecord, ReReviewAsked, ReReviewRecord};
+use minhbach_store::{AuditEntry, CaseRecord, ReReviewAsked, ReReviewDecision, ReReviewRecord};
 use time::Date;
 
 use crate::access::AgencyName;
@@ -320,10 +320,12 @@ pub async fn decide(
         .store
         .decide_re_review(
             case.id,
-            outcome.code(),
-            document_number,
-            &crate::clocks::iso(date),
-            s.user.id,
+            ReReviewDecision {
+                outcome: outcome.code(),
+                document_number,
+                decision_date: &crate::clocks::iso(date),
+                by: s.user.id,
+            },
             &clock,
             &AuditEntry::new(
                 st.now(),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use minhbach_app::intake;
 use minhbach_app::scheduler::{Scheduler, SchedulerSettings};
 use minhbach_app::statistics::{self, Query};
-use minhbach_domain::statistics::{GroupBy, Metric};
+use minhbach_domain::statistics::Metric;
 use minhbach_domain::Channel;
 use sqlx::Row;
 use support::{harness_at, Engine, Harness};
@@ -115,16 +115,7 @@ async fn expected(h: &Harness, end: i64, day: &str) -> BTreeMap<(i64, &'static s
 
 async fn published_by_agency(h: &Harness) -> BTreeMap<(i64, &'static str), u64> {
     let overseer = h.staff("giamsat").await;
-    let q = Query {
-        publication: None,
-        agency: None,
-        from: None,
-        to: None,
-        category: None,
-        channel: None,
-        partner: None,
-        by: GroupBy::Agency,
-    };
+    let q = support::city_query();
     let table = statistics::dashboard(&h.app, &overseer, &q)
         .await
         .unwrap()
@@ -294,14 +285,8 @@ async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
     // The cases behind a figure: the late closure is among Cầu Giấy's resolved ones.
     let overseer = h.staff("giamsat").await;
     let q = Query {
-        publication: None,
         agency: Some(caugiay),
-        from: None,
-        to: None,
-        category: None,
-        channel: None,
-        partner: None,
-        by: GroupBy::Agency,
+        ..support::city_query()
     };
     let (_, behind) = statistics::cases_behind(&h.app, &overseer, &q, Metric::Resolved, None)
         .await
@@ -421,16 +406,7 @@ async fn an_agency_that_refuses_everything_is_flagged_against_its_peers(engine: 
         .unwrap()
         .unwrap();
     let overseer = h.staff("giamsat").await;
-    let q = Query {
-        publication: None,
-        agency: None,
-        from: None,
-        to: None,
-        category: None,
-        channel: None,
-        partner: None,
-        by: GroupBy::Agency,
-    };
+    let q = support::city_query();
     let (_, signals) = statistics::signals(&h.app, &overseer, &q)
         .await
         .unwrap()

@@ -36,6 +36,17 @@ pub struct ReReviewRecord {
     pub decided_at: Option<i64>,
 }
 
+/// The superior's written decision on a review.
+#[derive(Clone, Copy, Debug)]
+pub struct ReReviewDecision<'a> {
+    /// `upheld` or `resolve_again`.
+    pub outcome: &'a str,
+    pub document_number: &'a str,
+    /// ISO date the decision bears.
+    pub decision_date: &'a str,
+    pub by: UserId,
+}
+
 /// What a request to review did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReReviewAsked {
@@ -70,14 +81,10 @@ pub trait FeedbackStore: Send + Sync {
     async fn re_reviews_for(&self, agency: AgencyId, limit: i64) -> Result<Vec<ReReviewRecord>>;
     /// Records the superior's decision once and completes its clock (`clock`): `false` if it
     /// was decided before.
-    #[allow(clippy::too_many_arguments)]
     async fn decide_re_review(
         &self,
         case: CaseId,
-        outcome: &str,
-        document_number: &str,
-        decision_date: &str,
-        by: UserId,
+        decision: ReReviewDecision<'_>,
         clock: &ClockUpdate,
         audit: &AuditEntry,
     ) -> Result<bool>;
@@ -259,10 +266,7 @@ impl FeedbackStore for SqlStore {
     async fn decide_re_review(
         &self,
         case: CaseId,
-        outcome: &str,
-        document_number: &str,
-        decision_date: &str,
-        by: UserId,
+        decision: ReReviewDecision<'_>,
         clock: &ClockUpdate,
         audit: &AuditEntry,
     ) -> Result<bool> {
@@ -276,11 +280,11 @@ impl FeedbackStore for SqlStore {
              decision_date = $3, decided_at = $4, decided_by = $5 \
              WHERE case_id = $6 AND outcome IS NULL",
         )
-        .bind(outcome.to_owned())
-        .bind(document_number.to_owned())
-        .bind(decision_date.to_owned())
+        .bind(decision.outcome.to_owned())
+        .bind(decision.document_number.to_owned())
+        .bind(decision.decision_date.to_owned())
         .bind(audit.at)
-        .bind(by.0)
+        .bind(decision.by.0)
         .bind(case.0)
         .execute(&mut *tx)
         .await?;

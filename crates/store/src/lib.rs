@@ -29,7 +29,7 @@ pub use accounts::{AccountStore, Rekey, SessionInfo, Workload};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, ChainError, Checkpoint};
 pub use backend::{redact, Backend, StoreConfig};
 pub use evidence::{Adoption, AttachmentRecord, EvidenceStore, NewAttachment, NewDraft};
-pub use feedback::{FeedbackStore, ReReviewAsked, ReReviewRecord};
+pub use feedback::{FeedbackStore, ReReviewAsked, ReReviewDecision, ReReviewRecord};
 pub use jobs::{
     Escalation, EscalationState, Job, JobStore, MailToSend, Notification, OverdueReport,
     ReminderReport,

@@ -158,17 +158,7 @@ impl Harness {
             .unwrap()
             .expect("published");
         let overseer = self.staff("giamsat").await;
-        let q = minhbach_app::statistics::Query {
-            publication: None,
-            agency: None,
-            from: None,
-            to: None,
-            category: None,
-            channel: None,
-            partner: None,
-            by: minhbach_domain::statistics::GroupBy::Agency,
-        };
-        let table = minhbach_app::statistics::dashboard(&self.app, &overseer, &q)
+        let table = minhbach_app::statistics::dashboard(&self.app, &overseer, &city_query())
             .await
             .unwrap()
             .unwrap();
@@ -190,6 +180,20 @@ impl Harness {
             .await
             .unwrap();
         sessions::staff_session(&self.app, token).await.unwrap()
+    }
+}
+
+/// The figures of the whole city from the newest publication, a row per agency.
+pub fn city_query() -> minhbach_app::statistics::Query {
+    minhbach_app::statistics::Query {
+        publication: None,
+        agency: None,
+        from: None,
+        to: None,
+        category: None,
+        channel: None,
+        partner: None,
+        by: minhbach_domain::statistics::GroupBy::Agency,
     }
 }
 
