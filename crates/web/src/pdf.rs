@@ -257,11 +257,14 @@ impl Font<'_> {
     }
 
     /// Lines of at most `max` points, broken between words (a word longer than a line is
-    /// broken where it must).
+    /// broken where it must). A no-break space (U+00A0) keeps its neighbours together.
     fn wrap(&self, text: &str, size: f32, max: f32) -> Vec<String> {
         let mut lines = Vec::new();
         let mut line = String::new();
-        for word in text.split_whitespace() {
+        for word in text
+            .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+            .filter(|w| !w.is_empty())
+        {
             let candidate = if line.is_empty() {
                 word.to_owned()
             } else {
@@ -489,6 +492,11 @@ mod tests {
             font.glyph('ệ') != 0 && font.glyph('Ư') != 0,
             "Vietnamese glyphs"
         );
+        // A no-break space holds a share's percentage together.
+        let share = "91108 / 145516 (63\u{a0}%)";
+        let narrow = font.width("145516 (63", 7.5) + 1.0;
+        let lines = font.wrap(share, 7.5, narrow);
+        assert!(lines.iter().any(|l| l == "(63\u{a0}%)"), "{lines:?}");
     }
 
     #[test]

@@ -1278,8 +1278,13 @@ pub(super) async fn report_pdf(
                 .copied()
                 .chain(std::iter::once((&total, &table.total)))
                 .map(|(label, counts)| {
+                    // "(63 %)" stays on one line when a share wraps.
                     std::iter::once(label.clone())
-                        .chain(columns.iter().map(|c| cell(counts, c)))
+                        .chain(
+                            columns
+                                .iter()
+                                .map(|c| cell(counts, c).replace(" %", "\u{a0}%")),
+                        )
                         .collect()
                 })
                 .collect();
