@@ -795,6 +795,7 @@ figures-published = Figures as of the end of { $day }.
 figures-audit-at = Published at audit event { $seq }; the command minhbach stats verify recomputes them from the events.
 figures-audit-position = audit event
 figures-csv = Download this table (CSV)
+figures-list-csv = Download this list (CSV)
 figures-trend = Received and resolved per month
 figures-trend-summary = Bars per month of receipt: reports received (dark) and those of them resolved (light).
 figures-compliance = Resolution deadlines kept, per agency

@@ -795,6 +795,7 @@ figures-published = Số liệu tính đến hết ngày { $day }.
 figures-audit-at = Công bố tại sự kiện nhật ký số { $seq }; lệnh minhbach stats verify tính lại từ các sự kiện.
 figures-audit-position = sự kiện nhật ký
 figures-csv = Tải bảng này (CSV)
+figures-list-csv = Tải danh sách này (CSV)
 figures-trend = Tiếp nhận và giải quyết theo tháng
 figures-trend-summary = Cột theo tháng tiếp nhận: số phản ánh tiếp nhận (đậm) và số đã giải quyết trong đó (nhạt).
 figures-compliance = Tỷ lệ giải quyết đúng hạn theo cơ quan

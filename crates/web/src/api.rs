@@ -210,17 +210,7 @@ struct RequestDecision {
     outcome: Option<String>,
 }
 
-/// A Unix time as RFC 3339 in Vietnam time.
-fn datetime(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .map(|t| t.to_offset(minhbach_app::clock::LOCAL_OFFSET))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+use crate::view::local_rfc3339 as datetime;
 
 impl ServiceRequest {
     fn of(v: minhbach_app::casework::CaseView) -> Self {

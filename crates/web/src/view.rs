@@ -383,3 +383,15 @@ fn reviews_own_body(actor: &minhbach_domain::Actor) -> bool {
         )
     })
 }
+
+/// A Unix time as RFC 3339 in Vietnam time (exports and the API).
+pub fn local_rfc3339(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .map(|t| t.to_offset(LOCAL_OFFSET))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}

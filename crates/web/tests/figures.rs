@@ -106,6 +106,33 @@ async fn the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_
         !drill.body.contains("Thu tiền sai quy định"),
         "never content"
     );
+    // The list downloads as CSV, like every table of the figures.
+    assert!(drill.body.contains("&#38;format=csv"), "{}", drill.body);
+    let drill_csv = app
+        .get(
+            &format!("/staff/figures/cases?metric=received&row={hoankiem}&format=csv"),
+            Some(&overseer),
+        )
+        .await;
+    assert!(drill_csv
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(drill_csv
+        .body
+        .starts_with("reference,agency,state,category,channel,received_at\r\n"));
+    assert!(
+        drill_csv
+            .body
+            .lines()
+            .skip(1)
+            .all(|l| l.contains(",Ủy ban nhân dân phường Hoàn Kiếm,")),
+        "{}",
+        drill_csv.body
+    );
+    for r in &refs[..3] {
+        assert!(drill_csv.body.contains(r.as_str()));
+    }
 
     let csv = app.get("/staff/figures?format=csv", Some(&overseer)).await;
     assert_eq!(csv.status, 200);
@@ -176,6 +203,15 @@ async fn the_dashboard_shows_published_figures_their_cases_and_csv_to_overseers_
     assert_eq!(signals.status, 200);
     assert!(signals.body.contains("Dấu hiệu bất thường"));
     assert!(signals.body.contains("Kết thúc vào phút chót"));
+    let signals_csv = app
+        .get("/staff/figures/signals?format=csv", Some(&overseer))
+        .await;
+    assert!(signals_csv
+        .body
+        .starts_with("signal,agency,count,of,peers_per_mille,flagged\r\n"));
+    assert!(signals_csv
+        .body
+        .contains("Ủy ban nhân dân phường Hoàn Kiếm"));
     let handler = app.staff_cookie("caugiay.xuly").await;
     assert_eq!(app.get("/staff/figures", Some(&handler)).await.status, 403);
     assert_eq!(

@@ -91,14 +91,7 @@ pub(super) fn csv_field(v: &str) -> String {
 }
 
 fn csv_line(row: &AuditRow) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp(row.at)
-        .map(|t| t.to_offset(minhbach_app::clock::LOCAL_OFFSET))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
+    let at = crate::view::local_rfc3339(row.at);
     [
         row.seq.to_string(),
         at,

@@ -659,6 +659,11 @@ fn csv_response(
         }
         body.push_str("\r\n");
     }
+    csv_attachment(name, body)
+}
+
+/// A CSV file to download.
+fn csv_attachment(name: &str, body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -670,6 +675,17 @@ fn csv_response(
         body,
     )
         .into_response()
+}
+
+/// CSV lines (CRLF) of fields, each quoted as it needs and defused against formulas.
+fn csv_lines(lines: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut body = String::new();
+    for line in lines {
+        let fields: Vec<String> = line.iter().map(|f| super::auditor::csv_field(f)).collect();
+        body.push_str(&fields.join(","));
+        body.push_str("\r\n");
+    }
+    body
 }
 
 #[derive(Template)]
@@ -684,6 +700,8 @@ struct FigureCases {
     cases: Vec<stats::CaseLine>,
     agencies: Vec<Agency>,
     back: String,
+    /// This list as CSV.
+    csv: String,
     limit: usize,
     /// Overseers open a case's metadata, a lead the case itself; a Front observer sees the
     /// list only.
@@ -719,6 +737,45 @@ pub(super) async fn cases(
     let row = some(&params.row);
     let (figures, cases) = stats::cases_behind(&st, &s, &q, metric, row.as_deref()).await?;
     let agencies = st.store.agencies().await?;
+    if params.format == "csv" {
+        let header = [
+            "reference",
+            "agency",
+            "state",
+            "category",
+            "channel",
+            "received_at",
+        ];
+        let lines = cases.iter().map(|c| {
+            vec![
+                c.reference.clone(),
+                agencies
+                    .iter()
+                    .find(|a| a.id == c.agency)
+                    .map(|a| name_of(a, &t))
+                    .unwrap_or_default(),
+                c.state.code().to_owned(),
+                c.category.clone(),
+                c.channel.clone(),
+                crate::view::local_rfc3339(c.received_at),
+            ]
+        });
+        let body = csv_lines(std::iter::once(header.map(str::to_owned).to_vec()).chain(lines));
+        return Ok(csv_attachment(
+            &format!("figures-{}-cases.csv", metric.code()),
+            body,
+        ));
+    }
+    let mut csv = format!(
+        "/staff/figures/cases?metric={}&{}",
+        metric.code(),
+        params.query_string()
+    );
+    if let Some(r) = &row {
+        csv.push_str("&row=");
+        csv.push_str(&crate::security::query_value(r));
+    }
+    csv.push_str("&format=csv");
     let row = match &row {
         Some(key) => {
             let categories = st.store.categories().await?;
@@ -730,6 +787,7 @@ pub(super) async fn cases(
         staff_name: s.user.display_name.clone(),
         csrf: s.token.csrf(&st.secret),
         back: format!("/staff/figures?{}", params.query_string()),
+        csv,
         t,
         metric,
         row,
@@ -1431,6 +1489,15 @@ impl SignalsPage {
     fn codes(&self) -> Vec<&'static str> {
         stats::SIGNALS.iter().map(|(c, _, _)| *c).collect()
     }
+
+    /// This table as CSV.
+    fn csv(&self) -> String {
+        if self.base.is_empty() {
+            "/staff/figures/signals?format=csv".to_owned()
+        } else {
+            format!("/staff/figures/signals?{}&format=csv", self.base)
+        }
+    }
 }
 
 /// Signs of gaming, for overseers and leads: each signal explained, with the cases behind it.
@@ -1446,6 +1513,37 @@ pub(super) async fn signals(
     let mut q = params.query().map_err(DomainError::Invalid)?;
     q.by = GroupBy::Agency;
     let found = stats::signals(&st, &s, &q).await?;
+    let agencies = st.store.agencies().await?;
+    if params.format == "csv" {
+        let header = [
+            "signal",
+            "agency",
+            "count",
+            "of",
+            "peers_per_mille",
+            "flagged",
+        ];
+        let signals = found
+            .as_ref()
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or_default();
+        let lines = signals.iter().map(|g| {
+            vec![
+                g.code.to_owned(),
+                agencies
+                    .iter()
+                    .find(|a| a.id == g.agency)
+                    .map(|a| name_of(a, &t))
+                    .unwrap_or_default(),
+                g.count.to_string(),
+                g.of.to_string(),
+                g.peers_per_mille.map(|m| m.to_string()).unwrap_or_default(),
+                g.flagged.to_string(),
+            ]
+        });
+        let body = csv_lines(std::iter::once(header.map(str::to_owned).to_vec()).chain(lines));
+        return Ok(csv_attachment("figures-signals.csv", body));
+    }
     let base = FigureParams {
         by: String::new(),
         ..params.clone()
@@ -1456,7 +1554,7 @@ pub(super) async fn signals(
         csrf: s.token.csrf(&st.secret),
         as_of: found.as_ref().map(|(f, _)| f.as_of.to_string()),
         signals: found.map(|(_, s)| s).unwrap_or_default(),
-        agencies: st.store.agencies().await?,
+        agencies,
         base,
         t,
     }))
