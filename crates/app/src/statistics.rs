@@ -461,9 +461,12 @@ pub async fn cases_behind(
         if ids.len() >= DRILL_LIMIT {
             return;
         }
-        let behind = contributions(h, cut).into_iter().any(|(agency, m)| {
+        let behind = contributions(h, cut).into_iter().any(|(agency, m, n)| {
             let key = h.key(agency);
-            m == metric && filter.matches(&key) && row.is_none_or(|r| q.by.row_of(&key) == r)
+            m == metric
+                && n > 0
+                && filter.matches(&key)
+                && row.is_none_or(|r| q.by.row_of(&key) == r)
         });
         if behind {
             ids.push(id);

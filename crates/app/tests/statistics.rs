@@ -48,15 +48,16 @@ impl Harness {
 async fn expected(h: &Harness, end: i64, day: &str) -> BTreeMap<(i64, &'static str), u64> {
     let pool = h.sql.pool();
     let mut out: BTreeMap<(i64, &'static str), u64> = BTreeMap::new();
-    let cases = sqlx::query("SELECT id FROM cases WHERE received_at < $1")
+    let cases = sqlx::query("SELECT id, received_at FROM cases WHERE received_at < $1")
         .bind(end)
         .fetch_all(pool)
         .await
         .unwrap();
     for c in cases {
         let id: i64 = c.try_get("id").unwrap();
+        let mut arrived: i64 = c.try_get("received_at").unwrap();
         let events = sqlx::query(
-            "SELECT kind, from_agency_id, to_agency_id FROM case_events \
+            "SELECT at, kind, from_agency_id, to_agency_id FROM case_events \
              WHERE case_id = $1 AND at < $2 ORDER BY id",
         )
         .bind(id)
@@ -76,7 +77,14 @@ async fn expected(h: &Harness, end: i64, day: &str) -> BTreeMap<(i64, &'static s
         for e in &events {
             if e.try_get::<String, _>("kind").unwrap() == "forward" {
                 let from: i64 = e.try_get("from_agency_id").unwrap();
+                let at: i64 = e.try_get("at").unwrap();
                 *out.entry((from, "forwarded")).or_default() += 1;
+                // Whole days the forwarder held it, from its arrival there.
+                let days = ((at - arrived) / 86_400) as u64;
+                if days > 0 {
+                    *out.entry((from, "forward_days")).or_default() += days;
+                }
+                arrived = at;
             }
         }
         let clocks = sqlx::query(
@@ -126,6 +134,7 @@ async fn published_by_agency(h: &Harness) -> BTreeMap<(i64, &'static str), u64> 
             Metric::Received,
             Metric::Resolved,
             Metric::Forwarded,
+            Metric::ForwardDays,
             Metric::TriageDue,
             Metric::TriageOnTime,
             Metric::OverdueEver,
@@ -219,6 +228,13 @@ async fn figures_match_the_events_and_verify_catches_an_edit(engine: Engine) {
     let end = statistics::cutoff(breach_day).unwrap().end;
     let want = expected(&h, end, &breach_day.to_string()).await;
     assert!(want.get(&(hoankiem.0, "forwarded")).copied().unwrap_or(0) >= 1);
+    assert!(
+        want.get(&(hoankiem.0, "forward_days"))
+            .copied()
+            .unwrap_or(0)
+            >= 3,
+        "held three days before forwarding: {want:?}"
+    );
     assert!(want.values().sum::<u64>() > 30);
     assert_eq!(published_by_agency(&h).await, want);
     let overdue_before = want

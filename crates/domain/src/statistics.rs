@@ -90,6 +90,7 @@ metrics! {
     Retaliation = "retaliation",
     DisclosureRequested = "disclosure_requested",
     DisclosureApproved = "disclosure_approved",
+    ForwardDays = "forward_days",
 }
 
 /// The number of metrics; the length of [`Counts`].
@@ -140,8 +141,8 @@ impl Counts {
         self.0[m as usize]
     }
 
-    fn bump(&mut self, m: Metric) {
-        self.0[m as usize] += 1;
+    fn bump(&mut self, m: Metric, n: u64) {
+        self.0[m as usize] += n;
     }
 
     pub fn add(&mut self, other: &Counts) {
@@ -285,8 +286,8 @@ pub fn tally<'a>(
 
 /// Adds one case's counts to `cells`.
 pub fn add_case(cells: &mut BTreeMap<CellKey, Counts>, h: &History, cutoff: Cutoff) {
-    for (agency, m) in contributions(h, cutoff) {
-        cells.entry(h.key(agency)).or_default().bump(m);
+    for (agency, m, n) in contributions(h, cutoff) {
+        cells.entry(h.key(agency)).or_default().bump(m, n);
     }
 }
 
@@ -304,9 +305,10 @@ impl History {
 }
 
 /// What one case adds to the figures as of `cutoff`: each count with the agency it is
-/// attributed to (see the module's documentation). The cases behind a figure are those whose
+/// attributed to (see the module's documentation) and how much it adds (one case, or for
+/// [`Metric::ForwardDays`] a number of days). The cases behind a figure are those whose
 /// contributions hold it.
-pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
+pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric, u64)> {
     let mut out = Vec::new();
     if h.received_at >= cutoff.end {
         return out;
@@ -315,11 +317,15 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
     let Some(responsible) = events.last().map(|e| e.to_agency) else {
         return out;
     };
-    let mut bump = |agency: AgencyId, m: Metric| out.push((agency, m));
+    macro_rules! bump {
+        ($agency:expr, $m:expr $(,)?) => {
+            out.push(($agency, $m, 1))
+        };
+    }
 
-    bump(responsible, Metric::Received);
+    bump!(responsible, Metric::Received);
     if let Some(done) = events.iter().find(|e| RESOLVING.contains(&e.kind.as_str())) {
-        bump(responsible, Metric::Resolved);
+        bump!(responsible, Metric::Resolved);
         let took = done.at - h.received_at;
         for (days, m) in [
             (30, Metric::Within30),
@@ -327,13 +333,13 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             (90, Metric::Within90),
         ] {
             if took <= days * DAY {
-                bump(responsible, m);
+                bump!(responsible, m);
             }
         }
     }
     // Signs of gaming (issue 8, must-have 8): extensions, suspensions still in force.
     if events.iter().any(|e| e.kind == "extend") {
-        bump(responsible, Metric::Extended);
+        bump!(responsible, Metric::Extended);
     }
     let suspended = events
         .iter()
@@ -341,20 +347,29 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
         .find(|e| matches!(e.kind.as_str(), "suspend" | "resume"))
         .is_some_and(|e| e.kind == "suspend");
     if suspended {
-        bump(responsible, Metric::SuspendedNow);
+        bump!(responsible, Metric::SuspendedNow);
     }
     let mut forwards = 0;
+    // When the case reached the agency that holds it: the time it spent there before
+    // forwarding it is that agency's (whole days).
+    let mut arrived = h.received_at;
     for e in &events {
         let from = e.from_agency.unwrap_or(e.to_agency);
         match e.kind.as_str() {
             "forward" => {
                 forwards += 1;
-                bump(from, Metric::Forwarded);
+                bump!(from, Metric::Forwarded);
+                out.push((
+                    from,
+                    Metric::ForwardDays,
+                    ((e.at - arrived) / DAY).max(0) as u64,
+                ));
+                arrived = e.at;
                 if forwards > 1 {
-                    bump(from, Metric::PingPong);
+                    bump!(from, Metric::PingPong);
                 }
             }
-            "refer_criminal" => bump(from, Metric::Referred),
+            "refer_criminal" => bump!(from, Metric::Referred),
             _ => {}
         }
     }
@@ -378,7 +393,7 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
         _ => None,
     });
     if let Some(m) = outcome {
-        bump(responsible, m);
+        bump!(responsible, m);
     }
 
     let mut breached_ever = false;
@@ -398,32 +413,32 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             _ => continue,
         };
         if completed.is_some() || breached {
-            bump(c.agency, due);
+            bump!(c.agency, due);
             if completed.is_some() && c.met == Some(true) {
-                bump(c.agency, on_time);
+                bump!(c.agency, on_time);
                 // Kept, but only just: on the due date or the day before.
                 let last_days = match (completed, c.due_on) {
                     (Some(done), Some(due)) => (due - done).whole_days() <= 1,
                     _ => false,
                 };
                 if due == Metric::ResolutionDue && last_days {
-                    bump(c.agency, Metric::AtDeadline);
+                    bump!(c.agency, Metric::AtDeadline);
                 }
             }
         }
     }
     if breached_ever {
-        bump(responsible, Metric::OverdueEver);
+        bump!(responsible, Metric::OverdueEver);
     }
     if breached_now {
-        bump(responsible, Metric::OverdueNow);
+        bump!(responsible, Metric::OverdueNow);
     }
     if h.escalations.iter().any(|at| *at < cutoff.end) {
-        bump(responsible, Metric::Escalated);
+        bump!(responsible, Metric::Escalated);
     }
     // The reporter's word after the outcome, counted for the body that resolved the case.
     if let Some((_, satisfied)) = h.feedback.filter(|(at, _)| *at < cutoff.end) {
-        bump(
+        bump!(
             responsible,
             if satisfied {
                 Metric::Satisfied
@@ -433,10 +448,10 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
         );
     }
     if let Some(r) = h.re_review.as_ref().filter(|r| r.requested_at < cutoff.end) {
-        bump(responsible, Metric::Contested);
+        bump!(responsible, Metric::Contested);
         let decided = r.decided_at.is_some_and(|at| at < cutoff.end);
         if decided && r.outcome.as_deref() == Some("resolve_again") {
-            bump(responsible, Metric::ResolveAgain);
+            bump!(responsible, Metric::ResolveAgain);
         }
     }
     // Protection, counted once per report for the agency that protects: asked for (by anyone),
@@ -447,7 +462,7 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
         .filter(|p| p.opened_at < cutoff.end)
         .collect();
     if let Some(first) = opened.first() {
-        bump(first.agency, Metric::ProtectionRequested);
+        bump!(first.agency, Metric::ProtectionRequested);
         let reached = |state: &str| {
             opened.iter().find(|p| {
                 p.steps
@@ -456,10 +471,10 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
             })
         };
         if let Some(p) = reached("ACTIVE") {
-            bump(p.agency, Metric::ProtectionGranted);
+            bump!(p.agency, Metric::ProtectionGranted);
         }
         if let Some(p) = reached("REJECTED") {
-            bump(p.agency, Metric::ProtectionRejected);
+            bump!(p.agency, Metric::ProtectionRejected);
         }
         let retaliation = opened.iter().find(|p| {
             p.opened_by == "retaliation"
@@ -468,18 +483,18 @@ pub fn contributions(h: &History, cutoff: Cutoff) -> Vec<(AgencyId, Metric)> {
                     .any(|(at, step, _)| *at < cutoff.end && step == "reassess")
         });
         if let Some(p) = retaliation {
-            bump(p.agency, Metric::Retaliation);
+            bump!(p.agency, Metric::Retaliation);
         }
     }
     if let Some(d) = h.disclosures.iter().find(|d| d.requested_at < cutoff.end) {
-        bump(d.agency, Metric::DisclosureRequested);
+        bump!(d.agency, Metric::DisclosureRequested);
     }
     if let Some(d) = h
         .disclosures
         .iter()
         .find(|d| d.approved_at.is_some_and(|at| at < cutoff.end))
     {
-        bump(d.agency, Metric::DisclosureApproved);
+        bump!(d.agency, Metric::DisclosureApproved);
     }
     out
 }
@@ -641,6 +656,9 @@ mod tests {
         assert_eq!(rows["2"].get(Metric::Forwarded), 1);
         assert_eq!(rows["2"].get(Metric::PingPong), 1);
         assert_eq!(rows["2"].get(Metric::Received), 0);
+        // Held two days by A (2 to 4 March), then sixteen by B (4 to 20 March).
+        assert_eq!(rows["1"].get(Metric::ForwardDays), 2);
+        assert_eq!(rows["2"].get(Metric::ForwardDays), 16);
         // Before the forwarding it was A's, and nothing was forwarded yet.
         let early = tally([&h], cutoff(date!(2026 - 03 - 02)));
         assert_eq!(total(&early).get(Metric::Forwarded), 0);

@@ -165,14 +165,28 @@ impl FigureParams {
     }
 }
 
-/// A column of a figures table: a count, or a count out of another (shown with its share).
+/// A column of a figures table: a count, a count out of another (shown with its share), or a
+/// sum over a count (shown as the average).
 pub(super) struct Column {
     pub metric: Metric,
     pub of: Option<Metric>,
+    pub average: bool,
 }
 
 const fn col(metric: Metric, of: Option<Metric>) -> Column {
-    Column { metric, of }
+    Column {
+        metric,
+        of,
+        average: false,
+    }
+}
+
+const fn avg(metric: Metric, of: Metric) -> Column {
+    Column {
+        metric,
+        of: Some(of),
+        average: true,
+    }
 }
 
 /// The dashboard's three tables.
@@ -194,6 +208,7 @@ pub(super) const DEADLINES: &[Column] = &[
 ];
 pub(super) const FLOW: &[Column] = &[
     col(Metric::Forwarded, None),
+    avg(Metric::ForwardDays, Metric::Forwarded),
     col(Metric::PingPong, None),
     col(Metric::Referred, None),
     col(Metric::Substantiated, None),
@@ -253,6 +268,10 @@ pub(super) fn share(n: u64, d: u64) -> String {
 /// A table cell: the count, or the count out of its denominator with the share.
 pub(super) fn cell(c: &Counts, col: &Column) -> String {
     match col.of {
+        Some(of) if col.average => match c.get(of) {
+            0 => "—".to_owned(),
+            d => format!("{:.1}", c.get(col.metric) as f64 / d as f64),
+        },
         Some(of) => share(c.get(col.metric), c.get(of)),
         None => c.get(col.metric).to_string(),
     }
