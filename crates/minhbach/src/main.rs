@@ -517,7 +517,24 @@ async fn start_background(
     if config.scheduler {
         start_scheduler(st, store, mailer, config);
     }
+    spawn_public_warmer(st.clone(), std::time::Duration::from_secs(60));
     Ok(())
+}
+
+/// Keeps the public page's default tables (every day of the newest publication) made, so that
+/// its readers are served from them: checked every `every` (a cache hit while nothing new was
+/// published), so a new publication's tables are made within that time of it, by this task
+/// rather than by a reader.
+fn spawn_public_warmer(st: AppState, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = minhbach_app::statistics::public(&st.app, None, None, None).await {
+                tracing::warn!(error = %e, "the public figures could not be made");
+            }
+        }
+    });
 }
 
 /// Starts the in-process scheduler: overdue scan, reminders, suspension reviews, mail.
