@@ -792,6 +792,17 @@ def test_the_desk_registers_a_walk_in_and_the_slip_opens_the_case(server, browse
     desk.check("slip")
     receipt = nfc(desk.d.find_element(By.ID, "receipt").text).strip()
     assert RECEIPT_RE.match(receipt), receipt
+    # Printed, the slip is the slip alone: the staff bar, the site's navigation, the forms and
+    # the hint to print are left off; the code and the reference stay.
+    desk.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        for css in (".staff-bar", "header.site nav", "form", ".no-print"):
+            shown = [e for e in desk.d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+            assert not shown, f"{css} is printed"
+        assert desk.d.find_element(By.ID, "receipt").is_displayed()
+        assert REFERENCE_RE.search(desk.text()), desk.text()[:400]
+    finally:
+        desk.d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     citizen = Page(browser(js), server, shots, f"walk-in[{mode}]")
     reporter_open(citizen, receipt)
     assert what in citizen.text()
