@@ -361,6 +361,8 @@ struct CaseSpec {
     /// Completed clocks of the earlier steps.
     history_clocks: Vec<ClockSpec>,
     events: Vec<EventSpec>,
+    /// The reporter's word after the outcome: when, and whether satisfied.
+    feedback: Option<(i64, bool)>,
 }
 
 fn iso(d: Date) -> String {
@@ -608,6 +610,7 @@ impl Universe {
             partner: None,
             history_clocks: Vec::new(),
             events: Vec::new(),
+            feedback: None,
         };
         // The history draws from a generator of its own, so that the cases' other columns stay
         // what earlier versions generated for the same seed.
@@ -790,8 +793,9 @@ impl Universe {
                     "{}"
                 };
                 let last = events.last().map_or(0, |e| e.at);
+                let ended = at(decided, hr).max(last);
                 events.push(EventSpec {
-                    at: at(decided, hr).max(last),
+                    at: ended,
                     kind: ending,
                     from_state: Some(from_state.code()),
                     to_state: to_state.code(),
@@ -799,6 +803,20 @@ impl Universe {
                     to_agency: holder,
                     detail,
                 });
+                // A third of the reporters say what they think of the outcome within three
+                // weeks: most are satisfied with a finding that their report was true, fewer
+                // with one that it was not, or with a refusal.
+                if ending != "refer_criminal" && hr.chance(350) {
+                    let pleased = match detail {
+                        r#"{"finding":"substantiated"}"# => 850,
+                        r#"{"finding":"partly"}"# => 600,
+                        _ => 300,
+                    };
+                    let said = ended + hr.days(1, 21) * 86_400;
+                    if said < now {
+                        c.feedback = Some((said, hr.chance(pleased)));
+                    }
+                }
             }
         }
         c.events = events;
@@ -867,6 +885,7 @@ impl SqlStore {
         let mut tx = self.begin_write(WriteKind::Grows).await?;
         let mut clocks: Vec<(i64, i64, ClockSpec)> = Vec::new();
         let mut events: Vec<(i64, EventSpec)> = Vec::new();
+        let mut answers: Vec<(i64, i64, bool)> = Vec::new();
         while !cases.is_empty() {
             let rest = cases.split_off(cases.len().min(per_statement));
             let chunk = std::mem::replace(&mut cases, rest);
@@ -875,8 +894,8 @@ impl SqlStore {
                 values(chunk.len(), CASE_BINDS, ", 1")
             );
             let mut q = sqlx::query(&sql);
-            let mut pending: HashMap<String, (i64, Vec<ClockSpec>, Vec<EventSpec>)> =
-                HashMap::new();
+            type Pending = (i64, Vec<ClockSpec>, Vec<EventSpec>, Option<(i64, bool)>);
+            let mut pending: HashMap<String, Pending> = HashMap::new();
             for c in chunk {
                 let (identity, identity_reporter, identity_recovery) = match c.identity {
                     Some((i, r, k)) => (Some(i), Some(r), Some(k)),
@@ -907,14 +926,15 @@ impl SqlStore {
                     .bind(c.partner);
                 let mut own = c.history_clocks;
                 own.extend(c.clock);
-                pending.insert(c.reference, (c.agency, own, c.events));
+                pending.insert(c.reference, (c.agency, own, c.events, c.feedback));
             }
             for row in q.fetch_all(&mut *tx).await? {
                 let reference: String = row.try_get("reference")?;
-                if let Some((agency, own, history)) = pending.remove(&reference) {
+                if let Some((agency, own, history, feedback)) = pending.remove(&reference) {
                     let id: i64 = row.try_get("id")?;
                     clocks.extend(own.into_iter().map(|k| (id, agency, k)));
                     events.extend(history.into_iter().map(|e| (id, e)));
+                    answers.extend(feedback.map(|(at, yes)| (id, at, yes)));
                 }
             }
         }
@@ -955,6 +975,19 @@ impl SqlStore {
                     .bind(c.completed_on.map(iso))
                     .bind(c.met.map(i64::from))
                     .bind(now);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        while !answers.is_empty() {
+            let rest = answers.split_off(answers.len().min(per_statement));
+            let chunk = std::mem::replace(&mut answers, rest);
+            let sql = format!(
+                "INSERT INTO outcome_feedback (case_id, answered_at, satisfied) VALUES {}",
+                values(chunk.len(), 3, "")
+            );
+            let mut q = sqlx::query(&sql);
+            for (case, at, yes) in chunk {
+                q = q.bind(case).bind(at).bind(i64::from(yes));
             }
             q.execute(&mut *tx).await?;
         }
