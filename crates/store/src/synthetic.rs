@@ -690,6 +690,14 @@ impl Universe {
         if phase == Phase::Done {
             c.updated_at = local_time(decided, 15 * 3_600).min(now).max(c.received_at);
         }
+        // A forwarded case was forwarded one to twelve days after it came in, and was last
+        // touched no earlier than that.
+        let forward_day = c
+            .forwarded_by
+            .map(|_| add_days(received, hr.days(1, 12)).min(today));
+        if let Some(day) = forward_day {
+            c.updated_at = c.updated_at.max(local_time(day, 17 * 3_600).min(now));
+        }
         let (received_at, until) = (c.received_at, c.updated_at.max(c.received_at));
         let at = |d: Date, hr: &mut Rng| {
             (local_time(d, 8 * 3_600) + i64::try_from(hr.below(9 * 3_600)).unwrap_or(0))
@@ -722,8 +730,7 @@ impl Universe {
             ack,
             today,
         ));
-        if c.forwarded_by.is_some() {
-            let day = add_days(received, hr.days(1, 12)).min(today);
+        if let Some(day) = forward_day {
             clocks.push(ClockSpec::finished(
                 "triage", first, received, 10, day, today,
             ));
