@@ -419,9 +419,12 @@ pub async fn dashboard(st: &App, s: &StaffSession, q: &Query) -> Result<Option<T
     let Some(figures) = published(st, q.publication).await? else {
         return Ok(None);
     };
-    let (rows, total) = roll_up(&figures.cells, &filter, q.by);
-    let (months, _) = roll_up(&figures.cells, &filter, GroupBy::Month);
-    let (agencies, _) = roll_up(&figures.cells, &filter, GroupBy::Agency);
+    let minhbach_domain::statistics::Sums {
+        rows,
+        months,
+        agencies,
+        total,
+    } = minhbach_domain::statistics::dashboard_sums(&figures.cells, &filter, q.by);
     Ok(Some(Table {
         figures,
         rows,

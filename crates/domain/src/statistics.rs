@@ -572,6 +572,86 @@ impl GroupBy {
     }
 }
 
+/// A row of a table while the cells are summed: borrowed from the cells, so that no text is
+/// made per cell.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum RowKey<'a> {
+    Id(i64),
+    /// Months since year 0 (`year * 12 + month - 1`).
+    Month(i32),
+    Text(&'a str),
+    NoPartner,
+}
+
+impl RowKey<'_> {
+    fn text(self) -> String {
+        match self {
+            RowKey::Id(id) => id.to_string(),
+            RowKey::Month(m) => format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1),
+            RowKey::Text(t) => t.to_owned(),
+            RowKey::NoPartner => "-".to_owned(),
+        }
+    }
+}
+
+/// What the overseers' dashboard shows, summed in one pass over the matching cells: the rows
+/// by the chosen grouping, the totals per month of receipt (the trend) and per agency (the
+/// compliance chart), and the grand total. Each equals what [`roll_up`] gives for its grouping.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    pub rows: BTreeMap<String, Counts>,
+    pub months: BTreeMap<String, Counts>,
+    pub agencies: BTreeMap<String, Counts>,
+    pub total: Counts,
+}
+
+pub fn dashboard_sums<'a>(
+    cells: impl IntoIterator<Item = (&'a CellKey, &'a Counts)>,
+    filter: &Filter,
+    by: GroupBy,
+) -> Sums {
+    // Each matching cell is added once, to its (agency, month, row) group; the tables are then
+    // sums of those few groups. The month of the previous cell's day is kept: cells are
+    // ordered by agency and day, so most cells reuse it.
+    let mut groups: std::collections::HashMap<(i64, i32, RowKey<'a>), Counts> =
+        std::collections::HashMap::new();
+    let mut last_day: Option<(i32, i32)> = None;
+    for (k, c) in cells {
+        if !filter.matches(k) {
+            continue;
+        }
+        let month = match last_day {
+            Some((day, month)) if day == k.received => month,
+            _ => {
+                let month = Date::from_julian_day(k.received)
+                    .map(|d| d.year() * 12 + i32::from(u8::from(d.month())) - 1)
+                    .unwrap_or_default();
+                last_day = Some((k.received, month));
+                month
+            }
+        };
+        let row = match by {
+            GroupBy::Agency => RowKey::Id(k.agency.0),
+            GroupBy::Month => RowKey::Month(month),
+            GroupBy::Category => RowKey::Text(&k.category),
+            GroupBy::Channel => RowKey::Text(&k.channel),
+            GroupBy::Partner => k.partner.map_or(RowKey::NoPartner, |p| RowKey::Id(p.0)),
+        };
+        groups.entry((k.agency.0, month, row)).or_default().add(c);
+    }
+    let mut sums = Sums::default();
+    for ((agency, month, row), c) in &groups {
+        sums.rows.entry(row.text()).or_default().add(c);
+        sums.months
+            .entry(RowKey::Month(*month).text())
+            .or_default()
+            .add(c);
+        sums.agencies.entry(agency.to_string()).or_default().add(c);
+        sums.total.add(c);
+    }
+    sums
+}
+
 /// The sums of the matching cells by row, and their total.
 pub fn roll_up<'a>(
     cells: impl IntoIterator<Item = (&'a CellKey, &'a Counts)>,
@@ -830,6 +910,45 @@ mod tests {
         let t = total(&tally([&h], cutoff(date!(2026 - 02 - 28))));
         assert_eq!(t.get(Metric::Retaliation), 1);
         assert_eq!(t.get(Metric::ProtectionRejected), 0);
+    }
+
+    proptest::proptest! {
+        /// The dashboard's one-pass sums are the roll-ups of each grouping.
+        #[test]
+        fn dashboard_sums_equal_the_roll_ups(
+            cells in proptest::collection::vec(
+                (1i64..5, 0i32..400, 0usize..3, 0usize..3, proptest::option::of(7i64..9), 0u64..50),
+                0..200,
+            ),
+            from in proptest::option::of(0i32..400),
+            by in 0usize..5,
+        ) {
+            let start = date!(2025 - 11 - 20).to_julian_day();
+            let mut map: BTreeMap<CellKey, Counts> = BTreeMap::new();
+            for (agency, day, category, channel, partner, n) in cells {
+                let key = CellKey {
+                    agency: AgencyId(agency),
+                    received: start + day,
+                    category: ["land", "bribery", "waste"][category].into(),
+                    channel: ["web", "walk_in", "hotline"][channel].into(),
+                    partner: partner.map(AgencyId),
+                };
+                let c = map.entry(key).or_default();
+                c.bump(Metric::Received, n);
+                c.bump(Metric::ForwardDays, n * 3);
+            }
+            let filter = Filter {
+                from: from.and_then(|d| Date::from_julian_day(start + d).ok()),
+                ..Filter::default()
+            };
+            let by = GroupBy::ALL[by];
+            let sums = dashboard_sums(&map, &filter, by);
+            let (rows, total) = roll_up(&map, &filter, by);
+            proptest::prop_assert_eq!(&sums.rows, &rows);
+            proptest::prop_assert_eq!(sums.total, total);
+            proptest::prop_assert_eq!(&sums.months, &roll_up(&map, &filter, GroupBy::Month).0);
+            proptest::prop_assert_eq!(&sums.agencies, &roll_up(&map, &filter, GroupBy::Agency).0);
+        }
     }
 
     #[test]
