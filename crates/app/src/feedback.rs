@@ -9,7 +9,9 @@ use minhbach_domain::feedback::{self, ReReviewOutcome, REVIEW_RULE, WINDOW_RULE}
 use minhbach_domain::{
     can, Action, AgencyId, CaseFacts, ClockOp, DeadlineClock, DomainError, FieldError, MessageText,
 };
-use minhbach_store::{AuditEntry, CaseRecord, ReReviewAsked, ReReviewDecision, ReReviewRecord};
+use minhbach_store::{
+    Agency, AuditEntry, CaseRecord, ReReviewAsked, ReReviewDecision, ReReviewRecord,
+};
 use time::Date;
 
 use crate::access::AgencyName;
@@ -65,8 +67,7 @@ async fn concluded_on(st: &App, case: &CaseRecord) -> Result<Option<Date>> {
 /// The body that reviews a resolution of `agency`: its superior, or the organisation's
 /// default intake agency (the inspectorate) where none is recorded. `None` when that is the
 /// agency itself: the body above it (the city's People's Committee) does not work on minhbach.
-async fn superior_of(st: &App, agency: AgencyId) -> Result<Option<AgencyId>> {
-    let agencies = st.store.agencies().await?;
+async fn superior_of(st: &App, agencies: &[Agency], agency: AgencyId) -> Result<Option<AgencyId>> {
     let recorded = agencies
         .iter()
         .find(|a| a.id == agency)
@@ -101,14 +102,14 @@ pub async fn outcome_view(st: &App, s: &ReporterSession) -> Result<Option<Outcom
     let concluded = concluded_on(st, &s.case).await?;
     let contest_until = concluded.and_then(|d| window_end(st, d));
     let open = contest_until.is_none_or(|end| st.today() <= end);
+    let agencies = st.store.agencies().await?;
     let superior = match &review {
         Some(r) => Some(r.agency),
-        None => superior_of(st, s.case.agency).await?,
+        None => superior_of(st, &agencies, s.case.agency).await?,
     };
     let contestable =
         review.is_none() && open && feedback::may_contest(s.case.state, concluded.is_some());
     let may_contest = contestable && superior.is_some();
-    let agencies = st.store.agencies().await?;
     Ok(Some(OutcomeView {
         answer,
         superior: superior.map(|a| AgencyName::find(&agencies, a)),
@@ -171,7 +172,8 @@ pub async fn contest(st: &App, s: &ReporterSession, grounds: &str) -> Result<ReR
     if st.store.re_review_of(s.case.id).await?.is_some() {
         return Ok(ReReviewAsked::AlreadyAsked);
     }
-    let Some(superior) = superior_of(st, s.case.agency).await? else {
+    let agencies = st.store.agencies().await?;
+    let Some(superior) = superior_of(st, &agencies, s.case.agency).await? else {
         return Err(invalid("grounds", "feedback-no-superior"));
     };
     let rows = st.store.clocks(s.case.id).await?;
@@ -274,8 +276,13 @@ pub async fn decide(
         });
     }
     let today = st.today();
-    let date = match crate::clocks::parse_date(decision_date.trim()) {
-        _ if decision_date.trim().is_empty() => Some(today),
+    let decision_date = decision_date.trim();
+    let parsed = if decision_date.is_empty() {
+        Ok(today)
+    } else {
+        crate::clocks::parse_date(decision_date)
+    };
+    let date = match parsed {
         Ok(d) if d > today => {
             errors.push(FieldError {
                 field: "decision_date",

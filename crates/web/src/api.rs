@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Reporter, Staff, WebJson};
 use crate::error::{AppError, AppResult};
-use crate::view::CaseView;
+use crate::view::{local_rfc3339 as datetime, CaseView};
 use crate::AppState;
 
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -209,8 +209,6 @@ struct RequestDecision {
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<String>,
 }
-
-use crate::view::local_rfc3339 as datetime;
 
 impl ServiceRequest {
     fn of(v: minhbach_app::casework::CaseView) -> Self {

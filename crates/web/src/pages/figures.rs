@@ -733,11 +733,7 @@ impl FigureCases {
     }
 
     fn agency_name(&self, id: &AgencyId) -> String {
-        self.agencies
-            .iter()
-            .find(|a| a.id == *id)
-            .map(|a| name_of(a, &self.t))
-            .unwrap_or_default()
+        AgencyName::find(&self.agencies, *id).name(self.t.lang)
     }
 }
 
@@ -768,11 +764,7 @@ pub(super) async fn cases(
         let lines = cases.iter().map(|c| {
             vec![
                 c.reference.clone(),
-                agencies
-                    .iter()
-                    .find(|a| a.id == c.agency)
-                    .map(|a| name_of(a, &t))
-                    .unwrap_or_default(),
+                AgencyName::find(&agencies, c.agency).name(t.lang),
                 c.state.code().to_owned(),
                 c.category.clone(),
                 c.channel.clone(),
@@ -1465,11 +1457,7 @@ struct SignalsPage {
 
 impl SignalsPage {
     fn agency(&self, id: &AgencyId) -> String {
-        self.agencies
-            .iter()
-            .find(|a| a.id == *id)
-            .map(|a| name_of(a, &self.t))
-            .unwrap_or_default()
+        AgencyName::find(&self.agencies, *id).name(self.t.lang)
     }
 
     fn label(&self, code: &str) -> String {
@@ -1549,11 +1537,7 @@ pub(super) async fn signals(
         let lines = signals.iter().map(|g| {
             vec![
                 g.code.to_owned(),
-                agencies
-                    .iter()
-                    .find(|a| a.id == g.agency)
-                    .map(|a| name_of(a, &t))
-                    .unwrap_or_default(),
+                AgencyName::find(&agencies, g.agency).name(t.lang),
                 g.count.to_string(),
                 g.of.to_string(),
                 g.peers_per_mille.map(|m| m.to_string()).unwrap_or_default(),
